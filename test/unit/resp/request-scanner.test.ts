@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { RequestScanner } from '../../../src/resp/request-scanner.js';
+import { encodeCommand } from '../../../src/resp/encode.js';
+import { ProtocolError } from '../../../src/errors/index.js';
+
+interface Got { argv: string[]; raw: string; inline: boolean }
+
+function scanChunks(chunks: Buffer[], limits = {}): { got: Got[]; error: Error | null } {
+  const s = new RequestScanner(limits);
+  const got: Got[] = [];
+  const sink = {
+    onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array, inline: boolean) {
+      const argv: string[] = [];
+      for (let i = 0; i < argc; i++) argv.push(buf.toString('latin1', args[i * 2], args[i * 2 + 1]));
+      got.push({ argv, raw: buf.toString('latin1', start, end), inline });
+    },
+  };
+  try {
+    for (const c of chunks) s.feed(c, sink);
+    return { got, error: null };
+  } catch (e) {
+    return { got, error: e as Error };
+  }
+}
+
+function whole(b: Buffer) { return [b]; }
+function byteByByte(b: Buffer) { return [...b].map((x) => Buffer.from([x])); }
+function splitAt(b: Buffer, cuts: number[]) {
+  const pts = [...new Set(cuts.map((c) => c % (b.length + 1)))].sort((x, y) => x - y);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of pts) { out.push(b.subarray(prev, p)); prev = p; }
+  out.push(b.subarray(prev));
+  return out;
+}
+
+const modes: [string, (b: Buffer) => Buffer[]][] = [['one chunk', whole], ['byte by byte', byteByByte]];
+
+describe('RequestScanner', () => {
+  for (const [mode, split] of modes) {
+    describe(mode, () => {
+      it('scans pipelined RESP arrays with raw ranges', () => {
+        const a = encodeCommand(['SET', 'k', 'v\r\nwith crlf']);
+        const b = encodeCommand(['GET', 'k']);
+        const { got, error } = scanChunks(split(Buffer.concat([a, b])));
+        expect(error).toBeNull();
+        expect(got.map((g) => g.argv)).toEqual([['SET', 'k', 'v\r\nwith crlf'], ['GET', 'k']]);
+        expect(got[0].raw).toBe(a.toString('latin1'));
+        expect(got[1].raw).toBe(b.toString('latin1'));
+      });
+      it('scans inline commands and re-encodes them as RESP', () => {
+        const { got, error } = scanChunks(split(Buffer.from('PING\r\nSET a "b c\\x41\\n" \'d\\\'e\'\n\r\n  \nGET a\r\n')));
+        expect(error).toBeNull();
+        expect(got.map((g) => g.argv)).toEqual([['PING'], ['SET', 'a', 'b cA\n', "d'e"], ['GET', 'a']]);
+        expect(got.every((g) => g.inline)).toBe(true);
+        expect(got[0].raw).toBe('*1\r\n$4\r\nPING\r\n');
+      });
+      it('skips *0 and *-1', () => {
+        const { got, error } = scanChunks(split(Buffer.from('*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n')));
+        expect(error).toBeNull();
+        expect(got.map((g) => g.argv)).toEqual([['PING']]);
+      });
+      it('accepts empty and binary arguments', () => {
+        const bin = Buffer.from([0, 255, 13, 10, 36, 42]);
+        const enc = encodeCommand([Buffer.from('SET'), Buffer.alloc(0), bin]);
+        const { got } = scanChunks(split(enc));
+        expect(got[0].argv).toEqual(['SET', '', bin.toString('latin1')]);
+      });
+      const bad: [string, string][] = [
+        ['*x\r\n', "invalid multibulk length"],
+        ['*2\r\n$3\r\nGET\r\n:1\r\n', "expected '$', got ':'"],
+        ['*1\r\n$-5\r\n', 'invalid bulk length'],
+        ['*1\r\n$abc\r\n', 'invalid bulk length'],
+        ['SET "a b\r\n', 'unbalanced quotes in request'],
+        ['SET "a"b\r\n', 'unbalanced quotes in request'],
+      ];
+      for (const [input, msg] of bad) {
+        it(`rejects ${JSON.stringify(input)} with "${msg}"`, () => {
+          const { error } = scanChunks(split(Buffer.from(input)));
+          expect(error).toBeInstanceOf(ProtocolError);
+          expect(error!.message).toBe(`Protocol error: ${msg}`);
+        });
+      }
+    });
+  }
+
+  it('enforces limits', () => {
+    expect(scanChunks([Buffer.from('*1\r\n$100\r\n')], { maxBulkLength: 10 }).error?.message).toBe('Protocol error: invalid bulk length');
+    expect(scanChunks([Buffer.from('*5\r\n')], { maxArgs: 4 }).error?.message).toBe('Protocol error: invalid multibulk length');
+    expect(scanChunks([Buffer.alloc(100, 'a')], { maxInlineLength: 50 }).error?.message).toBe('Protocol error: too big inline request');
+  });
+
+  it('waits for a large bulk without rescanning every chunk', () => {
+    const big = Buffer.alloc(1 << 20, 'x');
+    const enc = encodeCommand(['SET', 'k', big]);
+    const chunks = splitAt(enc, Array.from({ length: 64 }, (_, i) => (i + 1) * 16384));
+    const { got } = scanChunks(chunks);
+    expect(got).toHaveLength(1);
+    expect(got[0].argv[2].length).toBe(1 << 20);
+  });
+
+  const argArb = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));
+  const cmdArb = fc.array(argArb, { minLength: 1, maxLength: 6 });
+
+  it('property: any pipeline under random splits yields the same requests', () => {
+    fc.assert(fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 12 }), (cmds, cuts) => {
+      const wire = Buffer.concat(cmds.map((c) => encodeCommand(c)));
+      const { got, error } = scanChunks(splitAt(wire, cuts));
+      expect(error).toBeNull();
+      expect(got.map((g) => g.argv)).toEqual(cmds.map((c) => c.map((a) => a.toString('latin1'))));
+    }), { numRuns: 300 });
+  });
+
+  it('property: random garbage gives requests or a ProtocolError, never another exception, and splitting does not change the outcome', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.array(fc.nat(), { maxLength: 8 }), (bytes, cuts) => {
+      const b = Buffer.from(bytes);
+      const one = scanChunks([b]);
+      const split = scanChunks(splitAt(b, cuts));
+      for (const r of [one, split]) if (r.error) expect(r.error).toBeInstanceOf(ProtocolError);
+      expect(split.got.map((g) => g.argv)).toEqual(one.got.map((g) => g.argv));
+      expect(split.error?.message).toEqual(one.error?.message);
+    }), { numRuns: 500 });
+  });
+});

@@ -1,0 +1,99 @@
+// `shardgate proxy`: the proxy, with nutcracker's command-line flags so a
+// service file that ran nutcracker runs shardgate unchanged.
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { ConfigError } from '../errors/index.js';
+import { createLogger, levelForVerbosity } from '../log/index.js';
+import { Proxy } from '../proxy/index.js';
+import { startStatsServer } from '../stats/server.js';
+import { describeStats } from '../stats/fields.js';
+import { VERSION } from './version.js';
+
+interface ProxyFlags {
+  confFile: string;
+  testConf?: boolean;
+  statsPort: string;
+  statsAddr: string;
+  statsInterval: string;
+  pidFile?: string;
+  output?: string;
+  verbose: string;
+  daemonize?: boolean;
+  describeStats?: boolean;
+  version?: boolean;
+  mbufSize?: string;
+}
+
+export function registerProxyCommand(program: Command): void {
+  program
+    .command('proxy', { isDefault: true })
+    .description('run the proxy (nutcracker-compatible flags and YAML)')
+    .addOption(new Option('-c, --conf-file <file>', 'configuration file').default('proxy.yaml'))
+    .option('-t, --test-conf', 'test the configuration for errors and exit')
+    .addOption(new Option('-s, --stats-port <port>', 'stats port (nutcracker JSON; 0 = off)').default('22222'))
+    .addOption(new Option('-a, --stats-addr <addr>', 'stats address').default('0.0.0.0'))
+    .addOption(new Option('-i, --stats-interval <ms>', 'accepted for compatibility: stats are always live').default('30000'))
+    .option('-p, --pid-file <file>', 'write the process id to this file')
+    .option('-o, --output <file>', 'log to this file instead of stderr')
+    .addOption(new Option('-v, --verbose <n>', 'log level 0..11 (nutcracker scale: 5 = info, 7 = debug)').default('5'))
+    .option('-d, --daemonize', 'run in the background')
+    .option('-D, --describe-stats', 'print the stats description and exit')
+    .option('-V, --version', 'print the version and exit')
+    .option('-m, --mbuf-size <bytes>', 'accepted for compatibility; shardgate sizes buffers itself')
+    .action(async (flags: ProxyFlags) => {
+      if (flags.version) {
+        process.stdout.write(`This is shardgate-${VERSION} (nutcracker-compatible)\n`);
+        return;
+      }
+      if (flags.describeStats) {
+        process.stdout.write(describeStats());
+        return;
+      }
+      let config;
+      try {
+        config = loadConfig(flags.confFile);
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`shardgate: configuration file '${flags.confFile}' syntax is invalid\n${err.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+      if (flags.testConf) {
+        process.stdout.write(`shardgate: configuration file '${flags.confFile}' syntax is ok\n`);
+        return;
+      }
+      if (flags.daemonize) {
+        const args = process.argv.slice(1).filter((a) => a !== '-d' && a !== '--daemonize');
+        const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore' });
+        child.unref();
+        return;
+      }
+      const log = createLogger({ level: levelForVerbosity(Number(flags.verbose)), file: flags.output ?? null });
+      const proxy = new Proxy({ log, version: VERSION });
+      await proxy.start(config);
+      const statsPort = Number(flags.statsPort);
+      const stats = statsPort > 0 ? await startStatsServer(proxy, flags.statsAddr, statsPort, VERSION).catch((err: Error) => {
+        log.error({ err }, `stats port ${flags.statsAddr}:${statsPort} unavailable; continuing without it`);
+        return null;
+      }) : null;
+      if (flags.pidFile) fs.writeFileSync(flags.pidFile, `${process.pid}\n`);
+      let stopping = false;
+      const stop = (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info(`${sig}: shutting down`);
+        stats?.close();
+        void proxy.close().then(() => {
+          if (flags.pidFile) try { fs.unlinkSync(flags.pidFile); } catch { /* gone */ }
+          log.flush?.();
+          process.exit(0);
+        });
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

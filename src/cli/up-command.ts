@@ -1,0 +1,68 @@
+// `shardgate up` (what `npm start` runs): a local cluster — one backend per
+// local server address in the config (built-in nodes by default, redis-server
+// with --backend redis), a replica for each, and the proxy in front, with the
+// nutcracker stats port. Prints where everything listens; Ctrl-C stops it all.
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { ConfigError } from '../errors/index.js';
+import { createLogger } from '../log/index.js';
+import { Proxy } from '../proxy/index.js';
+import { startStatsServer } from '../stats/server.js';
+import { LocalCluster, type BackendKind } from '../cluster/local.js';
+import { VERSION } from './version.js';
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0']);
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('start a local cluster (3 masters + replicas) and the proxy in front of it')
+    .addOption(new Option('-c, --conf-file <file>', 'proxy configuration (its local servers are started)').default('proxy.yaml'))
+    .addOption(new Option('--backend <kind>', 'backend processes: built-in nodes or redis-server').choices(['node', 'redis']).default('node'))
+    .addOption(new Option('--data <dir>', 'data folder for persistence').default('data'))
+    .addOption(new Option('--replica-offset <n>', 'replica port = master port + n (0 = no replicas)').default('100'))
+    .addOption(new Option('-s, --stats-port <port>', 'nutcracker stats port (0 = off)').default('22222'))
+    .action(async (flags: { confFile: string; backend: BackendKind; data: string; replicaOffset: string; statsPort: string }) => {
+      let config;
+      try {
+        config = loadConfig(flags.confFile);
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`shardgate up: ${err.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+      const log = createLogger({ level: process.env.SHARDGATE_LOG_LEVEL ?? 'warn' });
+      const ports = [...new Set(config.pools.flatMap((p) => p.servers.filter((s) => s.host !== null && LOCAL_HOSTS.has(s.host)).map((s) => s.port)))];
+      const cluster = new LocalCluster();
+      const say = (s: string) => process.stdout.write(`${s}\n`);
+      say(`shardgate ${VERSION}: starting ${ports.length} ${flags.backend === 'node' ? 'built-in nodes' : 'redis-servers'} (+ replicas) under ${path.resolve(flags.data)}`);
+      const stopAll = async (code: number) => {
+        await proxy.close().catch(() => undefined);
+        stats?.close();
+        await cluster.stop();
+        process.exit(code);
+      };
+      const proxy = new Proxy({ log, version: VERSION });
+      let stats: import('node:net').Server | null = null;
+      try {
+        await cluster.start(flags.backend, ports, flags.data, Number(flags.replicaOffset));
+        await proxy.start(config);
+        const sp = Number(flags.statsPort);
+        if (sp > 0) stats = await startStatsServer(proxy, '127.0.0.1', sp, VERSION).catch(() => null);
+      } catch (err) {
+        process.stderr.write(`shardgate up: ${(err as Error).message}\n`);
+        await stopAll(1);
+        return;
+      }
+      for (const p of cluster.processes) say(`  ${p.role.padEnd(7)} 127.0.0.1:${p.port}  (pid ${p.child.pid}, data ${p.dataDir})`);
+      for (const p of proxy.pools) say(`  proxy   ${p.address}  pool '${p.runtime.config.name}' (${p.runtime.config.distribution}/${p.runtime.config.hash}, ${p.runtime.servers.length} servers)`);
+      if (stats) say(`  stats   127.0.0.1:${flags.statsPort}  (nutcracker JSON)`);
+      say(`ready: try  redis-cli -p ${proxy.pools[0]?.address.split(':').pop()} set hello world   (Ctrl-C stops everything)`);
+      process.on('SIGINT', () => void stopAll(0));
+      process.on('SIGTERM', () => void stopAll(0));
+    });
+}

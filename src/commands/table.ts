@@ -1,0 +1,138 @@
+// The one command table of the proxy: every Redis command (facts generated
+// from redis-server in redis-commands.ts) mapped to how the proxy handles it
+// (CommandKind) and where its keys are. Routing dispatches on this table.
+// Must not import sockets or the ring.
+import { REDIS_COMMANDS } from './redis-commands.js';
+import type { CommandKind, KeySpec, RedisCommandInfo, SplitKind } from './types.js';
+
+export interface CommandDef {
+  /** lower case, e.g. "get"; subcommands are not separate entries here */
+  readonly name: string;
+  readonly arity: number;
+  readonly kind: CommandKind;
+  readonly split: SplitKind | null;
+  readonly write: boolean;
+  /** argv index of the key for kind 'single' with a plain first key; -1 when keys need extractKeys() */
+  readonly firstKey: number;
+  readonly keySpecs: readonly KeySpec[];
+  /** why it is unsupported (for docs and logs) */
+  readonly reason: string | null;
+  /** container commands (OBJECT, MEMORY, XINFO, ...): argv[1] picks the entry, e.g. "object|encoding" */
+  readonly subcommands: ReadonlyMap<string, CommandDef> | null;
+}
+
+/** Answered by the proxy itself. */
+const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'info', 'time', 'reset']);
+
+const SPLIT: Record<string, SplitKind> = {
+  mget: 'mget', mset: 'mset', del: 'count', unlink: 'count', touch: 'count', exists: 'count',
+};
+
+/** Commands with keys that still cannot be proxied, and why. */
+const KEYED_UNSUPPORTED: Record<string, string> = {
+  watch: 'transactions are not supported by a sharding proxy',
+  move: 'the proxy serves database 0 only',
+  copy: 'COPY with DB cannot be proxied; use GET/SET',
+  migrate: 'MIGRATE is an administrative command',
+  blpop: 'blocking commands would stall every client sharing the backend connection',
+  brpop: 'blocking commands would stall every client sharing the backend connection',
+  brpoplpush: 'blocking commands would stall every client sharing the backend connection',
+  blmove: 'blocking commands would stall every client sharing the backend connection',
+  blmpop: 'blocking commands would stall every client sharing the backend connection',
+  bzpopmin: 'blocking commands would stall every client sharing the backend connection',
+  bzpopmax: 'blocking commands would stall every client sharing the backend connection',
+  bzmpop: 'blocking commands would stall every client sharing the backend connection',
+};
+
+/** SORT's STORE destination is a key Redis's key specs leave "unknown"; we know where it is. */
+const EXTRA_KEY_SPECS: Record<string, KeySpec[]> = {
+  sort: [{ begin: { keyword: 'STORE', startfrom: 2 }, find: { lastkey: 0, step: 1, limit: 0 } }],
+};
+
+function classify(c: RedisCommandInfo): CommandDef {
+  const name = c.name;
+  const write = c.flags.includes('write');
+  const subs = c.subcommands && c.subcommands.length > 0
+    ? new Map(c.subcommands.map((s) => [s.name.slice(s.name.indexOf('|') + 1), Object.freeze(classify(s))] as const))
+    : null;
+  const known = c.keys.filter((k) => !('unknown' in k.begin) && !('unknown' in k.find));
+  const keys = EXTRA_KEY_SPECS[name] ? [...known, ...EXTRA_KEY_SPECS[name]] : c.keys;
+  const base = { name, arity: c.arity, write, keySpecs: keys, split: null, firstKey: -1, reason: null, subcommands: subs };
+  if (subs !== null && !LOCAL.has(name)) return { ...base, kind: 'same' };
+  if (LOCAL.has(name)) return { ...base, kind: 'local' };
+  if (SPLIT[name]) return { ...base, kind: 'split', split: SPLIT[name], firstKey: 1 };
+  if (KEYED_UNSUPPORTED[name]) return { ...base, kind: 'unsupported', reason: KEYED_UNSUPPORTED[name] };
+  if (keys.length === 0) {
+    return { ...base, kind: 'unsupported', reason: 'the command has no key to route by' };
+  }
+  if (keys.some((k) => 'unknown' in k.begin || 'unknown' in k.find)) {
+    return { ...base, kind: 'unsupported', reason: 'its keys cannot be located' };
+  }
+  const one = keys[0];
+  if (keys.length === 1 && 'index' in one.begin && 'lastkey' in one.find && one.find.lastkey === 0) {
+    return { ...base, kind: 'single', firstKey: one.begin.index };
+  }
+  return { ...base, kind: 'same' };
+}
+
+const TABLE = new Map<string, CommandDef>();
+for (const c of REDIS_COMMANDS) TABLE.set(c.name, Object.freeze(classify(c)));
+
+export function lookupCommand(lowerName: string): CommandDef | undefined {
+  return TABLE.get(lowerName);
+}
+
+/** The entry that applies to a container command's subcommand (argv[1]), or the container itself. */
+export function resolveSubcommand(def: CommandDef, lowerSub: string): CommandDef | undefined {
+  return def.subcommands === null ? def : def.subcommands.get(lowerSub);
+}
+
+export function allCommands(): IterableIterator<CommandDef> {
+  return TABLE.values();
+}
+
+/**
+ * argv indexes of every key of a command, from its key specs.
+ * `argc` counts the name; `argAt(i)` returns argument i as text (only called
+ * for numkeys and keyword arguments). Returns null when the arguments do not
+ * match the spec (e.g. numkeys out of range): the backend reports the error.
+ */
+export function extractKeys(def: CommandDef, argc: number, argAt: (i: number) => string): number[] | null {
+  const out: number[] = [];
+  for (const ks of def.keySpecs) {
+    let begin: number;
+    if ('index' in ks.begin) {
+      begin = ks.begin.index;
+    } else if ('keyword' in ks.begin) {
+      const kw = ks.begin.keyword.toLowerCase();
+      const from = ks.begin.startfrom;
+      begin = -1;
+      if (from >= 0) {
+        for (let i = from; i < argc; i++) if (argAt(i).toLowerCase() === kw) { begin = i + 1; break; }
+      } else {
+        for (let i = argc + from; i > 0; i--) if (argAt(i).toLowerCase() === kw) { begin = i + 1; break; }
+      }
+      if (begin < 0) continue; // optional keyword absent (e.g. SORT without STORE)
+    } else {
+      return null;
+    }
+    if (begin >= argc) continue;
+    const f = ks.find;
+    if ('lastkey' in f) {
+      let last: number;
+      if (f.lastkey >= 0) last = begin + f.lastkey;
+      else if (f.limit > 1) last = begin + Math.floor((argc - begin) / f.limit) - 1;
+      else last = argc + f.lastkey;
+      for (let i = begin; i <= last && i < argc; i += f.step) out.push(i);
+    } else if ('keynumidx' in f) {
+      const n = Number(argAt(begin + f.keynumidx));
+      if (!Number.isInteger(n) || n < 0) return null;
+      const first = begin + f.firstkey;
+      if (first + (n - 1) * f.step >= argc && n > 0) return null;
+      for (let i = 0; i < n; i++) out.push(first + i * f.step);
+    } else {
+      return null;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,208 @@
+// One connection from the proxy to a backend server. Requests from many
+// clients are written to it in order (batched once per event-loop turn) and
+// its replies are matched to them first-in first-out. Owns the socket, the
+// in-flight queue and the per-request timeout; decides nothing about
+// ejection (it reports failures to its owner).
+import net from 'node:net';
+import { ReplyScanner } from '../resp/reply-scanner.js';
+import { encodeCommand, encodeError } from '../resp/encode.js';
+import { isErrorReply, readLine } from '../resp/reply-read.js';
+import { Fifo } from './queue.js';
+import { scheduleFlush, writeChunks, type Flushable } from './flush.js';
+import { Req, type ReplyTarget } from './request.js';
+
+export interface BackendAddress {
+  readonly host: string | null;
+  readonly port: number;
+  readonly path: string | null;
+  readonly label: string;
+}
+
+export interface BackendOptions {
+  readonly auth: string | null;
+  readonly db: number;
+  readonly keepalive: boolean;
+  /** request timeout in ms; null = wait forever */
+  readonly timeout: number | null;
+}
+
+export interface BackendOwner {
+  /** The connection failed (refused, reset, timed out, protocol error); `reason` is for humans. */
+  onBackendFailure(conn: BackendConn, reason: string): void;
+  /** A reply arrived: the server is alive. */
+  onBackendReply(conn: BackendConn, req: Req): void;
+  /** Counters for stats. */
+  onBackendConnected(conn: BackendConn): void;
+  onBackendClosed(conn: BackendConn): void;
+}
+
+type State = 'idle' | 'connecting' | 'ready';
+
+/** Swallows replies of the proxy's own AUTH/SELECT; a refusal fails the connection. */
+class SetupTarget implements ReplyTarget {
+  constructor(private readonly conn: BackendConn, private readonly what: string) {}
+  complete(_req: Req, buf: Buffer, start: number, end: number): void {
+    if (isErrorReply(buf, start)) this.conn.fatal(`${this.what} refused: ${readLine(buf, start, end)}`);
+  }
+}
+
+export class BackendConn implements Flushable {
+  readonly address: BackendAddress;
+  readonly #opts: BackendOptions;
+  readonly #owner: BackendOwner;
+  #socket: net.Socket | null = null;
+  #state: State = 'idle';
+  #scanner = new ReplyScanner();
+  readonly #inflight = new Fifo<Req>(64);
+  #out: Buffer[] = [];
+  #outBytes = 0;
+  #queued = false;
+  #blocked = false;
+  /** stats */
+  requests = 0;
+  requestBytes = 0;
+  responses = 0;
+  responseBytes = 0;
+
+  constructor(address: BackendAddress, opts: BackendOptions, owner: BackendOwner) {
+    this.address = address;
+    this.#opts = opts;
+    this.#owner = owner;
+  }
+
+  get inflight(): number {
+    return this.#inflight.length;
+  }
+
+  get outBytes(): number {
+    return this.#outBytes;
+  }
+
+  get connected(): boolean {
+    return this.#state === 'ready';
+  }
+
+  /** Open the connection now (preconnect); requests sent meanwhile wait for it. */
+  connect(): void {
+    if (this.#state !== 'idle') return;
+    this.#state = 'connecting';
+    const a = this.address;
+    const socket = a.path !== null ? net.connect({ path: a.path }) : net.connect({ host: a.host ?? '127.0.0.1', port: a.port });
+    socket.setNoDelay(true);
+    if (this.#opts.keepalive) socket.setKeepAlive(true);
+    this.#socket = socket;
+    this.#scanner = new ReplyScanner();
+    const sink = { onReply: (buf: Buffer, start: number, end: number) => this.#onReply(buf, start, end) };
+    socket.on('connect', () => {
+      if (this.#socket !== socket) return;
+      this.#state = 'ready';
+      this.#owner.onBackendConnected(this);
+      this.#flushNow();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#socket !== socket) return;
+      this.responseBytes += chunk.length;
+      try {
+        this.#scanner.feed(chunk, sink);
+      } catch (err) {
+        this.fatal(`bad reply from ${a.label}: ${(err as Error).message}`);
+      }
+    });
+    socket.on('drain', () => {
+      if (this.#socket !== socket) return;
+      this.#blocked = false;
+      if (this.#out.length > 0) this.#flushNow();
+    });
+    socket.on('error', (err) => {
+      if (this.#socket === socket) this.fatal(`${a.label}: ${err.message}`);
+    });
+    socket.on('close', () => {
+      if (this.#socket === socket) this.fatal(`${a.label}: connection closed by server`);
+    });
+    // Session setup goes first on the wire.
+    if (this.#opts.auth !== null) this.#enqueue(new Req(encodeCommand(['AUTH', this.#opts.auth]), new SetupTarget(this, 'AUTH'), -1));
+    if (this.#opts.db !== 0) this.#enqueue(new Req(encodeCommand(['SELECT', String(this.#opts.db)]), new SetupTarget(this, 'SELECT'), -1));
+  }
+
+  send(req: Req): void {
+    if (this.#state === 'idle') this.connect();
+    if (this.#opts.timeout !== null) req.deadline = Date.now() + this.#opts.timeout;
+    this.requests++;
+    this.requestBytes += req.payload.length;
+    this.#enqueue(req);
+  }
+
+  #enqueue(req: Req): void {
+    this.#inflight.push(req);
+    this.#out.push(req.payload);
+    this.#outBytes += req.payload.length;
+    if (!this.#queued && this.#state === 'ready' && !this.#blocked) {
+      this.#queued = true;
+      scheduleFlush(this);
+    }
+  }
+
+  flush(): void {
+    this.#queued = false;
+    this.#flushNow();
+  }
+
+  #flushNow(): void {
+    if (this.#state !== 'ready' || this.#blocked || this.#out.length === 0 || this.#socket === null) return;
+    const chunks = this.#out;
+    const total = this.#outBytes;
+    this.#out = [];
+    this.#outBytes = 0;
+    if (!writeChunks(this.#socket, chunks, total)) this.#blocked = true;
+  }
+
+  #onReply(buf: Buffer, start: number, end: number): void {
+    const req = this.#inflight.shift();
+    if (req === undefined) {
+      this.fatal(`${this.address.label} sent a reply nobody asked for`);
+      return;
+    }
+    this.responses++;
+    req.reply(buf, start, end);
+    if (req.slot !== -1) this.#owner.onBackendReply(this, req);
+  }
+
+  /** Fail the request at the head if its deadline passed: the connection is then out of step and closes. */
+  checkTimeout(now: number): void {
+    const head = this.#inflight.peek();
+    if (head !== undefined && head.deadline !== 0 && head.deadline <= now) {
+      this.fatal(`${this.address.label}: no reply within ${this.#opts.timeout} ms`, 'timeout');
+    }
+  }
+
+  /** Close the connection, failing every request in flight with a RESP error. */
+  fatal(reason: string, kind: 'timeout' | 'error' = 'error'): void {
+    if (this.#state === 'idle') return;
+    const wasReady = this.#state === 'ready';
+    const socket = this.#socket;
+    this.#socket = null;
+    this.#state = 'idle';
+    this.#blocked = false;
+    this.#out = [];
+    this.#outBytes = 0;
+    if (socket !== null) socket.destroy();
+    const line = kind === 'timeout'
+      ? encodeError(`ERR timeout: backend ${this.address.label} did not reply in time`)
+      : encodeError(`ERR backend ${this.address.label} failed: ${reason.replace(`${this.address.label}: `, '')}`);
+    const failed = this.#inflight.drain();
+    if (wasReady) this.#owner.onBackendClosed(this);
+    this.#owner.onBackendFailure(this, kind === 'timeout' ? 'timeout' : reason);
+    for (const r of failed) r.fail(line);
+  }
+
+  /** Close without reporting a failure (shutdown, reload). In-flight requests get an error. */
+  close(): void {
+    if (this.#state === 'ready') this.#owner.onBackendClosed(this);
+    const socket = this.#socket;
+    this.#socket = null;
+    this.#state = 'idle';
+    if (socket !== null) socket.destroy();
+    const line = encodeError(`ERR backend ${this.address.label} connection closed by the proxy`);
+    for (const r of this.#inflight.drain()) r.fail(line);
+  }
+}

@@ -1,0 +1,172 @@
+// One client connection: scans its requests, hands each to the router, and
+// writes the replies back strictly in request order, batched once per turn.
+// Bounded: past MAX_PENDING requests or MAX_OUT_BYTES of unsent replies it
+// stops reading the socket until the backlog drains (backpressure instead of
+// buffering). Owns no routing logic (router.ts) and no backend sockets.
+import type net from 'node:net';
+import { RequestScanner } from '../resp/request-scanner.js';
+import type { RequestSink } from '../resp/types.js';
+import { ProtocolError, toRespError } from '../errors/index.js';
+import { Fifo } from './queue.js';
+import { scheduleFlush, writeChunks, type Flushable } from './flush.js';
+import type { Entry, Req, ReplyTarget } from './request.js';
+import type { ProxyContext } from './context.js';
+import { routeRequest } from './router.js';
+
+const MAX_PENDING = 4096;
+const MAX_OUT_BYTES = 16 * 1024 * 1024;
+
+let nextClientId = 1;
+
+export class ClientConn implements ReplyTarget, Flushable, RequestSink {
+  readonly id = nextClientId++;
+  readonly ctx: ProxyContext;
+  readonly socket: net.Socket;
+  readonly createdAt = Date.now();
+  name: string | null = null;
+  authed: boolean;
+  lastCommand = '';
+  #scanner: RequestScanner;
+  readonly #queue = new Fifo<Entry>(16);
+  #out: Buffer[] = [];
+  #outBytes = 0;
+  #flushQueued = false;
+  #paused = false;
+  #blocked = false;
+  #closing = false;
+  #closed = false;
+
+  constructor(socket: net.Socket, ctx: ProxyContext) {
+    this.socket = socket;
+    this.ctx = ctx;
+    this.authed = ctx.pool.config.redisAuth === null;
+    this.#scanner = new RequestScanner(ctx.limits);
+    socket.setNoDelay(true);
+    if (ctx.pool.config.tcpkeepalive) socket.setKeepAlive(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => {
+      this.#blocked = false;
+      this.#maybeResume();
+      if (this.#out.length > 0) this.flush();
+    });
+    socket.on('error', () => {
+      this.ctx.pool.stats.client_err++;
+    });
+    socket.on('end', () => {
+      this.ctx.pool.stats.client_eof++;
+    });
+    socket.on('close', () => {
+      this.#closed = true;
+      this.ctx.onClientClosed(this);
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closing) return;
+    try {
+      this.#scanner.feed(chunk, this);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) this.ctx.log.error({ err }, 'request handling failed');
+      this.replyLocal(Buffer.from(toRespError(err)));
+      this.closeAfterReplies();
+      return;
+    }
+    if (this.#queue.length > MAX_PENDING || this.#outBytes > MAX_OUT_BYTES) this.#pause();
+  }
+
+  onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+    if (this.#closing) return;
+    routeRequest(this, buf, start, end, argc, args);
+  }
+
+  /** Track a forwarded request (or split parent) in reply order. */
+  enqueue(e: Entry): void {
+    this.#queue.push(e);
+  }
+
+  /** A reply the proxy produced itself, in order with everything before it. */
+  replyLocal(bytes: Buffer): void {
+    if (this.#queue.length === 0) {
+      this.#emit(bytes);
+    } else {
+      this.#queue.push({ done: true, out: bytes });
+    }
+  }
+
+  /** ReplyTarget: a backend reply for a request of this client. */
+  complete(req: Req, buf: Buffer, start: number, end: number): void {
+    req.out = buf.subarray(start, end);
+    if (this.#queue.peek() === req) this.#advance();
+  }
+
+  /** An entry other than a direct Req finished (a merged split reply). */
+  entryDone(e: Entry): void {
+    if (this.#queue.peek() === e) this.#advance();
+  }
+
+  #advance(): void {
+    const q = this.#queue;
+    for (let head = q.peek(); head !== undefined && head.done; head = q.peek()) {
+      q.shift();
+      this.#emit(head.out!);
+    }
+    this.#maybeResume();
+  }
+
+  #emit(bytes: Buffer): void {
+    if (this.#closed) return;
+    this.#out.push(bytes);
+    this.#outBytes += bytes.length;
+    if (!this.#flushQueued && !this.#blocked) {
+      this.#flushQueued = true;
+      scheduleFlush(this);
+    }
+  }
+
+  flush(): void {
+    this.#flushQueued = false;
+    if (this.#closed || this.#blocked) return;
+    if (this.#out.length > 0) {
+      const chunks = this.#out;
+      const total = this.#outBytes;
+      this.#out = [];
+      this.#outBytes = 0;
+      if (!writeChunks(this.socket, chunks, total)) {
+        this.#blocked = true;
+        this.#pause();
+      }
+    }
+    if (this.#closing && this.#queue.length === 0 && this.#out.length === 0) this.socket.end();
+  }
+
+  /** QUIT, protocol errors: finish the replies owed, then close. */
+  closeAfterReplies(): void {
+    this.#closing = true;
+    if (this.#queue.length === 0 && !this.#flushQueued) {
+      this.#flushQueued = true;
+      scheduleFlush(this);
+    }
+  }
+
+  get pendingRequests(): number {
+    return this.#queue.length;
+  }
+
+  #pause(): void {
+    if (!this.#paused) {
+      this.#paused = true;
+      this.socket.pause();
+    }
+  }
+
+  #maybeResume(): void {
+    if (this.#paused && !this.#blocked && this.#queue.length <= MAX_PENDING / 2 && this.#outBytes <= MAX_OUT_BYTES / 2) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,19 @@
+// What a client connection needs from the proxy around it: its pool, the
+// logger, protocol limits, and the proxy-wide facts INFO reports.
+import type { Logger } from 'pino';
+import type { RespLimits } from '../resp/types.js';
+import type { PoolRuntime } from './server-pool.js';
+import type { ClientConn } from './client.js';
+
+export interface ProxyContext {
+  readonly pool: PoolRuntime;
+  readonly log: Logger;
+  readonly limits: Partial<RespLimits>;
+  readonly startedAt: number;
+  readonly version: string;
+  /** clients of this pool now connected */
+  readonly clients: ReadonlySet<ClientConn>;
+  onClientClosed(c: ClientConn): void;
+  /** proxy-wide counters */
+  readonly totals: { connections: number; commands: number };
+}

@@ -1,0 +1,185 @@
+// Commands the proxy answers itself: PING, ECHO, QUIT, SELECT, HELLO, AUTH,
+// CLIENT, COMMAND, INFO, TIME, RESET. Replies follow redis-server's text so
+// clients' start-up checks pass. Runs off the hot path (argv materialised).
+import os from 'node:os';
+import { REDIS_COMMANDS, REDIS_VERSION } from '../commands/redis-commands.js';
+import { extractKeys, lookupCommand, resolveSubcommand } from '../commands/table.js';
+import type { RedisCommandInfo } from '../commands/types.js';
+import {
+  encodeArray, encodeBulk, encodeBulkArray, encodeError, encodeInteger, encodeSimple, EMPTY_ARRAY, NIL, OK, PONG,
+} from '../resp/encode.js';
+import type { ClientConn } from './client.js';
+
+type Handler = (c: ClientConn, argv: Buffer[]) => Buffer;
+
+const lower = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1').toLowerCase());
+
+function checkPassword(c: ClientConn, user: string | null, pass: string): Buffer {
+  const want = c.ctx.pool.config.redisAuth;
+  if (want === null) {
+    return encodeError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+  }
+  if ((user === null || user === 'default') && pass === want) {
+    c.authed = true;
+    return OK;
+  }
+  return encodeError('WRONGPASS invalid username-password pair or user is disabled.');
+}
+
+const BAD_NAME = /[^\x21-\x7e]/;
+
+function clientInfoLine(c: ClientConn): string {
+  const s = c.socket;
+  const age = Math.floor((Date.now() - c.createdAt) / 1000);
+  return `id=${c.id} addr=${s.remoteAddress}:${s.remotePort} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=default resp=2`;
+}
+
+function commandInfoReply(info: RedisCommandInfo): Buffer {
+  return encodeArray([
+    encodeBulk(info.name), encodeInteger(info.arity),
+    encodeArray(info.flags.map((f) => encodeSimple(f))),
+    encodeInteger(info.first), encodeInteger(info.last), encodeInteger(info.step),
+    EMPTY_ARRAY, EMPTY_ARRAY, EMPTY_ARRAY,
+    encodeArray((info.subcommands ?? []).map(commandInfoReply)),
+  ]);
+}
+
+let commandAll: Buffer | null = null;
+const commandByName = new Map(REDIS_COMMANDS.map((c) => [c.name, c]));
+
+function infoText(c: ClientConn, section: string): string {
+  const ctx = c.ctx;
+  const pool = ctx.pool;
+  const up = Math.floor((Date.now() - ctx.startedAt) / 1000);
+  const want = (s: string) => section === '' || section === 'all' || section === 'default' || section === 'everything' || section === s;
+  const out: string[] = [];
+  if (want('server')) {
+    out.push('# Server', `redis_version:${REDIS_VERSION}`, `shardgate_version:${ctx.version}`, 'redis_mode:standalone',
+      `os:${os.type()} ${os.release()} ${os.arch()}`, `arch_bits:64`, `process_id:${process.pid}`,
+      `tcp_port:${c.socket.localPort ?? 0}`, `uptime_in_seconds:${up}`, `uptime_in_days:${Math.floor(up / 86400)}`, '');
+  }
+  if (want('clients')) out.push('# Clients', `connected_clients:${ctx.clients.size}`, '');
+  if (want('stats')) {
+    out.push('# Stats', `total_connections_received:${ctx.totals.connections}`, `total_commands_processed:${ctx.totals.commands}`,
+      `client_eof:${pool.stats.client_eof}`, `client_err:${pool.stats.client_err}`, `forward_error:${pool.stats.forward_error}`,
+      `fragments:${pool.stats.fragments}`, `server_ejects:${pool.stats.server_ejects}`, '');
+  }
+  if (want('pool')) {
+    const p = pool.config;
+    out.push('# Pool', `pool_name:${p.name}`, `distribution:${p.distribution}`, `hash:${p.hash}`, `hash_tag:${p.hashTag ?? ''}`,
+      `servers:${pool.servers.length}`, `servers_live:${pool.liveCount}`);
+    for (const s of pool.servers) {
+      const ejected = s.ejectedUntil !== 0;
+      out.push(`server_${s.index}:label=${s.config.label},status=${ejected ? 'ejected' : 'up'},failures=${s.failures},connections=${s.stats.server_connections}`);
+    }
+    out.push('');
+  }
+  return out.join('\r\n');
+}
+
+const HANDLERS: Record<string, Handler> = {
+  ping: (_c, a) => (a.length === 1 ? PONG : a.length === 2 ? encodeBulk(a[1]) : encodeError("ERR wrong number of arguments for 'ping' command")),
+  echo: (_c, a) => encodeBulk(a[1]),
+  quit: (c) => {
+    c.closeAfterReplies();
+    return OK;
+  },
+  select: (_c, a) => (a[1].toString() === '0' ? OK : encodeError('ERR DB index is out of range')),
+  time: () => {
+    const now = process.hrtime.bigint() / 1000n;
+    const wall = BigInt(Date.now()) * 1000n + (now % 1000n);
+    return encodeBulkArray([String(wall / 1000000n), String(wall % 1000000n)]);
+  },
+  reset: (c) => {
+    c.name = null;
+    c.authed = c.ctx.pool.config.redisAuth === null;
+    return encodeSimple('RESET');
+  },
+  auth: (c, a) => (a.length === 2 ? checkPassword(c, null, a[1].toString()) : a.length === 3 ? checkPassword(c, a[1].toString(), a[2].toString()) : encodeError('ERR syntax error')),
+  hello: (c, a) => {
+    let i = 1;
+    if (a.length > 1) {
+      const v = Number(a[1].toString());
+      if (!Number.isInteger(v)) return encodeError('ERR Protocol version is not an integer or out of range');
+      if (v !== 2) return encodeError('NOPROTO unsupported protocol version');
+      i = 2;
+    }
+    for (; i < a.length; i++) {
+      const opt = lower(a[i]);
+      if (opt === 'auth' && i + 2 < a.length) {
+        const r = checkPassword(c, a[i + 1].toString(), a[i + 2].toString());
+        if (r !== OK) return r;
+        i += 2;
+      } else if (opt === 'setname' && i + 1 < a.length) {
+        c.name = a[i + 1].toString();
+        i += 1;
+      } else {
+        return encodeError(`ERR Syntax error in HELLO option '${a[i].toString()}'`);
+      }
+    }
+    if (!c.authed) return encodeError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    return encodeArray([
+      encodeBulk('server'), encodeBulk('redis'), encodeBulk('version'), encodeBulk(REDIS_VERSION),
+      encodeBulk('proto'), encodeInteger(2), encodeBulk('id'), encodeInteger(c.id),
+      encodeBulk('mode'), encodeBulk('standalone'), encodeBulk('role'), encodeBulk('master'),
+      encodeBulk('modules'), EMPTY_ARRAY,
+    ]);
+  },
+  client: (c, a) => {
+    const sub = lower(a[1]);
+    switch (sub) {
+      case 'setname':
+        if (a.length !== 3) return encodeError("ERR wrong number of arguments for 'client|setname' command");
+        if (BAD_NAME.test(a[2].toString('latin1'))) return encodeError('ERR Client names cannot contain spaces, newlines or special characters.');
+        c.name = a[2].length === 0 ? null : a[2].toString();
+        return OK;
+      case 'getname':
+        return c.name === null ? NIL : encodeBulk(c.name);
+      case 'setinfo':
+        return a.length === 4 ? OK : encodeError("ERR wrong number of arguments for 'client|setinfo' command");
+      case 'id':
+        return encodeInteger(c.id);
+      case 'info':
+        return encodeBulk(`${clientInfoLine(c)}\n`);
+      case 'list':
+        return encodeBulk([...c.ctx.clients].map((x) => `${clientInfoLine(x)}\n`).join(''));
+      default:
+        return encodeError(`ERR unsupported command 'client ${sub}'`);
+    }
+  },
+  command: (_c, a) => {
+    const sub = lower(a[1]);
+    if (a.length === 1) return (commandAll ??= encodeArray(REDIS_COMMANDS.map(commandInfoReply)));
+    switch (sub) {
+      case 'count':
+        return encodeInteger(REDIS_COMMANDS.length);
+      case 'info':
+        return encodeArray(a.slice(2).map((n) => {
+          const info = commandByName.get(lower(n));
+          return info === undefined ? NIL : commandInfoReply(info);
+        }));
+      case 'docs':
+        return EMPTY_ARRAY;
+      case 'list':
+        return encodeBulkArray(REDIS_COMMANDS.map((x) => x.name));
+      case 'getkeys': {
+        const argv = a.slice(2);
+        const top = argv.length > 0 ? lookupCommand(lower(argv[0])) : undefined;
+        const def = top === undefined ? undefined : resolveSubcommand(top, lower(argv[1]));
+        if (def === undefined) return encodeError('ERR Invalid command specified');
+        const keys = def.kind === 'single' ? [def.firstKey] : extractKeys(def, argv.length, (i) => argv[i].toString());
+        if (keys === null || keys.length === 0 || keys.some((k) => k >= argv.length)) return encodeError('ERR The command has no key arguments');
+        return encodeBulkArray(keys.map((k) => argv[k]));
+      }
+      default:
+        return encodeError(`ERR unknown subcommand '${a[1].toString()}'. Try COMMAND HELP.`);
+    }
+  },
+  info: (c, a) => encodeBulk(infoText(c, lower(a[1]))),
+};
+
+export function runLocal(c: ClientConn, name: string, argv: Buffer[]): Buffer {
+  c.lastCommand = name;
+  const h = HANDLERS[name];
+  return h === undefined ? encodeError(`ERR unsupported command '${name}'`) : h(c, argv);
+}

@@ -1,0 +1,45 @@
+// A request in flight: where its reply goes when it arrives. A request either
+// belongs to a client directly (its reply is what the client sees) or is a
+// fragment of a split multi-key command (its reply is merged by the parent).
+
+/** A slot in a client's reply queue: done once its reply bytes are in `out`. */
+export interface Entry {
+  done: boolean;
+  out: Buffer | null;
+}
+
+export interface ReplyTarget {
+  /** A whole RESP reply for `req` (raw bytes buf[start,end)), or an error line. */
+  complete(req: Req, buf: Buffer, start: number, end: number): void;
+}
+
+export class Req implements Entry {
+  /** raw RESP request bytes to send to a backend */
+  readonly payload: Buffer;
+  readonly target: ReplyTarget;
+  /** for the target's bookkeeping (client queue slot, fragment index) */
+  readonly slot: number;
+  /** ms timestamp after which the request times out; 0 = never */
+  deadline = 0;
+  /** when it was sent (ms), for latency */
+  sentAt = 0;
+  done = false;
+  /** the reply bytes, once complete (set by the target) */
+  out: Buffer | null = null;
+
+  constructor(payload: Buffer, target: ReplyTarget, slot: number) {
+    this.payload = payload;
+    this.target = target;
+    this.slot = slot;
+  }
+
+  reply(buf: Buffer, start: number, end: number): void {
+    if (this.done) return;
+    this.done = true;
+    this.target.complete(this, buf, start, end);
+  }
+
+  fail(errorLine: Buffer): void {
+    this.reply(errorLine, 0, errorLine.length);
+  }
+}

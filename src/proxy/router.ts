@@ -1,0 +1,130 @@
+// Routing of one request by the command table: arity and auth checks, then
+// one handler per kind — single-key forward, split-and-merge, same-server
+// multi-key, local, or a RESP error. The single-key path is the hot path:
+// no argv materialisation, one Req, one ring lookup.
+import { lookupCommand, extractKeys, resolveSubcommand, type CommandDef } from '../commands/table.js';
+import { encodeError } from '../resp/encode.js';
+import { Req } from './request.js';
+import { runLocal } from './local.js';
+import { forwardSplit } from './split.js';
+import type { ClientConn } from './client.js';
+
+const NOAUTH = encodeError('NOAUTH Authentication required.');
+
+/** Lower-case command name of argument 0, cached for the common spellings. */
+const nameCache = new Map<string, string>();
+function commandName(buf: Buffer, s: number, e: number): string {
+  const raw = buf.toString('latin1', s, e);
+  let lower = nameCache.get(raw);
+  if (lower === undefined) {
+    lower = raw.toLowerCase();
+    if (nameCache.size < 1024) nameCache.set(raw, lower);
+  }
+  return lower;
+}
+
+function quoteArg(buf: Buffer, s: number, e: number): string {
+  return `'${buf.toString('utf8', s, Math.min(e, s + 128))}'`;
+}
+
+export function unknownCommandError(buf: Buffer, argc: number, args: Int32Array): Buffer {
+  const name = buf.toString('utf8', args[0], Math.min(args[1], args[0] + 128));
+  const rest: string[] = [];
+  for (let i = 1; i < argc && rest.join(' ').length < 128; i++) rest.push(quoteArg(buf, args[i * 2], args[i * 2 + 1]));
+  return encodeError(`ERR unknown command '${name}', with args beginning with: ${rest.join(' ')}${rest.length ? ' ' : ''}`);
+}
+
+function arityOk(def: CommandDef, argc: number): boolean {
+  const a = def.arity;
+  return a >= 0 ? argc === a : argc >= -a;
+}
+
+export function routeRequest(client: ClientConn, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+  const name = commandName(buf, args[0], args[1]);
+  let def = lookupCommand(name);
+  const ctx = client.ctx;
+  ctx.totals.commands++;
+  if (def === undefined) {
+    client.replyLocal(unknownCommandError(buf, argc, args));
+    return;
+  }
+  if (!client.authed && name !== 'auth' && name !== 'hello' && name !== 'quit') {
+    client.replyLocal(NOAUTH);
+    return;
+  }
+  if (!arityOk(def, argc)) {
+    client.replyLocal(encodeError(`ERR wrong number of arguments for '${name}' command`));
+    return;
+  }
+  if (def.subcommands !== null && def.kind !== 'local') {
+    const subName = buf.toString('latin1', args[2], args[3]);
+    const sub = resolveSubcommand(def, subName.toLowerCase());
+    if (sub === undefined) {
+      client.replyLocal(encodeError(`ERR unknown subcommand '${subName.slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`));
+      return;
+    }
+    if (!arityOk(sub, argc)) {
+      client.replyLocal(encodeError(`ERR wrong number of arguments for '${sub.name}' command`));
+      return;
+    }
+    def = sub;
+  }
+  switch (def.kind) {
+    case 'single': {
+      const k = def.firstKey * 2;
+      forwardTo(client, buf, start, end, args[k], args[k + 1]);
+      return;
+    }
+    case 'split':
+      forwardSplit(client, def, buf, start, end, argc, args);
+      return;
+    case 'same':
+      forwardSame(client, def, buf, start, end, argc, args);
+      return;
+    case 'local':
+      client.replyLocal(runLocal(client, name, argvOf(buf, argc, args)));
+      return;
+    default:
+      client.replyLocal(encodeError(`ERR unsupported command '${def.name.replace('|', ' ')}'${def.reason ? ` (${def.reason})` : ''}`));
+  }
+}
+
+function forwardTo(client: ClientConn, buf: Buffer, start: number, end: number, ks: number, ke: number): void {
+  const pool = client.ctx.pool;
+  const server = pool.route(buf, ks, ke);
+  if (server === null) {
+    pool.stats.forward_error++;
+    client.replyLocal(encodeError(`ERR no backend server is live in pool '${pool.config.name}'`));
+    return;
+  }
+  const req = new Req(buf.subarray(start, end), client, 0);
+  client.enqueue(req);
+  server.connFor(client.id).send(req);
+}
+
+function forwardSame(client: ClientConn, def: CommandDef, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+  const keys = extractKeys(def, argc, (i) => buf.toString('utf8', args[i * 2], args[i * 2 + 1]));
+  if (keys === null || keys.length === 0) {
+    client.replyLocal(encodeError(keys === null
+      ? `ERR wrong arguments for '${def.name}': cannot locate its keys`
+      : `ERR '${def.name}' without keys cannot be routed by a sharding proxy`));
+    return;
+  }
+  const pool = client.ctx.pool;
+  const first = pool.route(buf, args[keys[0] * 2], args[keys[0] * 2 + 1]);
+  for (let i = 1; i < keys.length; i++) {
+    const s = pool.route(buf, args[keys[i] * 2], args[keys[i] * 2 + 1]);
+    if (s !== first) {
+      client.replyLocal(encodeError(`CROSSSLOT Keys in request don't hash to the same server (use a hash tag${pool.config.hashTag ? ` like ${pool.config.hashTag[0]}user1${pool.config.hashTag[1]}` : ': none is set in this pool'})`));
+      return;
+    }
+  }
+  const k = keys[0] * 2;
+  forwardTo(client, buf, start, end, args[k], args[k + 1]);
+}
+
+export function argvOf(buf: Buffer, argc: number, args: Int32Array): Buffer[] {
+  const out = new Array<Buffer>(argc);
+  for (let i = 0; i < argc; i++) out[i] = buf.subarray(args[i * 2], args[i * 2 + 1]);
+  return out;
+}

@@ -1,0 +1,148 @@
+// The proxy from its real CLI in front of 3 real redis-servers, checked with
+// real clients: ioredis and node-redis (default options), redis-cli, raw sockets.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { startCluster, rawExchange, type Cluster } from '../../fixtures/cluster.js';
+
+let c: Cluster;
+let io: Redis;
+
+beforeAll(async () => {
+  c = await startCluster({ servers: 3, timeout: 2000 });
+  io = new Redis({ port: c.port, host: '127.0.0.1' });
+});
+afterAll(async () => {
+  io?.disconnect();
+  await c?.stop();
+});
+
+/** Which backend holds `key` (asked of each redis-server directly). */
+async function holder(key: string): Promise<number> {
+  const found: number[] = [];
+  for (let i = 0; i < c.redis.length; i++) {
+    const r = new Redis({ port: c.redis[i].port, lazyConnect: true });
+    await r.connect();
+    if (await r.exists(key)) found.push(i);
+    r.disconnect();
+  }
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+describe('proxy basics', () => {
+  it('serves GET/SET through ioredis with default options and spreads keys over all servers', async () => {
+    for (let i = 0; i < 60; i++) await io.set(`key:${i}`, `v${i}`);
+    for (let i = 0; i < 60; i++) expect(await io.get(`key:${i}`)).toBe(`v${i}`);
+    const holders = new Set<number>();
+    for (let i = 0; i < 60; i += 5) holders.add(await holder(`key:${i}`));
+    expect(holders.size).toBe(3);
+  });
+
+  it('keeps replies in request order under a deep pipeline across servers', async () => {
+    const p = io.pipeline();
+    for (let i = 0; i < 2000; i++) {
+      p.set(`pipe:${i}`, String(i));
+      p.incr(`pipe:${i}`);
+      p.get(`pipe:${i}`);
+    }
+    const res = await p.exec();
+    expect(res).toHaveLength(6000);
+    for (let i = 0; i < 2000; i++) {
+      expect(res![i * 3]).toEqual([null, 'OK']);
+      expect(res![i * 3 + 1]).toEqual([null, i + 1]);
+      expect(res![i * 3 + 2]).toEqual([null, String(i + 1)]);
+    }
+  });
+
+  it('splits and merges MGET, MSET, DEL, UNLINK, TOUCH and EXISTS across servers', async () => {
+    const keys = Array.from({ length: 30 }, (_, i) => `multi:${i}`);
+    const holders = new Set(await Promise.all(keys.slice(0, 10).map(holder).map((p) => p.catch(() => -1))));
+    expect(await io.mset(Object.fromEntries(keys.map((k, i) => [k, `m${i}`])))).toBe('OK');
+    const servers = new Set<number>();
+    for (const k of keys) servers.add(await holder(k));
+    expect(servers.size).toBe(3);
+    expect(holders.size).toBeGreaterThan(0);
+    const withMissing = [...keys.slice(0, 5), 'multi:none', ...keys.slice(5)];
+    expect(await io.mget(withMissing)).toEqual([...keys.slice(0, 5).map((_, i) => `m${i}`), null, ...keys.slice(5).map((_, i) => `m${i + 5}`)]);
+    expect(await io.exists(...keys, 'multi:none', keys[0])).toBe(31);
+    expect(await io.touch(...keys.slice(0, 10))).toBe(10);
+    expect(await io.del(...keys.slice(0, 10), 'multi:none')).toBe(10);
+    expect(await io.unlink(...keys.slice(10))).toBe(20);
+    expect(await io.exists(...keys)).toBe(0);
+  });
+
+  it('runs same-server multi-key commands with hash tags and rejects cross-server ones with CROSSSLOT', async () => {
+    await io.set('{user1}:a', 'x');
+    expect(await io.rename('{user1}:a', '{user1}:b')).toBe('OK');
+    expect(await io.get('{user1}:b')).toBe('x');
+    // Find two keys on different servers.
+    await io.set('cs:a', '1');
+    let other = '';
+    const ha = await holder('cs:a');
+    for (let i = 0; i < 50 && !other; i++) {
+      await io.set(`cs:${i}`, '1');
+      if (await holder(`cs:${i}`) !== ha) other = `cs:${i}`;
+    }
+    await expect(io.rename('cs:a', other)).rejects.toThrow(/^CROSSSLOT Keys in request don't hash to the same server/);
+    await io.sadd('{s}:1', 'a', 'b');
+    await io.sadd('{s}:2', 'b', 'c');
+    expect(await io.sinter('{s}:1', '{s}:2')).toEqual(['b']);
+    expect(await io.eval("return redis.call('get', KEYS[1])", 1, '{user1}:b')).toBe('x');
+  });
+
+  it('answers local commands like redis-server', async () => {
+    expect(await io.ping()).toBe('PONG');
+    expect(await io.ping('hi')).toBe('hi');
+    expect(await io.echo('hello')).toBe('hello');
+    expect(await io.select(0)).toBe('OK');
+    await expect(io.select(1)).rejects.toThrow('ERR DB index is out of range');
+    expect(await io.client('SETNAME', 'tester')).toBe('OK');
+    expect(await io.client('GETNAME')).toBe('tester');
+    expect(String(await io.info('server'))).toMatch(/redis_version:\d+\.\d+/);
+    expect(await io.call('COMMAND', 'COUNT')).toBeGreaterThan(200);
+    await expect(io.call('HELLO', '3')).rejects.toThrow(/^NOPROTO/);
+    const hello = await io.call('HELLO', '2') as unknown[];
+    expect(hello.slice(0, 2)).toEqual(['server', 'redis']);
+  });
+
+  it('replies with clear errors and keeps the connection open', async () => {
+    await expect(io.call('NOSUCHCMD', 'a')).rejects.toThrow("ERR unknown command 'NOSUCHCMD', with args beginning with: 'a'");
+    await expect(io.call('KEYS', '*')).rejects.toThrow(/^ERR unsupported command 'keys'/);
+    await expect(io.call('BLPOP', 'q', '0')).rejects.toThrow(/^ERR unsupported command 'blpop'/);
+    await expect(io.call('GET')).rejects.toThrow("ERR wrong number of arguments for 'get' command");
+    await expect(io.call('MSET', 'a', 'b', 'c')).rejects.toThrow("ERR wrong number of arguments for 'mset' command");
+    expect(await io.ping()).toBe('PONG');
+  });
+
+  it('answers a protocol error with -ERR Protocol error, then closes', async () => {
+    const r = await rawExchange(c.port, 'PING\r\n*1\r\n$x\r\n');
+    expect(r.data).toBe('+PONG\r\n-ERR Protocol error: invalid bulk length\r\n');
+    expect(r.closed).toBe(true);
+  });
+
+  it('accepts inline commands typed by hand, quoted arguments included', async () => {
+    const r = await rawExchange(c.port, 'SET inl "a b"\r\nGET inl\r\nQUIT\r\n');
+    expect(r.data).toBe('+OK\r\n$3\r\na b\r\n+OK\r\n');
+    expect(r.closed).toBe(true);
+  });
+
+  it('works with redis-cli and node-redis', async () => {
+    const out = execFileSync('redis-cli', ['-p', String(c.port), 'SET', 'cli', 'x y'], { encoding: 'utf8' });
+    expect(out.trim()).toBe('OK');
+    expect(execFileSync('redis-cli', ['-p', String(c.port), 'GET', 'cli'], { encoding: 'utf8' }).trim()).toBe('x y');
+    const nr = createClient({ socket: { port: c.port, host: '127.0.0.1' } });
+    await nr.connect();
+    expect(await nr.get('cli')).toBe('x y');
+    expect(await nr.mGet(['cli', 'nope'])).toEqual(['x y', null]);
+    await nr.quit();
+  });
+
+  it('passes redis-benchmark including inline PING, with every reply valid', () => {
+    const out = execFileSync('redis-benchmark', ['-p', String(c.port), '-t', 'ping,set,get,mset', '-n', '5000', '-c', '20', '-P', '4', '-q', '--csv'], { encoding: 'utf8' });
+    const rows = out.trim().split('\n').slice(1).map((l) => l.split(',')[0].replace(/"/g, ''));
+    expect(rows).toEqual(expect.arrayContaining(['PING_INLINE', 'PING_MBULK', 'SET', 'GET']));
+    expect(out).not.toMatch(/error/i);
+  });
+});

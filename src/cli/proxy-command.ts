@@ -1,13 +1,11 @@
 // `shardgate proxy`: the proxy, with nutcracker's command-line flags so a
 // service file that ran nutcracker runs shardgate unchanged.
-import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import { createLogger, levelForVerbosity } from '../log/index.js';
-import { Proxy } from '../proxy/index.js';
-import { startStatsServer } from '../stats/server.js';
+import { runProxy } from '../proxy/workers.js';
 import { describeStats } from '../stats/fields.js';
 import { VERSION } from './version.js';
 
@@ -24,6 +22,7 @@ interface ProxyFlags {
   describeStats?: boolean;
   version?: boolean;
   mbufSize?: string;
+  workers?: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -42,6 +41,7 @@ export function registerProxyCommand(program: Command): void {
     .option('-D, --describe-stats', 'print the stats description and exit')
     .option('-V, --version', 'print the version and exit')
     .option('-m, --mbuf-size <bytes>', 'accepted for compatibility; shardgate sizes buffers itself')
+    .option('-w, --workers <n>', 'proxy processes sharing the listen addresses (default: shardgate.workers in the config, else 1)')
     .action(async (flags: ProxyFlags) => {
       if (flags.version) {
         process.stdout.write(`This is shardgate-${VERSION} (nutcracker-compatible)\n`);
@@ -73,27 +73,10 @@ export function registerProxyCommand(program: Command): void {
         return;
       }
       const log = createLogger({ level: levelForVerbosity(Number(flags.verbose)), file: flags.output ?? null });
-      const proxy = new Proxy({ log, version: VERSION });
-      await proxy.start(config);
-      const statsPort = Number(flags.statsPort);
-      const stats = statsPort > 0 ? await startStatsServer(proxy, flags.statsAddr, statsPort, VERSION).catch((err: Error) => {
-        log.error({ err }, `stats port ${flags.statsAddr}:${statsPort} unavailable; continuing without it`);
-        return null;
-      }) : null;
-      if (flags.pidFile) fs.writeFileSync(flags.pidFile, `${process.pid}\n`);
-      let stopping = false;
-      const stop = (sig: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info(`${sig}: shutting down`);
-        stats?.close();
-        void proxy.close().then(() => {
-          if (flags.pidFile) try { fs.unlinkSync(flags.pidFile); } catch { /* gone */ }
-          log.flush?.();
-          process.exit(0);
-        });
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      const workers = Number(flags.workers ?? config.shardgate.workers ?? 1);
+      await runProxy({
+        config, log, version: VERSION, workers: Number.isInteger(workers) && workers > 0 ? workers : 1,
+        statsHost: flags.statsAddr, statsPort: Number(flags.statsPort), pidFile: flags.pidFile ?? null,
+      });
     });
 }

@@ -8,7 +8,7 @@ import { loadConfig } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { Proxy } from '../proxy/index.js';
-import { startStatsServer } from '../stats/server.js';
+import { startStatsServer, statsDocument } from '../stats/server.js';
 import { LocalCluster, type BackendKind } from '../cluster/local.js';
 import { VERSION } from './version.js';
 
@@ -52,7 +52,7 @@ export function registerUpCommand(program: Command): void {
         await cluster.start(flags.backend, ports, flags.data, Number(flags.replicaOffset));
         await proxy.start(config);
         const sp = Number(flags.statsPort);
-        if (sp > 0) stats = await startStatsServer(proxy, '127.0.0.1', sp, VERSION).catch(() => null);
+        if (sp > 0) stats = await startStatsServer(() => statsDocument(proxy, VERSION), '127.0.0.1', sp).catch(() => null);
       } catch (err) {
         process.stderr.write(`shardgate up: ${(err as Error).message}\n`);
         await stopAll(1);

@@ -74,8 +74,15 @@ export const NO_REPLY: unique symbol = Symbol('no-reply');
 /** What a handler can do with the raw connection (for replication handshakes). */
 export interface NodeConnection {
   write(bytes: Buffer | string): boolean;
-  /** stop parsing/replying for this connection as a normal client: it becomes a replica link */
-  detachAsReplica(): void;
+  /**
+   * stop parsing/replying for this connection as a normal client: it becomes a replica link.
+   * (Added by persistence/replication, backward compatible:) when `events` is given, the core
+   * hands every later chunk read from the socket to events.onData (the replica's REPLCONF ACKs)
+   * and calls events.onClose once when the socket closes.
+   */
+  detachAsReplica(events?: { onData(chunk: Buffer): void; onClose(): void }): void;
+  /** (optional, added by replication) close the socket, e.g. a replica that stopped acking */
+  close?(): void;
   readonly remoteAddress: string;
   readonly remotePort: number;
 }

@@ -54,10 +54,14 @@ export function statsDocument(proxy: Proxy, version: string): Record<string, unk
   return doc;
 }
 
-export function startStatsServer(proxy: Proxy, host: string, port: number, version: string): Promise<net.Server> {
+/** Serve `source()` (one JSON document per connection) on host:port. */
+export function startStatsServer(source: () => Promise<Record<string, unknown>> | Record<string, unknown>, host: string, port: number): Promise<net.Server> {
   const server = net.createServer((socket) => {
     socket.on('error', () => socket.destroy());
-    socket.end(`${JSON.stringify(statsDocument(proxy, version))}\n`);
+    Promise.resolve(source()).then(
+      (doc) => socket.end(`${JSON.stringify(doc)}\n`),
+      () => socket.destroy(),
+    );
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -136,3 +136,44 @@ export function extractKeys(def: CommandDef, argc: number, argAt: (i: number) =>
   }
   return out;
 }
+
+// Byte-keyed lookup for the hot path: the command name is read straight from
+// the request buffer (case-insensitive) without building a string. Buckets by
+// a hash of the lowercased bytes; candidates are verified byte by byte.
+const BUCKETS = new Map<number, { bytes: Buffer; def: CommandDef }[]>();
+
+function nameHash(buf: Uint8Array, s: number, e: number): number {
+  let h = 2166136261;
+  for (let i = s; i < e; i++) {
+    let c = buf[i];
+    if (c >= 65 && c <= 90) c |= 0x20;
+    h = Math.imul(h ^ c, 16777619);
+  }
+  return h >>> 0;
+}
+
+for (const def of TABLE.values()) {
+  const bytes = Buffer.from(def.name, 'latin1');
+  const h = nameHash(bytes, 0, bytes.length);
+  const list = BUCKETS.get(h);
+  if (list) list.push({ bytes, def }); else BUCKETS.set(h, [{ bytes, def }]);
+}
+
+/** The command named by buf[s,e) (any letter case), without allocating. */
+export function lookupCommandBytes(buf: Buffer, s: number, e: number): CommandDef | undefined {
+  const n = e - s;
+  if (n === 0 || n > 32) return undefined;
+  const list = BUCKETS.get(nameHash(buf, s, e));
+  if (list === undefined) return undefined;
+  outer: for (let k = 0; k < list.length; k++) {
+    const b = list[k].bytes;
+    if (b.length !== n) continue;
+    for (let i = 0; i < n; i++) {
+      let c = buf[s + i];
+      if (c >= 65 && c <= 90) c |= 0x20;
+      if (c !== b[i]) continue outer;
+    }
+    return list[k].def;
+  }
+  return undefined;
+}

@@ -2,7 +2,7 @@
 // one handler per kind — single-key forward, split-and-merge, same-server
 // multi-key, local, or a RESP error. The single-key path is the hot path:
 // no argv materialisation, one Req, one ring lookup.
-import { lookupCommand, extractKeys, resolveSubcommand, type CommandDef } from '../commands/table.js';
+import { lookupCommandBytes, extractKeys, resolveSubcommand, type CommandDef } from '../commands/table.js';
 import { encodeError } from '../resp/encode.js';
 import { Req } from './request.js';
 import { runLocal } from './local.js';
@@ -10,18 +10,6 @@ import { forwardSplit } from './split.js';
 import type { ClientConn } from './client.js';
 
 const NOAUTH = encodeError('NOAUTH Authentication required.');
-
-/** Lower-case command name of argument 0, cached for the common spellings. */
-const nameCache = new Map<string, string>();
-function commandName(buf: Buffer, s: number, e: number): string {
-  const raw = buf.toString('latin1', s, e);
-  let lower = nameCache.get(raw);
-  if (lower === undefined) {
-    lower = raw.toLowerCase();
-    if (nameCache.size < 1024) nameCache.set(raw, lower);
-  }
-  return lower;
-}
 
 function quoteArg(buf: Buffer, s: number, e: number): string {
   return `'${buf.toString('utf8', s, Math.min(e, s + 128))}'`;
@@ -40,14 +28,14 @@ function arityOk(def: CommandDef, argc: number): boolean {
 }
 
 export function routeRequest(client: ClientConn, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
-  const name = commandName(buf, args[0], args[1]);
-  let def = lookupCommand(name);
+  let def = lookupCommandBytes(buf, args[0], args[1]);
   const ctx = client.ctx;
   ctx.totals.commands++;
   if (def === undefined) {
     client.replyLocal(unknownCommandError(buf, argc, args));
     return;
   }
+  const name = def.name;
   if (!client.authed && name !== 'auth' && name !== 'hello' && name !== 'quit') {
     client.replyLocal(NOAUTH);
     return;

@@ -32,7 +32,6 @@ export async function rewriteAof(
       await tmp.write(Buffer.concat(b));
     }
     await tmp.fsync();
-    await writer.pauseAndDrain();
     // from here on: synchronous, no command can run until the swap is done
     const rest = writer.takeRewriteBuffer();
     if (rest.length > 0) tmp.writeSync(Buffer.concat(rest));
@@ -43,7 +42,6 @@ export async function rewriteAof(
   } catch (err) {
     job.cancel();
     writer?.endRewriteBuffer();
-    writer?.resume();
     tmp.abort();
     throw err;
   }

@@ -20,22 +20,25 @@ export class PersistenceLoadError extends Error {
 export interface LoadReport {
   source: 'aof' | 'snapshot' | 'none';
   keys: number;
+  /** snapshot entries skipped because they had expired */
+  expired: number;
   commands: number;
   truncatedBytes: number;
   aux: Map<string, string>;
 }
 
 /** Restore snapshot entries from buf[offset..]; returns the decode result. Expired keys are skipped. */
-export function loadSnapshotBytes(core: NodeCore, buf: Buffer, file: string, offset = 0): { end: number; keys: number; aux: Map<string, string> } {
+export function loadSnapshotBytes(core: NodeCore, buf: Buffer, file: string, offset = 0): { end: number; keys: number; expired: number; aux: Map<string, string> } {
   const now = Date.now();
   let keys = 0;
+  let expired = 0;
   try {
     const r = decodeSnapshot(buf, (key, payload, exp) => {
-      if (exp !== 0 && exp <= now) return;
+      if (exp !== 0 && exp <= now) { expired++; return; }
       core.keyspace.restore(key, Buffer.from(payload), exp);
       keys++;
     }, offset);
-    return { end: r.end, keys, aux: r.aux };
+    return { end: r.end, keys, expired, aux: r.aux };
   } catch (err) {
     if (err instanceof SnapshotFormatError) {
       core.keyspace.flushAll();
@@ -49,11 +52,13 @@ export async function loadAofFile(core: NodeCore, file: string, opts: { truncate
   const buf = fs.readFileSync(file);
   let start = 0;
   let keys = 0;
+  let expired = 0;
   let aux = new Map<string, string>();
   if (startsWithSnapshot(buf)) {
     const r = loadSnapshotBytes(core, buf, file);
     start = r.end;
     keys = r.keys;
+    expired = r.expired;
     aux = r.aux;
   }
   let commands = 0;
@@ -84,12 +89,12 @@ export async function loadAofFile(core: NodeCore, file: string, opts: { truncate
     log.warn({ file, offset: res.end, droppedBytes: res.truncatedBytes },
       `AOF loaded anyway because aof-load-truncated is enabled: truncated the incomplete last command at offset ${res.end} (${res.truncatedBytes} bytes dropped)`);
   }
-  return { source: 'aof', keys, commands, truncatedBytes: res.truncatedBytes, aux };
+  return { source: 'aof', keys, expired, commands, truncatedBytes: res.truncatedBytes, aux };
 }
 
 export function loadSnapshotFile(core: NodeCore, file: string): LoadReport {
   const buf = fs.readFileSync(file);
   const r = loadSnapshotBytes(core, buf, file);
   if (r.end !== buf.length) throw new PersistenceLoadError('Trailing bytes after the snapshot end record', file, r.end);
-  return { source: 'snapshot', keys: r.keys, commands: 0, truncatedBytes: 0, aux: r.aux };
+  return { source: 'snapshot', keys: r.keys, expired: r.expired, commands: 0, truncatedBytes: 0, aux: r.aux };
 }

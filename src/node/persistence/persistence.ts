@@ -33,7 +33,7 @@ export class Persistence {
   readonly aofPath: string;
   readonly dumpPath: string;
   writer: AofWriter | null = null;
-  loadReport: LoadReport = { source: 'none', keys: 0, commands: 0, truncatedBytes: 0, aux: new Map() };
+  loadReport: LoadReport = { source: 'none', keys: 0, expired: 0, commands: 0, truncatedBytes: 0, aux: new Map() };
   dirty = 0;
   lastSave = Math.floor(Date.now() / 1000);
   lastBgsaveStatus: Status = 'ok';
@@ -45,6 +45,9 @@ export class Persistence {
   rewriteScheduled = false;
   lastRewriteStatus: Status = 'ok';
   lastRewriteSec = -1;
+  saves = 0;
+  rewrites = 0;
+  rewriteFailuresInARow = 0;
   #dirtyAtBgsave = 0;
   #saveTimer: NodeJS.Timeout | null = null;
   #unsubs: (() => void)[] = [];
@@ -104,6 +107,7 @@ export class Persistence {
   /** SAVE: blocking snapshot. */
   saveSync(): void {
     writeFileAtomicSync(this.dumpPath, encodeSnapshotSync(this.core.keyspace, this.#aux()));
+    this.saves++;
     this.dirty = 0;
     this.lastSave = Math.floor(Date.now() / 1000);
   }
@@ -118,6 +122,7 @@ export class Persistence {
     this.bgsave = job.run().then(
       (r) => {
         tmp.commitSync();
+        this.saves++;
         this.dirty -= this.#dirtyAtBgsave;
         this.lastSave = Math.floor(Date.now() / 1000);
         this.lastBgsaveStatus = 'ok';
@@ -143,10 +148,13 @@ export class Persistence {
     this.rewrite = rewriteAof(this.core.keyspace, this.hub, this.writer, this.aofPath, aux).then(
       (r) => {
         this.lastRewriteStatus = 'ok';
+        this.rewrites++;
+        this.rewriteFailuresInARow = 0;
         this.log.info({ entries: r.entries, size: r.size, ms: r.ms }, 'background AOF rewrite finished');
       },
       (err: Error) => {
         this.lastRewriteStatus = 'err';
+        this.rewriteFailuresInARow++;
         this.log.error({ err: err.message }, 'background AOF rewrite failed');
       },
     ).finally(() => {

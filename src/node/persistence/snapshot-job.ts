@@ -48,8 +48,10 @@ export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
 
 export interface SnapshotJobOptions {
   aux?: Record<string, string>;
-  /** keys per slice before yielding to the event loop */
+  /** at most this many keys per slice before yielding to the event loop */
   sliceKeys?: number;
+  /** and at most about this many milliseconds per slice */
+  sliceMs?: number;
   /** bytes gathered before handing a chunk to the sink */
   chunkBytes?: number;
 }
@@ -65,6 +67,7 @@ export class SnapshotJob {
   #release: (() => void) | null;
   readonly #sink: ChunkSink;
   readonly #sliceKeys: number;
+  readonly #sliceMs: number;
   readonly #chunkBytes: number;
   readonly #t0 = Date.now();
   #cancelled = false;
@@ -72,7 +75,8 @@ export class SnapshotJob {
   /** Starts the point in time now (synchronously); call run() to write it. */
   constructor(keyspace: KeyspaceSnapshotSource, hub: CowHub, sink: ChunkSink, opts: SnapshotJobOptions = {}) {
     this.#sink = sink;
-    this.#sliceKeys = opts.sliceKeys ?? 2000;
+    this.#sliceKeys = opts.sliceKeys ?? 5000;
+    this.#sliceMs = opts.sliceMs ?? 10;
     this.#chunkBytes = opts.chunkBytes ?? 256 * 1024;
     this.#push(this.#enc.header());
     for (const [k, v] of Object.entries(opts.aux ?? {})) this.#push(this.#enc.aux(k, v));
@@ -96,7 +100,8 @@ export class SnapshotJob {
         if (this.#cancelled) throw new Error('snapshot cancelled');
         let n = 0;
         let finished = false;
-        while (n < this.#sliceKeys) {
+        const sliceEnd = performance.now() + this.#sliceMs;
+        while (n < this.#sliceKeys && ((n & 63) !== 63 || performance.now() < sliceEnd)) {
           const r = this.#iter.next();
           if (r.done) { finished = true; break; }
           const [key, payload, exp] = r.value;

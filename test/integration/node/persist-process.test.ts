@@ -61,9 +61,9 @@ async function snapshotOf(c: Redis): Promise<Record<string, unknown>> {
 }
 
 describe.skipIf(!HAS_NODE)('persistence of shardgate node processes', () => {
-  it('kill -9 under write load with appendfsync everysec loses no write acknowledged more than 2 s before', async () => {
+  for (const policy of ['everysec', 'always'] as const) it(`kill -9 under write load with appendfsync ${policy} loses no acknowledged write`, async () => {
     const dir = tmpDir();
-    const { proc, client } = await startNode(dir, ['--appendonly', 'yes', '--appendfsync', 'everysec']);
+    const { proc, client } = await startNode(dir, ['--appendonly', 'yes', '--appendfsync', policy]);
     const ackedAt: number[] = [];
     let stop = false;
     const load = (async () => {
@@ -72,9 +72,14 @@ describe.skipIf(!HAS_NODE)('persistence of shardgate node processes', () => {
         const batch = client.pipeline();
         const first = i;
         for (let j = 0; j < 50; j++, i++) batch.set(`k:${i}`, String(i));
-        try { await batch.exec(); } catch { break; }
+        let res: [Error | null, unknown][] | null;
+        try { res = await batch.exec(); } catch { break; }
         const now = Date.now();
-        for (let j = first; j < i; j++) ackedAt[j] = now;
+        // exec() resolves with per-command errors when the connection dies mid-batch: count only the OKs, in order
+        const bad = (res ?? []).findIndex(([err]) => err !== null);
+        const n = bad < 0 ? i - first : bad;
+        for (let j = first; j < first + n; j++) ackedAt[j] = now;
+        if (n < i - first) break;
       }
     })();
     await new Promise((r) => setTimeout(r, 3000));
@@ -84,29 +89,39 @@ describe.skipIf(!HAS_NODE)('persistence of shardgate node processes', () => {
     await load.catch(() => {});
     await proc.stop();
     const acked = ackedAt.length;
-    expect(acked).toBeGreaterThan(1000);
-    const again = await startNode(dir, ['--appendonly', 'yes', '--appendfsync', 'everysec']);
+    expect(acked).toBeGreaterThan(policy === 'always' ? 50 : 1000); // always: one fsync per write, slow on a busy disk
+    const again = await startNode(dir, ['--appendonly', 'yes', '--appendfsync', policy]);
     const size = await again.client.dbsize();
     // keys are written in order, so survivors are a prefix: find the first missing one
-    const vals = await again.client.mget(...Array.from({ length: acked }, (_, i) => `k:${i}`));
+    const vals: (string | null)[] = [];
+    for (let from = 0; from < acked; from += 10_000) {
+      vals.push(...await again.client.mget(...Array.from({ length: Math.min(10_000, acked - from) }, (_, i) => `k:${from + i}`)));
+    }
     const firstMissing = vals.findIndex((v) => v === null);
     const survived = firstMissing < 0 ? acked : firstMissing;
     expect(vals.slice(0, survived).every((v, i) => v === String(i))).toBe(true);
     const oldEnough = ackedAt.filter((t) => t <= killedAt - 2000).length;
+    // the bound asked for (everysec: everything acknowledged more than ~2 s before the crash) ...
     expect(survived).toBeGreaterThanOrEqual(oldEnough);
-    console.log(`[kill -9 everysec] acked ${acked}, survived ${survived} (lost ${acked - survived} acked writes), dbsize ${size}`);
+    // ... and what we promise: commands reach the page cache before the reply, so a process
+    // crash loses no acknowledged write under any policy (only a machine crash can)
+    expect(survived).toBe(acked);
+    console.log(`[kill -9 ${policy}] acked ${acked}, survived ${survived} (lost ${acked - survived} acked writes), dbsize ${size}`);
   });
 
   it('restarts from snapshot preamble + AOF tail with every data type and TTLs', async () => {
     const dir = tmpDir();
-    const a = await startNode(dir, ['--appendonly', 'yes', '--appendfsync', 'always']);
+    const a = await startNode(dir, ['--appendonly', 'yes', '--appendfsync', 'everysec']);
     const c = a.client;
+    // every data type the core implements (COMMAND INFO answers nil for an unknown command)
+    const has = async (cmd: string): Promise<boolean> => ((await c.call('command', 'info', cmd)) as unknown[])[0] != null;
+    const [hasSets, hasZsets] = [await has('sadd'), await has('zadd')];
     for (let i = 0; i < 300; i++) {
       await c.set(`s:${i}`, `v${i}`);
       await c.rpush(`l:${i % 10}`, `e${i}`);
       await c.hset(`h:${i % 7}`, `f${i}`, String(i));
-      await c.sadd(`set:${i % 5}`, `m${i}`);
-      await c.zadd(`z:${i % 3}`, i, `z${i}`);
+      if (hasSets) await c.sadd(`set:${i % 5}`, `m${i}`);
+      if (hasZsets) await c.zadd(`z:${i % 3}`, i, `z${i}`);
     }
     await c.set('ttl', 'x', 'EX', 1000);
     await c.incrbyfloat('float', '1.5');

@@ -1,4 +1,4 @@
-// A deliberately tiny NodeCore (strings only: SET [PXAT], GET, DEL, INCR,
+// A deliberately tiny NodeCore (strings only: SET [PXAT], GET, MGET, DEL, INCR,
 // DBSIZE, PING, INFO) over a real TCP server, written to the contracts in
 // src/node/contracts.ts, so persistence and replication can be exercised
 // in-process before/independently of the real core. Not a Redis mock: tests
@@ -70,6 +70,7 @@ export class StubCore implements NodeCore {
       case 'ping': return 'PONG';
       case 'get': { const e = ks.map.get(key); return e && (e.exp === 0 || e.exp > Date.now()) ? e.v : null; }
       case 'dbsize': return ks.map.size;
+      case 'mget': return argv.slice(1).map((k) => ks.map.get(k.toString('latin1'))?.v ?? null);
       case 'set': {
         const i = argv.findIndex((a, j) => j > 2 && a.toString().toLowerCase() === 'pxat');
         const exp = i > 0 ? Number(argv[i + 1]!.toString()) : 0;
@@ -126,6 +127,7 @@ export class StubCore implements NodeCore {
 
   #serve(sock: net.Socket): void {
     this.#sockets.add(sock);
+    sock.setNoDelay(true);
     const scanner = new RequestScanner();
     let detached: { onData(c: Buffer): void; onClose(): void } | null = null;
     let chain: Promise<void> = Promise.resolve();

@@ -94,10 +94,24 @@ describe.skipIf(!HAS_NODE)('replication between shardgate node processes', () =>
     console.log(`[full sync] 50k keys, link up after ${syncMs} ms, ${during} writes during sync`);
   });
 
-  it('WAIT, promotion with REPLICAOF NO ONE, and reconnect after the master restarts', async () => {
+  it('authenticates to a master with requirepass using masterauth', async () => {
+    const mp = await freePort();
+    const m = await startShardgate(['node', '--port', String(mp), '--dir', tmpDir(), '--requirepass', 's3cret'], mp);
+    procs.push(m);
+    const mc = new Redis({ port: mp, password: 's3cret', maxRetriesPerRequest: 1 });
+    clients.push(mc);
+    await mc.set('secret-key', 'v');
+    const r = await startNode(['--masterauth', 's3cret', '--replicaof', `127.0.0.1 ${mp}`]);
+    await until('replicated', async () => (await r.client.get('secret-key')) === 'v');
+    const wrong = await startNode(['--masterauth', 'nope', '--replicaof', `127.0.0.1 ${mp}`]);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(field(await wrong.client.info('replication'), 'master_link_status')).toBe('down');
+    expect(await wrong.client.get('secret-key')).toBeNull();
+  });
+
+  it('--replicaof at start, WAIT, reconnect after the master restarts, promotion with REPLICAOF NO ONE', async () => {
     const m = await startNode();
-    const r = await startNode();
-    await r.client.replicaof('127.0.0.1', String(m.port));
+    const r = await startNode(['--replicaof', `127.0.0.1 ${m.port}`]);
     await until('online', async () => /slave0:.*state=online/.test(await m.client.info('replication')));
     await m.client.set('a', '1');
     expect(await m.client.wait(1, 5000)).toBe(1);

@@ -1,0 +1,77 @@
+// The processes a benchmark run measures. Owns: starting redis-servers, writing
+// one nutcracker-style YAML per proxy (identical pools, only the listen port
+// differs), and starting nutcracker, shardgate and the naive Node.js pipe.
+// Must not: measure anything; a proxy that fails to start is returned as
+// { failed: reason } so the run goes on without it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FD_LIMIT, freePort, startServer, tmpDir } from './procs.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+let shardgateBin = path.join(ROOT, 'bin/shardgate.js');
+/** The shardgate CLI to run (default: this repo's bin/shardgate.js); run.js --shardgate-bin sets another build. */
+export const shardgateBinPath = () => shardgateBin;
+export function setShardgateBin(file) { shardgateBin = path.resolve(file); }
+const PIPE_BIN = path.join(ROOT, 'benchmarks/pipe-baseline.mjs');
+
+export async function startRedis(bin, name) {
+  const port = await freePort();
+  const dir = tmpDir('shardgate-bench-redis-');
+  return startServer(name, bin, [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--dir', dir, '--daemonize', 'no', '--maxclients', '20000',
+  ], port, { fds: FD_LIMIT });
+}
+
+/** The pool both proxies run: ketama, fnv1a_64, hash_tag {}, one connection per server. */
+export function poolYaml(poolName, listenPort, backends) {
+  return [
+    `${poolName}:`,
+    `  listen: 127.0.0.1:${listenPort}`,
+    '  hash: fnv1a_64',
+    '  distribution: ketama',
+    '  hash_tag: "{}"',
+    '  redis: true',
+    '  server_connections: 1',
+    '  auto_eject_hosts: false',
+    '  preconnect: true',
+    '  servers:',
+    ...backends.map((b, i) => `    - 127.0.0.1:${b.port}:1 ${b.name ?? `s${i + 1}`}`),
+    '',
+  ].join('\n');
+}
+
+function writeConf(kind, yaml) {
+  const dir = tmpDir(`shardgate-bench-${kind}-`);
+  const file = path.join(dir, `${kind}.yml`);
+  fs.writeFileSync(file, yaml);
+  return { dir, file };
+}
+
+/** nutcracker or shardgate on the given backends (plus extraArgs); resolves { proc, port, conf } or { failed }. */
+export async function startProxy(kind, bin, backends, poolName = 'bench', extraArgs = []) {
+  const port = await freePort();
+  const statsPort = await freePort();
+  const { dir, file } = writeConf(kind, poolYaml(poolName, port, backends));
+  const common = ['-c', file, '-s', String(statsPort), '-a', '127.0.0.1'];
+  try {
+    const proc = kind === 'nutcracker'
+      ? await startServer(kind, bin, [...common, '-o', path.join(dir, 'nutcracker.log'), ...extraArgs], port, { fds: FD_LIMIT })
+      : await startServer(kind, process.execPath, [shardgateBin, 'proxy', ...common, ...extraArgs], port, { fds: FD_LIMIT });
+    return { name: kind, proc, port, pid: proc.pid, conf: file };
+  } catch (err) {
+    return { name: kind, failed: String(err.message ?? err).split('\n').slice(0, 6).join(' | ') };
+  }
+}
+
+/** The naive byte pipe (benchmarks/pipe-baseline.mjs) in front of one redis-server. */
+export async function startPipe(backendPort) {
+  const port = await freePort();
+  try {
+    const proc = await startServer('pipe', process.execPath, [PIPE_BIN, '--listen', String(port), '--to', String(backendPort)], port, { fds: FD_LIMIT });
+    return { name: 'pipe', proc, port, pid: proc.pid };
+  } catch (err) {
+    return { name: 'pipe', failed: String(err.message ?? err).split('\n')[0] };
+  }
+}

@@ -1,0 +1,122 @@
+// Config loading: YAML text -> positioned tree (yaml-tree.ts) -> zod schema
+// (schema.ts, defaults live there) -> cross-field checks (validate.ts) ->
+// deep-freeze. Accepts nutcracker (Twemproxy 0.5.0) files unchanged, plus
+// shardgate's own `shardgate:` sections. Reference: docs/config.md.
+// Must not open sockets, resolve names or import the ring.
+import fs from 'node:fs';
+import type { z } from 'zod';
+import { ConfigError } from '../errors/index.js';
+import { HASH_NAMES, RESERVED, poolSchema, shardgateSchema, type RawPool } from './schema.js';
+import { buildPools, buildShardgate, fail, type Where } from './validate.js';
+import { parseYamlTree, toPlain, type PathPart } from './yaml-tree.js';
+
+export type HashName =
+  | 'one_at_a_time' | 'md5' | 'crc16' | 'crc32' | 'crc32a' | 'fnv1_64' | 'fnv1a_64' | 'fnv1_32' | 'fnv1a_32' | 'hsieh' | 'murmur' | 'jenkins';
+// compile-time check: the schema's list and this union name the same 12 hashes
+const HASHES_MATCH: [HashName, (typeof HASH_NAMES)[number]] extends [(typeof HASH_NAMES)[number], HashName] ? true : never = true;
+void HASHES_MATCH;
+export type Distribution = 'ketama' | 'modula' | 'random';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface ServerConfig {
+  host: string | null; port: number; path: string | null /* unix socket */; weight: number; name: string | null;
+  /** the string shown in stats and logs: name ?? 'host:port' (the path for a unix socket) */
+  label: string;
+  /** the original line */
+  spec: string;
+}
+export interface ListenConfig { host: string | null; port: number; path: string | null; mode: number | null }
+export interface TlsConfig {
+  enabled: boolean; ca: string | null; cert: string | null; key: string | null; servername: string | null; verify: boolean;
+}
+export interface PoolConfig {
+  name: string; listen: ListenConfig; hash: HashName; hashTag: string | null; distribution: Distribution;
+  /** ms; null = wait forever (nutcracker's default) */
+  timeout: number | null;
+  backlog: number; preconnect: boolean; redis: true; redisAuth: string | null; redisDb: number;
+  serverConnections: number; autoEjectHosts: boolean; serverRetryTimeout: number; serverFailureLimit: number;
+  tcpkeepalive: boolean; servers: readonly ServerConfig[];
+  /** nutcracker's `client_connections`; 0 = unlimited (nutcracker 0.5.0 parses it and ignores it) */
+  clientConnections: number;
+  /** reserved: primary server label -> replica 'host:port' list (`shardgate: replicas:`) */
+  replicas: Readonly<Record<string, readonly string[]>>;
+  /** reserved: TLS to the backends (`shardgate: tls:`) */
+  tls: TlsConfig;
+  /** reserved: password clients must AUTH with (`shardgate: client_auth:`) */
+  clientAuth: string | null;
+  /** reserved: sentinel master name this pool follows (`shardgate: sentinel_master:`) */
+  sentinelMaster: string | null;
+}
+export interface UserConfig { name: string; password: string; pools: readonly string[]; readonly: boolean }
+export interface ShardgateSettings {
+  admin: { listen: string | null };
+  metrics: { enabled: boolean; path: string };
+  logLevel: LogLevel;
+  workers: number;
+  stats: { listen: string | null; interval: number };
+  sentinel: { addresses: readonly string[]; password: string | null };
+  tls: TlsConfig;
+  users: readonly UserConfig[];
+  watch: boolean;
+}
+export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }
+
+export { HASH_NAMES, DISTRIBUTIONS } from './schema.js';
+
+/** Parses and checks a config file's text; `file` only names it in errors. Throws ConfigError. */
+export function parseConfig(text: string, file?: string): Config {
+  const tree = parseYamlTree(text, file);
+  const where: Where = { file, tree };
+  if (tree === null) throw new ConfigError('has no pools (the file is empty)', { file });
+  if (tree.kind !== 'map') fail(where, [], 'must be a mapping of pool names to pools');
+  const plain = toPlain(tree) as Record<string, unknown>;
+
+  const raw: Array<[string, RawPool]> = [];
+  for (const entry of tree.entries) {
+    if (entry.key === RESERVED) continue;
+    if (entry.key === '') fail(where, [entry.key], 'a pool name must not be empty');
+    raw.push([entry.key, check(where, poolSchema, plain[entry.key], [entry.key])]);
+  }
+  if (raw.length === 0) fail(where, [], 'has no pools');
+  const section = plain[RESERVED];
+  if (section && typeof section === 'object' && !Array.isArray(section) && ('servers' in section || 'listen' in section)) {
+    fail(where, [RESERVED], `'${RESERVED}' is reserved for shardgate's own settings and cannot be a pool name; rename this pool`);
+  }
+  const sgRaw = check(where, shardgateSchema, section ?? {}, [RESERVED]);
+  const shardgate = buildShardgate(sgRaw);
+  const pools = buildPools(where, raw, shardgate);
+  return deepFreeze({ file: file ?? null, pools, shardgate });
+}
+
+/** Reads and parses a config file. Throws ConfigError, also when the file cannot be read. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(`cannot read the config file: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { file });
+  }
+  return parseConfig(text, file);
+}
+
+function check<S extends z.ZodType>(where: Where, schema: S, value: unknown, at: PathPart[]): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const path = [...at, ...(issue.path as PathPart[])];
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    const hint = path.length === 1 ? ` (a pool accepts nutcracker's keys, plus '${RESERVED}:' for shardgate's own)` : '';
+    fail(where, [...path, key], `unknown key${hint}`);
+  }
+  fail(where, path, issue.message);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

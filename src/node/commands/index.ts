@@ -1,0 +1,13 @@
+// The node's command table: every built-in command, by data type.
+import type { Cmd } from './types.js';
+import { stringCommands } from './strings.js';
+import { keyCommands } from './keys.js';
+import { listCommands } from './lists.js';
+import { hashCommands } from './hashes.js';
+import { zsetCommands } from './zsets.js';
+import { pubsubCommands } from './pubsub.js';
+import { serverCommands } from './server.js';
+
+export function allCommands(): Cmd[] {
+  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...hashCommands(), ...zsetCommands(), ...pubsubCommands(), ...serverCommands()];
+}

@@ -1,0 +1,46 @@
+// Entry point of the built-in cache node: startNode() builds the core, attaches
+// persistence (loads data before accepting clients) and replication, listens,
+// and runs active expiry. Used by `shardgate node`, `shardgate up` and tests.
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createLogger } from '../log/index.js';
+import type { NodeCore, NodeOptions } from './contracts.js';
+import { defaultOptions } from './options.js';
+import { createNodeServer } from './server.js';
+import { NodeState } from './state.js';
+import { attachPersistence } from './persistence/index.js';
+import { attachReplication } from './replication/index.js';
+
+export interface RunningNode { core: NodeCore; port: number; close(): Promise<void> }
+
+export async function startNode(opts: Partial<NodeOptions>, logger?: Logger): Promise<RunningNode> {
+  const options: NodeOptions = { ...defaultOptions(), ...opts };
+  const log = logger ?? createLogger({ name: 'shardgate-node' });
+  const core = new NodeState(options);
+  const persistence = await attachPersistence(core, { logger: log });
+  const replication = attachReplication(core, { logger: log });
+  const server = createNodeServer(core, log);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.bind, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  options.port = port;
+  const expiry = setInterval(() => core.keyspace.activeExpireCycle(), 100);
+  expiry.unref();
+  log.info({ port, bind: options.bind, maxmemory: options.maxmemory, policy: options.maxmemoryPolicy }, 'shardgate node ready to accept connections');
+  let closing: Promise<void> | null = null;
+  return {
+    core,
+    port,
+    close() {
+      closing ??= (async () => {
+        clearInterval(expiry);
+        await new Promise<void>((resolve) => { server.close(() => resolve()); core.closeAllClients(); });
+        await replication.close();
+        await persistence.close();
+      })();
+      return closing;
+    },
+  };
+}

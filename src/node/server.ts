@@ -1,0 +1,124 @@
+// Sockets of `shardgate node`: accepts connections, scans requests with the
+// shared RequestScanner, dispatches to NodeState, and writes replies in
+// request order (batched per read chunk, one socket.write per batch; reading
+// pauses while the socket needs draining). A client blocked in BLPOP queues its
+// later requests until the pop is served. Must not know command semantics.
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { RequestScanner } from '../resp/request-scanner.js';
+import type { RequestSink } from '../resp/types.js';
+import { NO_REPLY, type NodeConnection } from './contracts.js';
+import { encodeReply, type NodeReply } from './reply.js';
+import type { ClientState } from './commands/types.js';
+import type { NodeState } from './state.js';
+
+const OK = Buffer.from('+OK\r\n');
+const NIL = Buffer.from('$-1\r\n');
+
+class Connection implements RequestSink {
+  readonly #scanner = new RequestScanner();
+  readonly client: ClientState;
+  #out: Buffer[] = [];
+  #inFeed = false;
+  #scheduled = false;
+  #waiting = false;
+  #queue: Buffer[][] = [];
+  #quitting = false;
+  #detached: { onData(chunk: Buffer): void; onClose(): void } | null = null;
+  #isDetached = false;
+  readonly nodeConn: NodeConnection;
+
+  constructor(readonly sock: net.Socket, readonly node: NodeState) {
+    const addr = `${sock.remoteAddress}:${sock.remotePort}`;
+    this.client = node.newClient({ internal: false, addr, laddr: `${sock.localAddress}:${sock.localPort}`, push: (r) => this.send(encodeReply(r, this.client.protocol)) });
+    this.client.close = () => { this.#quitting = true; };
+    this.nodeConn = {
+      write: (b) => { this.flush(); return sock.write(b); },
+      detachAsReplica: (events) => { this.flush(); this.#isDetached = true; this.#detached = events ?? null; this.node.dropClient(this.client); },
+      close: () => sock.destroy(),
+      remoteAddress: sock.remoteAddress ?? '',
+      remotePort: sock.remotePort ?? 0,
+    };
+    this.client.conn = this.nodeConn;
+    sock.setNoDelay(true);
+    sock.on('data', (chunk: Buffer) => this.#onData(chunk));
+    sock.on('drain', () => sock.resume());
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      node.dropClient(this.client);
+      this.#detached?.onClose();
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#isDetached) { this.#detached?.onData(chunk); return; }
+    this.#inFeed = true;
+    try {
+      this.#scanner.feed(chunk, this);
+    } catch (err) {
+      this.#out.push(Buffer.from(`-ERR ${(err as Error).message.replace(/[\r\n]+/g, ' ')}\r\n`));
+      this.#quitting = true;
+    }
+    this.#inFeed = false;
+    this.flush();
+  }
+
+  onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+    if (this.#isDetached) { this.#detached?.onData(buf.subarray(start, end)); return; }
+    if (argc === 0 || this.#quitting) return;
+    const argv: Buffer[] = new Array(argc);
+    for (let i = 0; i < argc; i++) argv[i] = buf.subarray(args[2 * i]!, args[2 * i + 1]!);
+    if (this.#waiting) { this.#queue.push(argv); return; }
+    this.#run(argv);
+  }
+
+  #run(argv: Buffer[]): void {
+    const r = this.node.dispatch(this.client, argv);
+    if (r === NO_REPLY) return;
+    if (r instanceof Promise) {
+      this.#waiting = true;
+      r.then((x) => this.#resume(x), () => this.#resume(null));
+      return;
+    }
+    this.#reply(r);
+  }
+
+  #reply(r: NodeReply): void {
+    this.#out.push(r === 'OK' ? OK : r === null && this.client.protocol === 2 ? NIL : encodeReply(r, this.client.protocol));
+  }
+
+  #resume(r: NodeReply): void {
+    this.#waiting = false;
+    if (this.sock.destroyed) return;
+    this.#reply(r);
+    while (this.#queue.length > 0 && !this.#waiting && !this.#quitting) this.#run(this.#queue.shift()!);
+    this.flush();
+  }
+
+  send(b: Buffer): void {
+    this.#out.push(b);
+    if (!this.#inFeed && !this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => { this.#scheduled = false; this.flush(); });
+    }
+  }
+
+  flush(): void {
+    if (this.#out.length > 0 && !this.sock.destroyed) {
+      const data = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out);
+      this.#out = [];
+      this.node.stats.netOut += data.length;
+      if (!this.sock.write(data)) this.sock.pause();
+    }
+    if (this.#quitting && !this.sock.destroyed) this.sock.end();
+  }
+}
+
+export function createNodeServer(node: NodeState, log: Logger): net.Server {
+  const server = net.createServer((sock) => {
+    node.stats.connections++;
+    new Connection(sock, node);
+  });
+  server.on('error', (err) => log.error({ err }, 'node server error'));
+  return server;
+}

@@ -1,0 +1,216 @@
+// NodeState: the NodeCore of `shardgate node`. Owns the command table, the
+// dispatch checks (auth, arity, subscribed mode, read-only, maxmemory), the
+// write stream, blocked pops, pub/sub registries and stats. Must not touch
+// sockets (server.ts does) and knows data types only through command files.
+import { NO_REPLY, ReplyError, type CommandSpec, type NodeCore, type NodeOptions, type Reply, type WriteListener } from './contracts.js';
+import { Keyspace } from './keyspace.js';
+import { LIST_ELEM } from './memory.js';
+import { NIL_ARRAY, Push, toPublicReply, type NodeReply } from './reply.js';
+import type { Call, ClientState, Cmd } from './commands/types.js';
+import { E, arity, buf, lower } from './commands/util.js';
+import { allCommands } from './commands/index.js';
+import { globMatch } from './commands/util.js';
+
+interface Waiter {
+  client: ClientState;
+  keys: string[];
+  left: boolean;
+  done: boolean;
+  resolve(r: NodeReply): void;
+  timer: NodeJS.Timeout | null;
+}
+
+const SUBSCRIBED_OK = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
+
+export class NodeState implements NodeCore {
+  readonly keyspace = new Keyspace();
+  readonly table = new Map<string, Cmd>();
+  readonly infoSections = new Map<string, () => Record<string, string | number>>();
+  readonly clients = new Map<number, ClientState>();
+  readonly channels = new Map<string, Set<ClientState>>();
+  readonly patterns = new Map<string, Set<ClientState>>();
+  readonly slowlog: { id: number; time: number; us: number; argv: Buffer[]; addr: string; name: string }[] = [];
+  slowlogNext = 0;
+  slowlogThresholdUs = 10000;
+  readonly startedAt = Date.now();
+  readOnly = false;
+  stats = { commands: 0, connections: 0, rejected: 0, pubsubMessages: 0, netIn: 0, netOut: 0 };
+  nextClientId = 1;
+  readonly #listeners = new Set<WriteListener>();
+  readonly #blocked = new Map<string, Waiter[]>();
+  readonly #ready = new Set<string>();
+  readonly #internal: ClientState;
+
+  constructor(readonly options: NodeOptions) {
+    for (const c of allCommands()) this.table.set(c.name, c);
+    this.keyspace.onDelete = (argv) => this.emit(argv);
+    this.#internal = this.newClient({ internal: true, addr: 'internal', laddr: '', push: () => {} });
+    this.#internal.authed = true;
+    this.clients.delete(this.#internal.id);
+  }
+
+  newClient(o: { internal: boolean; addr: string; laddr: string; push(r: NodeReply): void }): ClientState {
+    const c: ClientState = {
+      id: this.nextClientId++, protocol: 2, name: null, internal: o.internal,
+      authed: this.options.requirepass === null, subs: new Set(), psubs: new Set(),
+      createdAt: Date.now(), lastCmd: 'NULL', libName: '', libVer: '', addr: o.addr, laddr: o.laddr, push: o.push, conn: null,
+    };
+    this.clients.set(c.id, c);
+    return c;
+  }
+
+  /** Close every client connection (shutdown). */
+  closeAllClients(): void { for (const c of [...this.clients.values()]) c.conn?.close?.(); }
+
+  dropClient(c: ClientState): void {
+    this.clients.delete(c.id);
+    for (const ch of c.subs) this.#unsub(this.channels, ch, c);
+    for (const p of c.psubs) this.#unsub(this.patterns, p, c);
+    c.subs.clear(); c.psubs.clear();
+    for (const ws of this.#blocked.values()) for (const w of ws) if (w.client === c && !w.done) { w.done = true; if (w.timer) clearTimeout(w.timer); }
+  }
+
+  #unsub(m: Map<string, Set<ClientState>>, k: string, c: ClientState): void {
+    const s = m.get(k);
+    if (s) { s.delete(c); if (s.size === 0) m.delete(k); }
+  }
+
+  // ---- NodeCore ----
+  addWriteListener(l: WriteListener): () => void { this.#listeners.add(l); return () => { this.#listeners.delete(l); }; }
+  get hasListeners(): boolean { return this.#listeners.size > 0; }
+  emit(argv: Buffer[]): void { for (const l of this.#listeners) l.onWrite(argv); }
+
+  execute(argv: Buffer[]): Reply | Promise<Reply> {
+    const r = this.dispatch(this.#internal, argv);
+    if (r === NO_REPLY) return null;
+    if (r instanceof Promise) return r.then((x) => toPublicReply(x));
+    return toPublicReply(r);
+  }
+
+  registerCommand(spec: CommandSpec): void {
+    const dummy = { write: () => false, detachAsReplica: () => {}, remoteAddress: '', remotePort: 0 };
+    const c: Cmd = {
+      name: spec.name, arity: spec.arity, flags: spec.flags, firstKey: spec.firstKey, lastKey: spec.lastKey, step: spec.step,
+      write: spec.flags.includes('write'), denyoom: false,
+      run: (call) => spec.handler(call.client, call.argv, call.client.conn ?? dummy),
+    };
+    this.table.set(spec.name, c);
+  }
+
+  registerInfoSection(name: string, render: () => Record<string, string | number>): void { this.infoSections.set(name.toLowerCase(), render); }
+
+  setReadOnly(ro: boolean): void {
+    this.readOnly = ro;
+    this.keyspace.passiveExpiry = ro;
+  }
+
+  // ---- dispatch ----
+  dispatch(client: ClientState, argv: Buffer[]): NodeReply | Promise<NodeReply> | typeof NO_REPLY {
+    const name = lower(argv[0]!);
+    const cmd = this.table.get(name);
+    this.stats.commands++;
+    if (cmd === undefined) return unknownCommand(argv);
+    if (!client.authed && !cmd.flags.includes('noauth')) return E.noauth;
+    if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return arity(name);
+    if (client.protocol === 2 && (client.subs.size > 0 || client.psubs.size > 0) && !SUBSCRIBED_OK.has(name)) {
+      return new ReplyError(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+    }
+    if (cmd.write && this.readOnly && !client.internal) return E.readonly;
+    const ks = this.keyspace;
+    if (this.options.maxmemory > 0 && !this.readOnly && ks.used > this.options.maxmemory) {
+      const ok = ks.evict(this.options.maxmemory, this.options.maxmemoryPolicy, this.options.maxmemorySamples);
+      if (!ok && cmd.denyoom && !client.internal) return E.oom;
+    }
+    client.lastCmd = name;
+    const call: Call = { argv, ks, node: this, client, prop: null };
+    const dirty = ks.dirty;
+    const t0 = performance.now();
+    const r = cmd.run(call);
+    const us = (performance.now() - t0) * 1000;
+    if (us > this.slowlogThresholdUs) this.#slow(client, argv, us);
+    if (ks.dirty !== dirty && cmd.write && this.#listeners.size > 0) {
+      if (call.prop === null) this.emit(argv);
+      else for (const a of call.prop) this.emit(a);
+    }
+    if (this.#ready.size > 0) this.#serveBlocked();
+    return r;
+  }
+
+  #slow(client: ClientState, argv: Buffer[], us: number): void {
+    this.slowlog.unshift({ id: this.slowlogNext++, time: Math.floor(Date.now() / 1000), us: Math.round(us), argv: argv.slice(0, 32), addr: client.addr, name: client.name ?? '' });
+    if (this.slowlog.length > 128) this.slowlog.pop();
+  }
+
+  // ---- blocking pops ----
+  /** Block the client on keys; resolves with [key, value] or NIL_ARRAY on timeout. */
+  block(client: ClientState, keys: string[], left: boolean, timeoutMs: number): Promise<NodeReply> {
+    return new Promise((resolve) => {
+      const w: Waiter = { client, keys, left, done: false, resolve, timer: null };
+      if (timeoutMs > 0) w.timer = setTimeout(() => { if (!w.done) { w.done = true; resolve(NIL_ARRAY); } }, timeoutMs);
+      for (const k of keys) {
+        let q = this.#blocked.get(k);
+        if (q === undefined) { q = []; this.#blocked.set(k, q); }
+        q.push(w);
+      }
+    });
+  }
+
+  /** A list got elements: blocked clients on it are served after the current command. */
+  signalReady(key: string): void { if (this.#blocked.has(key)) this.#ready.add(key); }
+
+  get blockedClients(): number {
+    const s = new Set<ClientState>();
+    for (const q of this.#blocked.values()) for (const w of q) if (!w.done) s.add(w.client);
+    return s.size;
+  }
+
+  #serveBlocked(): void {
+    const ks = this.keyspace;
+    for (const key of this.#ready) {
+      this.#ready.delete(key);
+      const q = this.#blocked.get(key);
+      if (q === undefined) continue;
+      while (q.length > 0) {
+        const e = ks.write(key);
+        if (e === undefined || e.t !== 1) break;
+        const w = q.shift()!;
+        if (w.done) continue;
+        const list = e.v as Buffer[];
+        const v = w.left ? list.shift()! : list.pop()!;
+        ks.grow(e, -(LIST_ELEM + v.length));
+        if (list.length === 0) ks.delete(key);
+        ks.dirty++;
+        w.done = true;
+        if (w.timer) clearTimeout(w.timer);
+        this.emit([buf(w.left ? 'LPOP' : 'RPOP'), buf(key)]);
+        w.resolve([buf(key), v]);
+      }
+      if (q.every((w) => w.done)) this.#blocked.delete(key);
+    }
+  }
+
+  // ---- pub/sub ----
+  publish(channel: Buffer, msg: Buffer): number {
+    const ch = channel.toString('latin1');
+    let n = 0;
+    const subs = this.channels.get(ch);
+    if (subs) for (const c of subs) { c.push(new Push([buf('message'), channel, msg])); n++; }
+    for (const [p, set] of this.patterns) {
+      if (!globMatchCached(p, ch)) continue;
+      for (const c of set) { c.push(new Push([buf('pmessage'), buf(p), channel, msg])); n++; }
+    }
+    this.stats.pubsubMessages++;
+    return n;
+  }
+}
+
+function globMatchCached(p: string, s: string): boolean { return globMatch(p, s); }
+
+function unknownCommand(argv: Buffer[]): ReplyError {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i]!.toString('latin1').slice(0, 128 - args.length)}' `;
+  }
+  const name = argv[0]!.toString('latin1').slice(0, 128);
+  return new ReplyError(`ERR unknown command '${name}', with args beginning with: ${args}`);
+}

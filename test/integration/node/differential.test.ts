@@ -1,0 +1,109 @@
+// Differential tests: the same command sequences against a real redis-server
+// and our node (in-process, startNode on port 0); every reply is compared
+// byte for byte. Scripted cases live in differential-cases.ts; a fast-check
+// property runs random sequences over a small key space. Skipped on purpose:
+// INFO text, OBJECT ENCODING, DUMP payload bytes, SCAN cursor values and
+// PTTL values (inherently different or timing-dependent).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { startRedis, type Proc } from '../../fixtures/procs.js';
+import { RespClient } from '../../fixtures/resp-client.js';
+import { startNode, type RunningNode } from '../../../src/node/index.js';
+import { CASES } from './differential-cases.js';
+import { pino } from 'pino';
+
+let redis: Proc;
+let node: RunningNode;
+let r: RespClient;
+let n: RespClient;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  node = await startNode({ port: 0 }, pino({ level: 'silent' }));
+  r = await RespClient.connect(redis.port);
+  n = await RespClient.connect(node.port);
+}, 30_000);
+
+afterAll(async () => {
+  r?.close(); n?.close();
+  await node?.close();
+  await redis?.stop();
+});
+
+async function both(argv: string[]): Promise<[string, string]> {
+  const [a, b] = await Promise.all([r.raw(argv), n.raw(argv)]);
+  return [a.toString('latin1'), b.toString('latin1')];
+}
+
+async function runSequence(seq: string[][]): Promise<void> {
+  await both(['flushall']);
+  for (const argv of seq) {
+    const [want, got] = await both(argv);
+    expect({ argv, reply: got }).toEqual({ argv, reply: want });
+  }
+}
+
+describe('node vs redis-server: scripted cases', () => {
+  for (const [name, seq] of Object.entries(CASES)) {
+    it(`${name}: identical replies`, async () => { await runSequence(seq); });
+  }
+
+  it('RESP3 (HELLO 3): doubles, maps, nulls and pairs are identical', async () => {
+    const seq = [['hset', 'h', 'a', '1'], ['hgetall', 'h'], ['zadd', 'z', '1.5', 'a', '2', 'b'], ['zscore', 'z', 'a'], ['zrange', 'z', '0', '-1', 'withscores'],
+      ['zpopmin', 'z'], ['zpopmax', 'z', '1'], ['get', 'nokey'], ['lpop', 'nokey', '1'], ['zmscore', 'z', 'a', 'x'], ['zincrby', 'z', '1', 'q'], ['config', 'get', 'maxmemory-policy']];
+    const [a, b] = await Promise.all([RespClient.connect(redis.port), RespClient.connect(node.port)]);
+    try {
+      await Promise.all([a.raw(['hello', '3']), b.raw(['hello', '3'])]);
+      await Promise.all([a.raw(['flushall']), b.raw(['flushall'])]);
+      for (const argv of seq) {
+        const [x, y] = await Promise.all([a.raw(argv), b.raw(argv)]);
+        expect({ argv, reply: y.toString('latin1') }).toEqual({ argv, reply: x.toString('latin1') });
+      }
+    } finally { a.close(); b.close(); }
+  });
+
+  it('SCAN returns every key exactly as KEYS does (cursor values differ by design)', async () => {
+    await both(['flushall']);
+    for (let i = 0; i < 150; i++) await both(['set', `k:${i}`, 'v']);
+    await both(['rpush', 'alist', 'x']);
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const res = await n.call(['scan', cursor, 'match', 'k:*', 'count', '17', 'type', 'string']) as [string, string[]];
+      cursor = String(res[0]);
+      for (const k of res[1]) seen.add(String(k));
+    } while (cursor !== '0');
+    const keys = (await r.call(['keys', 'k:*']) as string[]).map(String);
+    expect([...seen].sort()).toEqual(keys.sort());
+  });
+});
+
+describe('node vs redis-server: generated sequences (fast-check)', () => {
+  const key = fc.constantFrom('k1', 'k2', 'k3');
+  const val = fc.constantFrom('0', '1', '-7', 'abc', '2.5', '');
+  const int = fc.constantFrom('0', '1', '-1', '2', '-3', '10', 'x');
+  const score = fc.constantFrom('0', '1', '-1.5', '3', 'inf', '-inf', 'nan', 'q');
+  const cmd = fc.oneof(
+    fc.tuple(fc.constant('set'), key, val), fc.tuple(fc.constant('get'), key), fc.tuple(fc.constant('del'), key),
+    fc.tuple(fc.constant('incr'), key), fc.tuple(fc.constant('incrby'), key, int), fc.tuple(fc.constant('append'), key, val),
+    fc.tuple(fc.constant('strlen'), key), fc.tuple(fc.constant('getrange'), key, int, int), fc.tuple(fc.constant('type'), key),
+    fc.tuple(fc.constant('exists'), key, key), fc.tuple(fc.constant('lpush'), key, val, val), fc.tuple(fc.constant('rpush'), key, val),
+    fc.tuple(fc.constant('lpop'), key), fc.tuple(fc.constant('rpop'), key, int), fc.tuple(fc.constant('lrange'), key, int, int),
+    fc.tuple(fc.constant('llen'), key), fc.tuple(fc.constant('lindex'), key, int), fc.tuple(fc.constant('lrem'), key, int, val),
+    fc.tuple(fc.constant('ltrim'), key, int, int), fc.tuple(fc.constant('lset'), key, int, val),
+    fc.tuple(fc.constant('hset'), key, val, val), fc.tuple(fc.constant('hget'), key, val), fc.tuple(fc.constant('hdel'), key, val),
+    fc.tuple(fc.constant('hgetall'), key), fc.tuple(fc.constant('hincrby'), key, val, int), fc.tuple(fc.constant('hlen'), key),
+    fc.tuple(fc.constant('zadd'), key, score, val), fc.tuple(fc.constant('zincrby'), key, score, val), fc.tuple(fc.constant('zrem'), key, val),
+    fc.tuple(fc.constant('zrange'), key, int, int, fc.constantFrom('withscores', 'rev')), fc.tuple(fc.constant('zrangebyscore'), key, score, score),
+    fc.tuple(fc.constant('zrank'), key, val), fc.tuple(fc.constant('zcard'), key), fc.tuple(fc.constant('zscore'), key, val),
+    fc.tuple(fc.constant('zpopmin'), key), fc.tuple(fc.constant('zcount'), key, score, score),
+    fc.tuple(fc.constant('expire'), key, fc.constantFrom('100', '-1', '0', 'x')), fc.tuple(fc.constant('ttl'), key), fc.tuple(fc.constant('persist'), key),
+    fc.tuple(fc.constant('rename'), key, key), fc.tuple(fc.constant('getdel'), key), fc.tuple(fc.constant('mget'), key, key),
+  );
+
+  it('random command sequences over 3 keys give identical replies', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(cmd, { minLength: 1, maxLength: 25 }), async (seq) => {
+      await runSequence(seq.map((t) => [...t] as string[]));
+    }), { numRuns: 120 });
+  }, 60_000);
+});

@@ -1,0 +1,88 @@
+// Property: a random valid config, written out as YAML by formatConfig and read
+// back by parseConfig, gives the same pools and settings.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DISTRIBUTIONS, HASH_NAMES, parseConfig, type PoolConfig, type ServerConfig, type ShardgateSettings } from '../../../src/config/index.js';
+import { formatConfig } from '../../../src/config/format.js';
+
+const word = fc.stringMatching(/^[a-z][a-z0-9_-]{0,10}$/);
+const host = fc.oneof(fc.constantFrom('127.0.0.1', '10.1.2.3', 'redis-a.internal', 'localhost', '::1', 'fe80::1'), word);
+const text = fc.string({ minLength: 1, maxLength: 20 });
+const int = (min: number, max: number) => fc.integer({ min, max });
+
+const server: fc.Arbitrary<ServerConfig> = fc.oneof(
+  fc.record({ host, port: int(1, 65535), weight: int(1, 10000), name: fc.option(word, { nil: null }) }).map(({ host, port, weight, name }) => {
+    const addr = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return { host, port, path: null, weight, name, label: name ?? addr, spec: `${addr}:${weight}${name !== null ? ` ${name}` : ''}` };
+  }),
+  fc.record({ file: word, weight: int(1, 10000), name: fc.option(word, { nil: null }) }).map(({ file, weight, name }) => {
+    const path = `/tmp/${file}.sock`;
+    return { host: null, port: 0, path, weight, name, label: name ?? path, spec: `${path}:${weight}${name !== null ? ` ${name}` : ''}` };
+  }),
+);
+
+const tls = fc.record({
+  enabled: fc.boolean(), ca: fc.option(text, { nil: null }), cert: fc.option(text, { nil: null }), key: fc.option(text, { nil: null }),
+  servername: fc.option(word, { nil: null }), verify: fc.boolean(),
+});
+
+const listen = fc.oneof(
+  fc.record({ host, port: int(0, 65535), path: fc.constant(null), mode: fc.constant(null) }),
+  fc.record({ host: fc.constant(null), port: fc.constant(0), path: word.map((w) => `/tmp/${w}.sock`), mode: fc.option(int(0, 0o777), { nil: null }) }),
+);
+
+const pool = (name: string): fc.Arbitrary<PoolConfig> => fc.record({
+  listen,
+  hash: fc.constantFrom(...HASH_NAMES),
+  hashTag: fc.option(fc.string({ minLength: 2, maxLength: 2, unit: 'binary-ascii' }).filter((s) => !/[\x00-\x08\x0b-\x1f\x7f]/.test(s)), { nil: null }),
+  distribution: fc.constantFrom(...DISTRIBUTIONS),
+  timeout: fc.option(int(0, 2147483647), { nil: null }),
+  backlog: int(0, 65535), clientConnections: int(0, 100000), preconnect: fc.boolean(),
+  redisAuth: fc.option(text, { nil: null }), redisDb: int(0, 15), serverConnections: int(1, 64), autoEjectHosts: fc.boolean(),
+  serverRetryTimeout: int(0, 600000), serverFailureLimit: int(0, 100), tcpkeepalive: fc.boolean(),
+  servers: fc.uniqueArray(server, { minLength: 1, maxLength: 6, selector: (s) => s.label }),
+  tls, clientAuth: fc.option(text, { nil: null }), sentinelMaster: fc.option(word, { nil: null }),
+}).chain((p) => fc.record({
+  replicas: fc.dictionary(fc.constantFrom(...p.servers.map((s) => s.label)), fc.array(fc.constantFrom('127.0.0.1:7101', 'replica-b:6380'), { maxLength: 3 }), { maxKeys: 2 }),
+}).map(({ replicas }) => ({ ...p, name, redis: true as const, replicas })));
+
+const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !== 'shardgate'), { minLength: 1, maxLength: 4 })
+  .chain((names) => fc.tuple(...names.map(pool)))
+  .filter((ps) => {
+    const seen = new Set<string>();
+    for (const p of ps) {
+      if (p.listen.path === null && p.listen.port === 0) continue;
+      const a = p.listen.path ?? `${p.listen.host}:${p.listen.port}`;
+      if (seen.has(a)) return false;
+      seen.add(a);
+    }
+    return true;
+  });
+
+const settings = (poolNames: string[]): fc.Arbitrary<ShardgateSettings> => fc.record({
+  admin: fc.record({ listen: fc.option(int(1, 65535).map((p) => `127.0.0.1:${p}`), { nil: null }) }),
+  metrics: fc.record({ enabled: fc.boolean(), path: fc.constantFrom('/metrics', '/m') }),
+  logLevel: fc.constantFrom('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'),
+  workers: int(1, 256),
+  stats: fc.record({ listen: fc.option(fc.constant('127.0.0.1:22222'), { nil: null }), interval: int(1, 100000) }),
+  sentinel: fc.record({ addresses: fc.array(fc.constantFrom('127.0.0.1:26379', 's2:26380'), { maxLength: 3 }), password: fc.option(text, { nil: null }) }),
+  tls,
+  users: fc.array(fc.record({ name: word, password: text, pools: fc.array(fc.constantFrom('*', ...poolNames), { minLength: 1, maxLength: 3 }), readonly: fc.boolean() }), { maxLength: 3 }),
+  watch: fc.boolean(),
+});
+
+describe('formatConfig -> parseConfig round trip', () => {
+  it('gives back the same pools (plain nutcracker files)', () => {
+    fc.assert(fc.property(pools, (ps) => {
+      expect(parseConfig(formatConfig({ pools: ps })).pools).toEqual(ps);
+    }), { numRuns: 200 });
+  });
+  it('gives back the same pools and shardgate settings', () => {
+    const all = pools.chain((ps) => fc.tuple(fc.constant(ps), settings(ps.map((p) => p.name))));
+    fc.assert(fc.property(all, ([ps, sg]) => {
+      const c = parseConfig(formatConfig({ pools: ps, shardgate: sg }));
+      expect(c.pools).toEqual(ps);
+      expect(c.shardgate).toEqual(sg);
+    }), { numRuns: 200 });
+  });
+});

@@ -24,7 +24,7 @@ async function runUp(backend: 'node' | 'redis'): Promise<void> {
   }
   const conf = path.join(dir, 'proxy.yaml');
   fs.writeFileSync(conf, [
-    'alpha:', `  listen: 127.0.0.1:${listen}`, '  hash: fnv1a_64', '  distribution: ketama', '  redis: true',
+    'alpha:', `  listen: 127.0.0.1:${listen}`, '  hash: md5', '  distribution: ketama', '  redis: true',
     '  auto_eject_hosts: true', '  timeout: 1000', '  servers:', ...masters.map((p) => `   - 127.0.0.1:${p}:1`), '',
   ].join('\n'));
   const child = spawn(process.execPath, [SHARDGATE_BIN, 'up', '-c', conf, '--backend', backend, '--data', path.join(dir, 'data'),

@@ -42,7 +42,7 @@ export function registerProxyCommand(program: Command): void {
     .option('-V, --version', 'print the version and exit')
     .option('-m, --mbuf-size <bytes>', 'accepted for compatibility; shardgate sizes buffers itself')
     .option('-w, --workers <n>', 'proxy processes sharing the listen addresses (default: shardgate.workers in the config, else 1)')
-    .action(async (flags: ProxyFlags) => {
+    .action(async (flags: ProxyFlags, cmd: Command) => {
       if (flags.version) {
         process.stdout.write(`This is shardgate-${VERSION} (nutcracker-compatible)\n`);
         return;
@@ -72,7 +72,10 @@ export function registerProxyCommand(program: Command): void {
         child.unref();
         return;
       }
-      const log = createLogger({ level: levelForVerbosity(Number(flags.verbose)), file: flags.output ?? null });
+      // -v wins when given; else the file's shardgate.log_level; else nutcracker's default (5 = info).
+      const level = cmd.getOptionValueSource('verbose') === 'default' && config.shardgate.logLevel
+        ? config.shardgate.logLevel : levelForVerbosity(Number(flags.verbose));
+      const log = createLogger({ level, file: flags.output ?? null });
       const workers = Number(flags.workers ?? config.shardgate.workers ?? 1);
       await runProxy({
         config, log, version: VERSION, workers: Number.isInteger(workers) && workers > 0 ? workers : 1,

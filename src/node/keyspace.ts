@@ -174,7 +174,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
       if (arr.length === 0) return false;
       let victim: string | undefined;
       if (policy.endsWith('random')) victim = arr[(Math.random() * arr.length) | 0];
-      else victim = this.#fromPool(arr, samples, policy === 'volatile-ttl');
+      else victim = this.#fromPool(arr, samples, policy === 'volatile-ttl', volatile);
       if (victim === undefined) return false;
       this.delete(victim);
       this.evictedKeys++;
@@ -185,7 +185,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
   }
 
   /** Approximated LRU / TTL: sample keys into a 16-slot pool of the best candidates, take the best still present. */
-  #fromPool(arr: string[], samples: number, byTtl: boolean): string | undefined {
+  #fromPool(arr: string[], samples: number, byTtl: boolean, volatile: boolean): string | undefined {
     const now = Date.now();
     for (let i = 0; i < samples; i++) {
       const key = arr[(Math.random() * arr.length) | 0]!;
@@ -199,7 +199,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
     while (this.#pool.length > 0) {
       const best = this.#pool.pop()!;
       const e = this.map.get(best.key);
-      if (e !== undefined && (!byTtl || e.exp !== 0)) return best.key;
+      if (e !== undefined && (!volatile || e.exp !== 0)) return best.key;
     }
     return arr[(Math.random() * arr.length) | 0];
   }

@@ -7,7 +7,7 @@ import { Keyspace } from './keyspace.js';
 import { LIST_ELEM } from './memory.js';
 import { NIL_ARRAY, Push, toPublicReply, type NodeReply } from './reply.js';
 import type { Call, ClientState, Cmd } from './commands/types.js';
-import { E, arity, buf, lower } from './commands/util.js';
+import { E, arity, buf } from './commands/util.js';
 import { allCommands } from './commands/index.js';
 import { globMatch } from './commands/util.js';
 
@@ -25,6 +25,8 @@ const SUBSCRIBED_OK = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsub
 export class NodeState implements NodeCore {
   readonly keyspace = new Keyspace();
   readonly table = new Map<string, Cmd>();
+  /** the same commands keyed by their upper-case name: most clients send "GET", saving a toLowerCase per request */
+  readonly #upper = new Map<string, Cmd>();
   readonly infoSections = new Map<string, () => Record<string, string | number>>();
   readonly clients = new Map<number, ClientState>();
   readonly channels = new Map<string, Set<ClientState>>();
@@ -42,7 +44,7 @@ export class NodeState implements NodeCore {
   readonly #internal: ClientState;
 
   constructor(readonly options: NodeOptions) {
-    for (const c of allCommands()) this.table.set(c.name, c);
+    for (const c of allCommands()) this.#add(c);
     this.keyspace.onDelete = (argv) => this.emit(argv);
     this.#internal = this.newClient({ internal: true, addr: 'internal', laddr: '', push: () => {} });
     this.#internal.authed = true;
@@ -94,7 +96,12 @@ export class NodeState implements NodeCore {
       write: spec.flags.includes('write'), denyoom: false,
       run: (call) => spec.handler(call.client, call.argv, call.client.conn ?? dummy),
     };
-    this.table.set(spec.name, c);
+    this.#add(c);
+  }
+
+  #add(c: Cmd): void {
+    this.table.set(c.name, c);
+    this.#upper.set(c.name.toUpperCase(), c);
   }
 
   registerInfoSection(name: string, render: () => Record<string, string | number>): void { this.infoSections.set(name.toLowerCase(), render); }
@@ -106,10 +113,11 @@ export class NodeState implements NodeCore {
 
   // ---- dispatch ----
   dispatch(client: ClientState, argv: Buffer[]): NodeReply | Promise<NodeReply> | typeof NO_REPLY {
-    const name = lower(argv[0]!);
-    const cmd = this.table.get(name);
+    const raw = argv[0]!.toString('latin1');
+    const cmd = this.#upper.get(raw) ?? this.table.get(raw.toLowerCase());
     this.stats.commands++;
     if (cmd === undefined) return unknownCommand(argv);
+    const name = cmd.name;
     if (!client.authed && !cmd.flags.includes('noauth')) return E.noauth;
     if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return arity(name);
     if (client.protocol === 2 && (client.subs.size > 0 || client.psubs.size > 0) && !SUBSCRIBED_OK.has(name)) {

@@ -106,7 +106,9 @@ function lpos(c: Call): NodeReply {
     const o = lower(c.argv[i]!);
     if (i + 1 >= c.argv.length) return E.syntax;
     const n = parseInt64(c.argv[++i]!);
-    if (n === null) return E.notInt;
+    if (n === null && o === 'count') return new ReplyError("ERR COUNT can't be negative");
+    if (n === null && o === 'maxlen') return new ReplyError("ERR MAXLEN can't be negative");
+    if (n === null) return o === 'rank' ? E.notInt : E.syntax;
     if (o === 'rank') {
       if (n === 0n) return new ReplyError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
       if (n === -9223372036854775808n) return new ReplyError('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');

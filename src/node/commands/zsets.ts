@@ -168,7 +168,7 @@ function zrange(c: Call, by: RangeOpts['by'], rev: boolean, optStart: number, al
     else if (allowBy && t === 'rev') o.rev = true;
     else return E.syntax;
   }
-  if (o.limit && o.by === 'rank') return new ReplyError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+  if (o.count !== -1 && o.by === 'rank') return new ReplyError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
   if (o.ws && o.by === 'lex') return new ReplyError('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
   return zrangeGeneric(c, a[2]!, a[3]!, o);
 }

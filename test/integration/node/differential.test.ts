@@ -99,11 +99,42 @@ describe('node vs redis-server: generated sequences (fast-check)', () => {
     fc.tuple(fc.constant('zpopmin'), key), fc.tuple(fc.constant('zcount'), key, score, score),
     fc.tuple(fc.constant('expire'), key, fc.constantFrom('100', '-1', '0', 'x')), fc.tuple(fc.constant('ttl'), key), fc.tuple(fc.constant('persist'), key),
     fc.tuple(fc.constant('rename'), key, key), fc.tuple(fc.constant('getdel'), key), fc.tuple(fc.constant('mget'), key, key),
+    fc.tuple(fc.constant('set'), key, val, fc.constantFrom('nx', 'xx', 'get', 'keepttl')), fc.tuple(fc.constant('set'), key, val, fc.constantFrom('ex', 'px'), fc.constantFrom('100', '0', 'x')),
+    fc.tuple(fc.constant('zadd'), key, fc.constantFrom('nx', 'xx', 'gt', 'lt', 'ch', 'incr'), score, val),
+    fc.tuple(fc.constant('zrange'), key, score, score, fc.constantFrom('byscore', 'bylex', 'rev'), fc.constantFrom('limit'), int, int),
+    fc.tuple(fc.constant('zrange'), key, fc.constantFrom('-', '+', '[a', '(1', 'x'), fc.constantFrom('+', '[2', '(abc'), fc.constant('bylex')),
+    fc.tuple(fc.constant('lpop'), key, int), fc.tuple(fc.constant('zpopmax'), key, int), fc.tuple(fc.constant('lpos'), key, val, fc.constantFrom('rank', 'count', 'maxlen'), int),
+    fc.tuple(fc.constant('incrbyfloat'), key, fc.constantFrom('1.5', '-0.25', 'x', '1e2')), fc.tuple(fc.constant('hincrbyfloat'), key, val, fc.constantFrom('1.5', 'x')),
+    fc.tuple(fc.constant('expire'), key, fc.constantFrom('100', '200'), fc.constantFrom('nx', 'xx', 'gt', 'lt')), fc.tuple(fc.constant('getex'), key, fc.constantFrom('persist', 'ex')),
+    fc.tuple(fc.constant('linsert'), key, fc.constantFrom('before', 'after'), val, val), fc.tuple(fc.constant('setrange'), key, int, val),
+    fc.tuple(fc.constant('hmget'), key, val, val), fc.tuple(fc.constant('zmscore'), key, val, val), fc.tuple(fc.constant('zrevrank'), key, val),
+    fc.tuple(fc.constant('renamenx'), key, key), fc.tuple(fc.constant('hsetnx'), key, val, val), fc.tuple(fc.constant('msetnx'), key, val, key, val),
   );
 
   it('random command sequences over 3 keys give identical replies', async () => {
     await fc.assert(fc.asyncProperty(fc.array(cmd, { minLength: 1, maxLength: 25 }), async (seq) => {
       await runSequence(seq.map((t) => [...t] as string[]));
-    }), { numRuns: 120 });
+    }), { numRuns: Number(process.env.NODE_DIFF_RUNS ?? 120) });
   }, 60_000);
+});
+
+describe('node vs redis-server: raw connection behaviour', () => {
+  const net = import('node:net');
+  async function exchange(port: number, bytes: string): Promise<string> {
+    const { connect } = await net;
+    return new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.write(bytes));
+      let out = '';
+      s.on('data', (d) => { out += d.toString('latin1'); });
+      const t = setTimeout(() => { s.destroy(); resolve(`${out}<open>`); }, 500);
+      s.on('close', () => { clearTimeout(t); resolve(`${out}<closed>`); });
+      s.on('error', () => {});
+    });
+  }
+  it('inline commands, QUIT, and protocol errors (reply then close) match', async () => {
+    for (const bytes of ['PING\r\nECHO hi\r\nQUIT\r\nPING\r\n', '*1\r\n$x\r\n', '*2\r\n$3\r\nGET\r\n$1\r\na\r\n*x\r\n', 'SET "a b" c\r\nGET "a b"\r\n']) {
+      const [want, got] = await Promise.all([exchange(redis.port, bytes), exchange(node.port, bytes)]);
+      expect({ bytes, got }).toEqual({ bytes, got: want });
+    }
+  });
 });

@@ -234,3 +234,34 @@ describe('write stream and snapshot source', () => {
     } finally { await r.stop(); }
   });
 });
+
+describe('server introspection', () => {
+  it('INFO has the Redis fields tools read; COMMAND, CLIENT LIST and SLOWLOG work', async () => {
+    const k = await RespClient.connect(main.port);
+    await k.call(['get', 'hit-me']);
+    await k.call(['set', 'hit-me', '1']);
+    await k.call(['get', 'hit-me']);
+    const info = String(await k.call(['info']));
+    expect(info).toMatch(/^redis_version:7\.0\.0$/m);
+    for (const f of ['used_memory', 'maxmemory', 'evicted_keys', 'expired_keys', 'keyspace_hits', 'keyspace_misses', 'connected_clients']) expect(info).toMatch(new RegExp(`^${f}:\\d+`, 'm'));
+    expect(info).toMatch(/^# Persistence/m);
+    expect(info).toMatch(/^# Replication/m);
+    expect(info).toMatch(/^db0:keys=\d+,expires=\d+/m);
+    expect(infoField(info, 'keyspace_hits')).toBeGreaterThanOrEqual(1);
+    expect(infoField(info, 'keyspace_misses')).toBeGreaterThanOrEqual(1);
+    expect(await k.call(['command', 'count'])).toBeGreaterThan(90);
+    const ci = await k.call(['command', 'info', 'get']) as unknown[][];
+    expect(String(ci[0]![0])).toBe('get');
+    expect(ci[0]![1]).toBe(2);
+    await k.call(['client', 'setname', 'tester']);
+    expect(String(await k.call(['client', 'list']))).toMatch(/name=tester /);
+    await k.call(['config', 'set', 'slowlog-log-slower-than', '0']);
+    await k.call(['ping']);
+    expect(await k.call(['slowlog', 'len'])).toBeGreaterThan(0);
+    const entries = await k.call(['slowlog', 'get', '10']) as unknown[][];
+    expect(entries.map((e) => (e[3] as Buffer[]).map(String).join(' '))).toContain('ping');
+    await k.call(['config', 'set', 'slowlog-log-slower-than', '10000']);
+    expect(await k.call(['slowlog', 'reset'])).toBe('OK');
+    k.close();
+  });
+});

@@ -8,7 +8,7 @@ import { RequestScanner } from '../resp/request-scanner.js';
 import type { RequestSink } from '../resp/types.js';
 import { ProtocolError, toRespError } from '../errors/index.js';
 import { Fifo } from './queue.js';
-import { scheduleFlush, writeChunks, type Flushable } from './flush.js';
+import { scheduleFlush, scheduleFlushSoon, writeChunks, type Flushable } from './flush.js';
 import type { Entry, Req, ReplyTarget } from './request.js';
 import type { ProxyContext } from './context.js';
 import { routeRequest } from './router.js';
@@ -119,7 +119,10 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     this.#outBytes += bytes.length;
     if (!this.#flushQueued && !this.#blocked) {
       this.#flushQueued = true;
-      scheduleFlush(this);
+      // Nothing else owed: write right after this callback (latency). More replies
+      // still coming: wait for the end of the turn so they leave in one write.
+      if (this.#queue.length === 0) scheduleFlushSoon(this);
+      else scheduleFlush(this);
     }
   }
 

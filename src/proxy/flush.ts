@@ -10,6 +10,8 @@ export interface Flushable {
 
 let dirty: Flushable[] = [];
 let scheduled = false;
+let soon: Flushable[] = [];
+let soonScheduled = false;
 
 function run(): void {
   scheduled = false;
@@ -18,12 +20,36 @@ function run(): void {
   for (let i = 0; i < list.length; i++) list[i].flush();
 }
 
-/** Queue `f` to be flushed at the end of this turn. Callers keep their own "already queued" flag. */
+function runSoon(): void {
+  soonScheduled = false;
+  const list = soon;
+  soon = [];
+  for (let i = 0; i < list.length; i++) list[i].flush();
+}
+
+/**
+ * Queue `f` to be flushed once every socket read of this event-loop turn was
+ * handled (setImmediate): requests from many clients bound for one backend
+ * leave in one write. Callers keep their own "already queued" flag.
+ */
 export function scheduleFlush(f: Flushable): void {
   dirty.push(f);
   if (!scheduled) {
     scheduled = true;
     setImmediate(run);
+  }
+}
+
+/**
+ * Queue `f` to be flushed right after the current socket callback
+ * (process.nextTick): everything one backend read produced for a client leaves
+ * in one write, without waiting for the rest of the turn. For client replies.
+ */
+export function scheduleFlushSoon(f: Flushable): void {
+  soon.push(f);
+  if (!soonScheduled) {
+    soonScheduled = true;
+    process.nextTick(runSoon);
   }
 }
 

@@ -61,7 +61,13 @@ async function runUp(backend: 'node' | 'redis'): Promise<void> {
     await new Promise((r) => setTimeout(r, 300));
     for (const pid of pids) expect(alive(pid), `pid ${pid} still running`).toBe(false);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    // Stop the way a user does (Ctrl-C) so `up` stops its own children; then make sure by pid.
+    if (child.exitCode === null) {
+      child.kill('SIGINT');
+      await new Promise((r) => { const t = setTimeout(r, 8000); child.once('exit', () => { clearTimeout(t); r(null); }); });
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    for (const m of out.matchAll(/pid (\d+)/g)) { try { process.kill(Number(m[1]), 'SIGKILL'); } catch { /* already stopped */ } }
   }
 }
 

@@ -4,7 +4,7 @@
 // latest.svg. Owns: the order of a run and its options. Must not: be a timed
 // test, or stop anything it did not start (see lib/procs.mjs).
 // Usage: node benchmarks/run.js [--rounds N] [--quick] [--only get,set,mget,idle,flood] [--with-pipe]
-//        [--seconds S] [--idle-conns N] [--flood-requests N] [--shardgate-args '-w 2']
+//        [--seconds S] [--idle-conns N] [--flood-requests N] [--shardgate-args='-w 2']
 //        [--shardgate-bin path/to/other/build/bin/shardgate.js]
 import fs from 'node:fs';
 import os from 'node:os';

@@ -3,7 +3,7 @@
 // counts — Twemproxy forwards EXISTS whole and miscounts; we split it).
 // When every key lands on one server the request is forwarded untouched.
 import type { CommandDef } from '../commands/table.js';
-import { encodeArrayHeader, encodeCommand, encodeError, encodeInteger, OK } from '../resp/encode.js';
+import { encodeArrayHeader, encodeError, encodeInteger, OK } from '../resp/encode.js';
 import { arrayElements, isErrorReply, readInteger } from '../resp/reply-read.js';
 import { Req, type Entry, type ReplyTarget } from './request.js';
 import type { ClientConn } from './client.js';
@@ -30,12 +30,7 @@ class SplitRequest implements Entry, ReplyTarget {
   }
 
   addFragment(server: ServerRuntime, buf: Buffer, args: Int32Array, positions: number[]): void {
-    const argv: Buffer[] = [this.#name];
-    const step = this.#kind === 'mset' ? 2 : 1;
-    for (const p of positions) {
-      for (let j = 0; j < step; j++) argv.push(buf.subarray(args[(p + j) * 2], args[(p + j) * 2 + 1]));
-    }
-    const req = new Req(encodeCommand(argv), this, this.#frags.length);
+    const req = new Req(encodeFragment(this.#name, buf, args, positions, this.#kind === 'mset' ? 2 : 1), this, this.#frags.length);
     this.#parts.push(positions);
     this.#frags.push(req);
     this.#remaining++;
@@ -65,15 +60,29 @@ class SplitRequest implements Entry, ReplyTarget {
         return encodeInteger(n);
       }
       case 'mget': {
-        const values = new Array<Buffer>(this.#keys);
+        // Copy each value's reply bytes, in key order, into one buffer.
+        const n = this.#keys;
+        const from = new Array<Buffer>(n);
+        const at = new Int32Array(n * 2);
+        const header = encodeArrayHeader(n);
+        let total = header.length;
         for (let i = 0; i < this.#frags.length; i++) {
           const out = this.#frags[i].out!;
           const els = arrayElements(out, 0);
           const pos = this.#parts[i];
           if (els === null || els.length !== pos.length * 2) return encodeError('ERR unexpected reply from a backend while merging');
-          for (let j = 0; j < pos.length; j++) values[pos[j] - 1] = out.subarray(els[j * 2], els[j * 2 + 1]);
+          for (let j = 0; j < pos.length; j++) {
+            const k = pos[j] - 1;
+            from[k] = out;
+            at[k * 2] = els[j * 2];
+            at[k * 2 + 1] = els[j * 2 + 1];
+            total += els[j * 2 + 1] - els[j * 2];
+          }
         }
-        return Buffer.concat([encodeArrayHeader(this.#keys), ...values]);
+        const merged = Buffer.allocUnsafe(total);
+        let o = copyBytes(header, 0, header.length, merged, 0);
+        for (let k = 0; k < n; k++) o += copyBytes(from[k], at[k * 2], at[k * 2 + 1], merged, o);
+        return merged;
       }
     }
   }
@@ -111,4 +120,56 @@ export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, s
   client.enqueue(split);
   pool.stats.fragments += groups.size;
   for (const [server, positions] of groups) split.addFragment(server, buf, args, positions);
+}
+
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) { n = Math.floor(n / 10); d++; }
+  return d;
+}
+
+function writeHeader(out: Buffer, o: number, type: number, n: number): number {
+  out[o++] = type;
+  const d = digits(n);
+  for (let i = d - 1, v = n; i >= 0; i--, v = Math.floor(v / 10)) out[o + i] = 48 + (v % 10);
+  o += d;
+  out[o++] = 13;
+  out[o++] = 10;
+  return o;
+}
+
+/** Buffer.copy costs more than a loop for the short keys and values this path moves. */
+function copyBytes(src: Buffer, s: number, e: number, dst: Buffer, o: number): number {
+  if (e - s > 64) return src.copy(dst, o, s, e);
+  for (let i = s; i < e; i++) dst[o++] = src[i];
+  return e - s;
+}
+
+/** One fragment command (name + the keys, or key/value pairs, at `positions`) encoded straight from the request bytes. */
+function encodeFragment(name: Buffer, buf: Buffer, args: Int32Array, positions: number[], step: number): Buffer {
+  const argc = 1 + positions.length * step;
+  let size = 3 + digits(argc) + 5 + digits(name.length) + name.length;
+  for (let i = 0; i < positions.length; i++) {
+    for (let j = 0; j < step; j++) {
+      const a = (positions[i] + j) * 2;
+      const len = args[a + 1] - args[a];
+      size += 5 + digits(len) + len;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  let o = writeHeader(out, 0, 42, argc);
+  o = writeHeader(out, o, 36, name.length);
+  o += copyBytes(name, 0, name.length, out, o);
+  out[o++] = 13;
+  out[o++] = 10;
+  for (let i = 0; i < positions.length; i++) {
+    for (let j = 0; j < step; j++) {
+      const a = (positions[i] + j) * 2;
+      o = writeHeader(out, o, 36, args[a + 1] - args[a]);
+      o += copyBytes(buf, args[a], args[a + 1], out, o);
+      out[o++] = 13;
+      out[o++] = 10;
+    }
+  }
+  return out;
 }

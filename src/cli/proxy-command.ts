@@ -2,8 +2,7 @@
 // service file that ran nutcracker runs shardgate unchanged.
 import { spawn } from 'node:child_process';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/index.js';
-import { ConfigError } from '../errors/index.js';
+import { loadConfigOrReport } from './load-config.js';
 import { createLogger, levelForVerbosity } from '../log/index.js';
 import { runProxy } from '../proxy/workers.js';
 import { describeStats } from '../stats/fields.js';
@@ -51,17 +50,8 @@ export function registerProxyCommand(program: Command): void {
         process.stdout.write(describeStats());
         return;
       }
-      let config;
-      try {
-        config = loadConfig(flags.confFile);
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          process.stderr.write(`shardgate: configuration file '${flags.confFile}' syntax is invalid\n${err.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        throw err;
-      }
+      const config = loadConfigOrReport(flags.confFile, `shardgate: configuration file '${flags.confFile}' syntax is invalid\n`);
+      if (config === null) return;
       if (flags.testConf) {
         process.stdout.write(`shardgate: configuration file '${flags.confFile}' syntax is ok\n`);
         return;

@@ -4,8 +4,7 @@
 // nutcracker stats port. Prints where everything listens; Ctrl-C stops it all.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/index.js';
-import { ConfigError } from '../errors/index.js';
+import { loadConfigOrReport } from './load-config.js';
 import { createLogger } from '../log/index.js';
 import { Proxy } from '../proxy/index.js';
 import { startStatsServer, statsDocument } from '../stats/server.js';
@@ -24,17 +23,8 @@ export function registerUpCommand(program: Command): void {
     .addOption(new Option('--replica-offset <n>', 'replica port = master port + n (0 = no replicas)').default('100'))
     .addOption(new Option('-s, --stats-port <port>', 'nutcracker stats port (0 = off)').default('22222'))
     .action(async (flags: { confFile: string; backend: BackendKind; data: string; replicaOffset: string; statsPort: string }) => {
-      let config;
-      try {
-        config = loadConfig(flags.confFile);
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          process.stderr.write(`shardgate up: ${err.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        throw err;
-      }
+      const config = loadConfigOrReport(flags.confFile, 'shardgate up: ');
+      if (config === null) return;
       const log = createLogger({ level: process.env.SHARDGATE_LOG_LEVEL ?? 'warn' });
       const ports = [...new Set(config.pools.flatMap((p) => p.servers.filter((s) => s.host !== null && LOCAL_HOSTS.has(s.host)).map((s) => s.port)))];
       const cluster = new LocalCluster();

@@ -26,9 +26,12 @@ export interface BackendOptions {
   readonly timeout: number | null;
 }
 
+/** Why a connection failed: the server closed it, it timed out, or anything else (refused, reset, bad reply). */
+export type FailureKind = 'eof' | 'timeout' | 'error';
+
 export interface BackendOwner {
-  /** The connection failed (refused, reset, timed out, protocol error); `reason` is for humans. */
-  onBackendFailure(conn: BackendConn, reason: string): void;
+  /** The connection failed; `reason` is for humans (without the server's label). */
+  onBackendFailure(conn: BackendConn, kind: FailureKind, reason: string): void;
   /** A reply arrived: the server is alive. */
   onBackendReply(conn: BackendConn, req: Req): void;
   /** Counters for stats. */
@@ -42,7 +45,7 @@ type State = 'idle' | 'connecting' | 'ready';
 class SetupTarget implements ReplyTarget {
   constructor(private readonly conn: BackendConn, private readonly what: string) {}
   complete(_req: Req, buf: Buffer, start: number, end: number): void {
-    if (isErrorReply(buf, start)) this.conn.fatal(`${this.what} refused: ${readLine(buf, start, end)}`);
+    if (isErrorReply(buf, start)) this.conn.fatal('error', `${this.what} refused: ${readLine(buf, start, end)}`);
   }
 }
 
@@ -54,8 +57,11 @@ export class BackendConn implements Flushable {
   #state: State = 'idle';
   #scanner = new ReplyScanner();
   readonly #inflight = new Fifo<Req>(64);
+  /** requests not yet written (a suffix of #inflight), and their bytes */
   #out: Buffer[] = [];
   #outBytes = 0;
+  /** bytes of every request in #inflight, written or not */
+  #inflightBytes = 0;
   #queued = false;
   #blocked = false;
   /** stats */
@@ -74,12 +80,18 @@ export class BackendConn implements Flushable {
     return this.#inflight.length;
   }
 
-  get outBytes(): number {
+  /** Requests waiting to be written, and their bytes (nutcracker's in_queue). */
+  get unsent(): number {
+    return this.#out.length;
+  }
+
+  get unsentBytes(): number {
     return this.#outBytes;
   }
 
-  get connected(): boolean {
-    return this.#state === 'ready';
+  /** Bytes of the requests written and awaiting a reply (nutcracker's out_queue_bytes). */
+  get awaitingBytes(): number {
+    return this.#inflightBytes - this.#outBytes;
   }
 
   /** Open the connection now (preconnect); requests sent meanwhile wait for it. */
@@ -105,7 +117,7 @@ export class BackendConn implements Flushable {
       try {
         this.#scanner.feed(chunk, sink);
       } catch (err) {
-        this.fatal(`bad reply from ${a.label}: ${(err as Error).message}`);
+        this.fatal('error', `bad reply: ${(err as Error).message}`);
       }
     });
     socket.on('drain', () => {
@@ -114,14 +126,14 @@ export class BackendConn implements Flushable {
       if (this.#out.length > 0) this.#flushNow();
     });
     socket.on('error', (err) => {
-      if (this.#socket === socket) this.fatal(`${a.label}: ${err.message}`);
+      if (this.#socket === socket) this.fatal('error', err.message);
     });
     socket.on('close', () => {
-      if (this.#socket === socket) this.fatal(`${a.label}: connection closed by server`);
+      if (this.#socket === socket) this.fatal('eof', 'connection closed by server');
     });
     // Session setup goes first on the wire.
-    if (this.#opts.auth !== null) this.#enqueue(new Req(encodeCommand(['AUTH', this.#opts.auth]), new SetupTarget(this, 'AUTH'), -1));
-    if (this.#opts.db !== 0) this.#enqueue(new Req(encodeCommand(['SELECT', String(this.#opts.db)]), new SetupTarget(this, 'SELECT'), -1));
+    if (this.#opts.auth !== null) this.#enqueue(new Req(encodeCommand(['AUTH', this.#opts.auth]), new SetupTarget(this, 'AUTH'), true));
+    if (this.#opts.db !== 0) this.#enqueue(new Req(encodeCommand(['SELECT', String(this.#opts.db)]), new SetupTarget(this, 'SELECT'), true));
   }
 
   send(req: Req): void {
@@ -134,6 +146,7 @@ export class BackendConn implements Flushable {
 
   #enqueue(req: Req): void {
     this.#inflight.push(req);
+    this.#inflightBytes += req.payload.length;
     this.#out.push(req.payload);
     this.#outBytes += req.payload.length;
     if (!this.#queued && this.#state === 'ready' && !this.#blocked) {
@@ -159,50 +172,48 @@ export class BackendConn implements Flushable {
   #onReply(buf: Buffer, start: number, end: number): void {
     const req = this.#inflight.shift();
     if (req === undefined) {
-      this.fatal(`${this.address.label} sent a reply nobody asked for`);
+      this.fatal('error', 'sent a reply nobody asked for');
       return;
     }
+    this.#inflightBytes -= req.payload.length;
     this.responses++;
     req.reply(buf, start, end);
-    if (req.slot !== -1) this.#owner.onBackendReply(this, req);
+    if (!req.internal) this.#owner.onBackendReply(this, req);
   }
 
   /** Fail the request at the head if its deadline passed: the connection is then out of step and closes. */
   checkTimeout(now: number): void {
     const head = this.#inflight.peek();
     if (head !== undefined && head.deadline !== 0 && head.deadline <= now) {
-      this.fatal(`${this.address.label}: no reply within ${this.#opts.timeout} ms`, 'timeout');
+      this.fatal('timeout', `no reply within ${this.#opts.timeout} ms`);
     }
   }
 
-  /** Close the connection, failing every request in flight with a RESP error. */
-  fatal(reason: string, kind: 'timeout' | 'error' = 'error'): void {
+  /** Close the connection, failing every request in flight with a RESP error, and report why. */
+  fatal(kind: FailureKind, reason: string): void {
     if (this.#state === 'idle') return;
-    const wasReady = this.#state === 'ready';
+    this.#shutdown(kind === 'timeout'
+      ? `ERR timeout: backend ${this.address.label} did not reply in time`
+      : `ERR backend ${this.address.label} failed: ${reason}`);
+    this.#owner.onBackendFailure(this, kind, reason);
+  }
+
+  /** Close without reporting a failure (shutdown, reload). In-flight requests get an error. */
+  close(): void {
+    this.#shutdown(`ERR backend ${this.address.label} connection closed by the proxy`);
+  }
+
+  #shutdown(errorLine: string): void {
+    if (this.#state === 'ready') this.#owner.onBackendClosed(this);
     const socket = this.#socket;
     this.#socket = null;
     this.#state = 'idle';
     this.#blocked = false;
     this.#out = [];
     this.#outBytes = 0;
+    this.#inflightBytes = 0;
     if (socket !== null) socket.destroy();
-    const line = kind === 'timeout'
-      ? encodeError(`ERR timeout: backend ${this.address.label} did not reply in time`)
-      : encodeError(`ERR backend ${this.address.label} failed: ${reason.replace(`${this.address.label}: `, '')}`);
-    const failed = this.#inflight.drain();
-    if (wasReady) this.#owner.onBackendClosed(this);
-    this.#owner.onBackendFailure(this, kind === 'timeout' ? 'timeout' : reason);
-    for (const r of failed) r.fail(line);
-  }
-
-  /** Close without reporting a failure (shutdown, reload). In-flight requests get an error. */
-  close(): void {
-    if (this.#state === 'ready') this.#owner.onBackendClosed(this);
-    const socket = this.#socket;
-    this.#socket = null;
-    this.#state = 'idle';
-    if (socket !== null) socket.destroy();
-    const line = encodeError(`ERR backend ${this.address.label} connection closed by the proxy`);
+    const line = encodeError(errorLine);
     for (const r of this.#inflight.drain()) r.fail(line);
   }
 }

@@ -25,6 +25,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   readonly createdAt = Date.now();
   name: string | null = null;
   authed: boolean;
+  /** for CLIENT LIST's cmd= */
   lastCommand = '';
   #scanner: RequestScanner;
   readonly #queue = new Fifo<Entry>(16);

@@ -1,31 +1,42 @@
 // Write batching: connections that have output queue themselves here and are
-// flushed once per event-loop turn (setImmediate), so many replies or requests
-// produced while handling one batch of socket reads leave in one write per
-// socket. Must not know about requests or replies.
+// flushed together — at the end of the event-loop turn (setImmediate) or right
+// after the current socket callback (nextTick) — so what one batch of socket
+// reads produced leaves in one write per socket. Must not know about requests
+// or replies.
 import type { Socket } from 'node:net';
 
 export interface Flushable {
   flush(): void;
 }
 
-let dirty: Flushable[] = [];
-let scheduled = false;
-let soon: Flushable[] = [];
-let soonScheduled = false;
+/** Connections waiting to be flushed by one scheduler; the list is swapped before running. */
+class Batch {
+  #list: Flushable[] = [];
+  #scheduled = false;
+  readonly #schedule: (run: () => void) => void;
 
-function run(): void {
-  scheduled = false;
-  const list = dirty;
-  dirty = [];
-  for (let i = 0; i < list.length; i++) list[i].flush();
+  constructor(schedule: (run: () => void) => void) {
+    this.#schedule = schedule;
+  }
+
+  add(f: Flushable): void {
+    this.#list.push(f);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#schedule(this.#run);
+    }
+  }
+
+  readonly #run = (): void => {
+    this.#scheduled = false;
+    const list = this.#list;
+    this.#list = [];
+    for (let i = 0; i < list.length; i++) list[i].flush();
+  };
 }
 
-function runSoon(): void {
-  soonScheduled = false;
-  const list = soon;
-  soon = [];
-  for (let i = 0; i < list.length; i++) list[i].flush();
-}
+const endOfTurn = new Batch(setImmediate);
+const afterCallback = new Batch((run) => process.nextTick(run));
 
 /**
  * Queue `f` to be flushed once every socket read of this event-loop turn was
@@ -33,11 +44,7 @@ function runSoon(): void {
  * leave in one write. Callers keep their own "already queued" flag.
  */
 export function scheduleFlush(f: Flushable): void {
-  dirty.push(f);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(run);
-  }
+  endOfTurn.add(f);
 }
 
 /**
@@ -46,11 +53,7 @@ export function scheduleFlush(f: Flushable): void {
  * in one write, without waiting for the rest of the turn. For client replies.
  */
 export function scheduleFlushSoon(f: Flushable): void {
-  soon.push(f);
-  if (!soonScheduled) {
-    soonScheduled = true;
-    process.nextTick(runSoon);
-  }
+  afterCallback.add(f);
 }
 
 /** Small total: copy into one buffer (one syscall, no writev bookkeeping); else cork and write each. */

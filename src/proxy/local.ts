@@ -70,7 +70,7 @@ function infoText(c: ClientConn, section: string): string {
       `servers:${pool.servers.length}`, `servers_live:${pool.liveCount}`);
     for (const s of pool.servers) {
       const ejected = s.ejectedUntil !== 0;
-      out.push(`server_${s.index}:label=${s.config.label},status=${ejected ? 'ejected' : 'up'},failures=${s.failures},connections=${s.stats.server_connections}`);
+      out.push(`server_${s.index}:label=${s.config.label},status=${ejected ? 'ejected' : 'up'},failures=${s.failures},connections=${s.stats.server_connections},last_error=${(s.lastError ?? '').replace(/[,\r\n]/g, ' ')}`);
     }
     out.push('');
   }
@@ -86,9 +86,8 @@ const HANDLERS: Record<string, Handler> = {
   },
   select: (_c, a) => (a[1].toString() === '0' ? OK : encodeError('ERR DB index is out of range')),
   time: () => {
-    const now = process.hrtime.bigint() / 1000n;
-    const wall = BigInt(Date.now()) * 1000n + (now % 1000n);
-    return encodeBulkArray([String(wall / 1000000n), String(wall % 1000000n)]);
+    const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+    return encodeBulkArray([String(Math.floor(us / 1e6)), String(us % 1e6)]);
   },
   reset: (c) => {
     c.name = null;
@@ -179,7 +178,6 @@ const HANDLERS: Record<string, Handler> = {
 };
 
 export function runLocal(c: ClientConn, name: string, argv: Buffer[]): Buffer {
-  c.lastCommand = name;
   const h = HANDLERS[name];
   return h === undefined ? encodeError(`ERR unsupported command '${name}'`) : h(c, argv);
 }

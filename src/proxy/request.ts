@@ -17,20 +17,18 @@ export class Req implements Entry {
   /** raw RESP request bytes to send to a backend */
   readonly payload: Buffer;
   readonly target: ReplyTarget;
-  /** for the target's bookkeeping (client queue slot, fragment index) */
-  readonly slot: number;
+  /** the proxy's own session setup (AUTH, SELECT): its reply says nothing about the server's health */
+  readonly internal: boolean;
   /** ms timestamp after which the request times out; 0 = never */
   deadline = 0;
-  /** when it was sent (ms), for latency */
-  sentAt = 0;
   done = false;
   /** the reply bytes, once complete (set by the target) */
   out: Buffer | null = null;
 
-  constructor(payload: Buffer, target: ReplyTarget, slot: number) {
+  constructor(payload: Buffer, target: ReplyTarget, internal = false) {
     this.payload = payload;
     this.target = target;
-    this.slot = slot;
+    this.internal = internal;
   }
 
   reply(buf: Buffer, start: number, end: number): void {

@@ -4,7 +4,7 @@
 // no argv materialisation, one Req, one ring lookup.
 import { lookupCommandBytes, extractKeys, resolveSubcommand, type CommandDef } from '../commands/table.js';
 import { encodeError } from '../resp/encode.js';
-import { Req } from './request.js';
+import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { runLocal } from './local.js';
 import { forwardSplit } from './split.js';
 import type { ClientConn } from './client.js';
@@ -36,6 +36,7 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     return;
   }
   const name = def.name;
+  client.lastCommand = name;
   if (!client.authed && name !== 'auth' && name !== 'hello' && name !== 'quit') {
     client.replyLocal(NOAUTH);
     return;
@@ -78,16 +79,9 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
 }
 
 function forwardTo(client: ClientConn, buf: Buffer, start: number, end: number, ks: number, ke: number): void {
-  const pool = client.ctx.pool;
-  const server = pool.route(buf, ks, ke);
-  if (server === null) {
-    pool.stats.forward_error++;
-    client.replyLocal(encodeError(`ERR no backend server is live in pool '${pool.config.name}'`));
-    return;
-  }
-  const req = new Req(buf.subarray(start, end), client, 0);
-  client.enqueue(req);
-  server.connFor(client.id).send(req);
+  const server = client.ctx.pool.route(buf, ks, ke);
+  if (server === null) replyNoLiveServer(client);
+  else forwardWhole(client, server, buf, start, end);
 }
 
 function forwardSame(client: ClientConn, def: CommandDef, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {

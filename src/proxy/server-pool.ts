@@ -7,7 +7,7 @@
 // are in flight.
 import type { PoolConfig, ServerConfig } from '../config/index.js';
 import { buildRing, serverHashName, type Ring } from '../ring/index.js';
-import { BackendConn, type BackendOwner } from './backend.js';
+import { BackendConn, type BackendOwner, type FailureKind } from './backend.js';
 import type { Req } from './request.js';
 import type { Logger } from 'pino';
 
@@ -46,10 +46,10 @@ export class ServerRuntime implements BackendOwner {
     return c.length === 1 ? c[0] : c[clientId % c.length];
   }
 
-  onBackendFailure(_conn: BackendConn, reason: string): void {
+  onBackendFailure(_conn: BackendConn, kind: FailureKind, reason: string): void {
     this.lastError = reason;
-    if (reason === 'timeout') this.stats.server_timedout++;
-    else if (reason.endsWith('connection closed by server')) this.stats.server_eof++;
+    if (kind === 'timeout') this.stats.server_timedout++;
+    else if (kind === 'eof') this.stats.server_eof++;
     else this.stats.server_err++;
     this.failures++;
     this.#pool.onServerFailure(this, reason);
@@ -91,6 +91,8 @@ export class PoolRuntime {
   readonly servers: readonly ServerRuntime[];
   readonly stats: PoolStats = { client_eof: 0, client_err: 0, client_connections: 0, server_ejects: 0, forward_error: 0, fragments: 0 };
   readonly log: Logger;
+  /** what the ring hashes for each server (config order), computed once */
+  readonly #ringServers: readonly { name: string; weight: number }[];
   #live: LiveView;
   #timer: NodeJS.Timeout | null = null;
 
@@ -98,6 +100,7 @@ export class PoolRuntime {
     this.config = config;
     this.log = log;
     this.servers = config.servers.map((s, i) => new ServerRuntime(this, s, i));
+    this.#ringServers = config.servers.map((s) => ({ name: serverHashName(s.host ?? s.path ?? '', s.port, s.weight, s.name), weight: s.weight }));
     this.#live = this.#buildView();
     if (config.preconnect) for (const s of this.servers) for (const c of s.conns) c.connect();
     const tick = config.timeout !== null ? Math.max(5, Math.min(100, Math.floor(config.timeout / 4))) : 100;
@@ -112,7 +115,7 @@ export class PoolRuntime {
       distribution: this.config.distribution,
       hash: this.config.hash,
       hashTag: this.config.hashTag,
-      servers: this.config.servers.map((s) => ({ name: serverHashName(s.host ?? s.path ?? '', s.port, s.weight, s.name), weight: s.weight })),
+      servers: this.#ringServers,
       live,
     });
     return { ring, servers: this.servers };

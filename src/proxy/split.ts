@@ -1,11 +1,12 @@
 // Multi-key commands split per server and merged: MGET (values back in key
 // order), MSET (OK when every part is OK), DEL/UNLINK/TOUCH/EXISTS (sum of
-// counts — Twemproxy forwards EXISTS whole and miscounts; we split it).
+// counts, as nutcracker 0.5.0 does too).
 // When every key lands on one server the request is forwarded untouched.
 import type { CommandDef } from '../commands/table.js';
 import { encodeArrayHeader, encodeError, encodeInteger, OK } from '../resp/encode.js';
 import { arrayElements, isErrorReply, readInteger } from '../resp/reply-read.js';
 import { Req, type Entry, type ReplyTarget } from './request.js';
+import { forwardWhole, replyNoLiveServer } from './forward.js';
 import type { ClientConn } from './client.js';
 import type { ServerRuntime } from './server-pool.js';
 import type { SplitKind } from '../commands/types.js';
@@ -30,7 +31,7 @@ class SplitRequest implements Entry, ReplyTarget {
   }
 
   addFragment(server: ServerRuntime, buf: Buffer, args: Int32Array, positions: number[]): void {
-    const req = new Req(encodeFragment(this.#name, buf, args, positions, this.#kind === 'mset' ? 2 : 1), this, this.#frags.length);
+    const req = new Req(encodeFragment(this.#name, buf, args, positions, this.#kind === 'mset' ? 2 : 1), this);
     this.#parts.push(positions);
     this.#frags.push(req);
     this.#remaining++;
@@ -105,15 +106,11 @@ export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, s
     if (g === undefined) groups.set(s, [i]); else g.push(i);
   }
   if (dead) {
-    pool.stats.forward_error++;
-    client.replyLocal(encodeError(`ERR no backend server is live in pool '${pool.config.name}'`));
+    replyNoLiveServer(client);
     return;
   }
   if (groups.size === 1) {
-    const [server] = groups.keys();
-    const req = new Req(buf.subarray(start, end), client, 0);
-    client.enqueue(req);
-    server.connFor(client.id).send(req);
+    forwardWhole(client, groups.keys().next().value!, buf, start, end);
     return;
   }
   const split = new SplitRequest(client, kind, buf.subarray(args[0], args[1]), (argc - 1) / step);

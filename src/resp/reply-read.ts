@@ -3,15 +3,6 @@
 // as delivered by ReplyScanner; nothing here copies bytes.
 import { readLen } from './reply-scanner.js';
 
-export enum ReplyType {
-  Simple = 43, Error = 45, Integer = 58, Bulk = 36, Array = 42, Null = 95,
-  Map = 37, Set = 126, Push = 62, Double = 44, Bool = 35, BigNum = 40, BlobError = 33, Verbatim = 61, Attribute = 124,
-}
-
-export function replyType(buf: Buffer, start: number): number {
-  return buf[start];
-}
-
 export function isErrorReply(buf: Buffer, start: number): boolean {
   return buf[start] === 45 || buf[start] === 33;
 }

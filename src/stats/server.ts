@@ -7,14 +7,17 @@ import type { Proxy } from '../proxy/index.js';
 import type { ServerRuntime } from '../proxy/server-pool.js';
 
 function serverStats(s: ServerRuntime): Record<string, number> {
-  let requests = 0, requestBytes = 0, responses = 0, responseBytes = 0, inflight = 0, unsent = 0;
+  let requests = 0, requestBytes = 0, responses = 0, responseBytes = 0;
+  let inQueue = 0, inQueueBytes = 0, outQueue = 0, outQueueBytes = 0;
   for (const c of s.conns) {
     requests += c.requests;
     requestBytes += c.requestBytes;
     responses += c.responses;
     responseBytes += c.responseBytes;
-    inflight += c.inflight;
-    unsent += c.outBytes;
+    inQueue += c.unsent;
+    inQueueBytes += c.unsentBytes;
+    outQueue += c.inflight - c.unsent;
+    outQueueBytes += c.awaitingBytes;
   }
   return {
     server_eof: s.stats.server_eof,
@@ -26,10 +29,10 @@ function serverStats(s: ServerRuntime): Record<string, number> {
     request_bytes: requestBytes,
     responses,
     response_bytes: responseBytes,
-    in_queue: unsent > 0 ? inflight : 0,
-    in_queue_bytes: unsent,
-    out_queue: unsent > 0 ? 0 : inflight,
-    out_queue_bytes: 0,
+    in_queue: inQueue,
+    in_queue_bytes: inQueueBytes,
+    out_queue: outQueue,
+    out_queue_bytes: outQueueBytes,
   };
 }
 

@@ -41,9 +41,12 @@ describe('backpressure', () => {
     sock.write(wire); // ~61 MB
     await new Promise((r) => setTimeout(r, 1500));
     const stalled = await readStats(c.statsPort);
-    const server = Object.values(stalled.alpha as Record<string, unknown>).find((v) => typeof v === 'object') as { requests: number };
+    const server = Object.values(stalled.alpha as Record<string, unknown>).find((v) => typeof v === 'object') as Record<string, number>;
     // The proxy took at most its per-client bound (4096 pending) plus one read's worth, not all 60k.
     expect(server.requests).toBeLessThan(10_000);
+    // Every request taken is queued on the backend side: unsent (in_queue) or awaiting a reply (out_queue).
+    expect(server.in_queue + server.out_queue).toBe(server.requests - server.responses);
+    expect(server.out_queue_bytes + server.in_queue_bytes).toBeGreaterThan(server.requests * 1024);
     expect(rssKb(c.proxy.pid) - rssBefore).toBeLessThan(200 * 1024);
     c.redis[0].resume();
     await done;

@@ -1,0 +1,19 @@
+// The two ends every routing path shares: a whole request sent untouched to
+// one server (the hot path), and the error when no server of the pool is live.
+import { encodeError } from '../resp/encode.js';
+import { Req } from './request.js';
+import type { ClientConn } from './client.js';
+import type { ServerRuntime } from './server-pool.js';
+
+/** Forward buf[start,end) as it came to `server`, its reply in the client's order. */
+export function forwardWhole(client: ClientConn, server: ServerRuntime, buf: Buffer, start: number, end: number): void {
+  const req = new Req(buf.subarray(start, end), client);
+  client.enqueue(req);
+  server.connFor(client.id).send(req);
+}
+
+export function replyNoLiveServer(client: ClientConn): void {
+  const pool = client.ctx.pool;
+  pool.stats.forward_error++;
+  client.replyLocal(encodeError(`ERR no backend server is live in pool '${pool.config.name}'`));
+}

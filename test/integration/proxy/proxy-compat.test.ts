@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { startCluster, readStats, type Cluster, type PoolOptions } from '../../fixtures/cluster.js';
 import { startRedis, SHARDGATE_BIN, tmpDir, type Proc } from '../../fixtures/procs.js';
-import { pipeline } from '../ring/resp-wire.js';
+import { pipeline } from '../../fixtures/resp-client.js';
 
 const backends: Proc[] = [];
 afterAll(async () => { await Promise.all(backends.map((b) => b.stop())); });

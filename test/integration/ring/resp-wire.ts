@@ -1,81 +1,9 @@
-// Test helpers for the ring placement tests: a raw RESP socket that keeps
-// binary keys as Buffers (pipelined commands, replies parsed minimally), and a
-// seeded key set with the awkward keys nutcracker must place (bytes >= 0x80,
+// Test helpers for the ring placement tests: the shared raw RESP client (binary
+// keys stay Buffers), and a seeded key set with the awkward keys nutcracker must place (bytes >= 0x80,
 // hash tags, empty and unclosed tags, lengths 0..40 for every hash tail case).
 // Must not: decide placement (that is src/ring) or start processes.
-import net from 'node:net';
-
-export type Reply = string | number | Buffer | null | Reply[] | Error;
-
-function encode(args: (string | Buffer)[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = typeof a === 'string' ? Buffer.from(a) : a;
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-  }
-  return Buffer.concat(parts);
-}
-
-/** Parses one reply at buf[pos]; returns [reply, next] or null when incomplete. */
-function parse(buf: Buffer, pos: number): [Reply, number] | null {
-  const nl = buf.indexOf('\r\n', pos);
-  if (nl < 0) return null;
-  const line = buf.toString('latin1', pos + 1, nl);
-  const next = nl + 2;
-  switch (buf[pos]) {
-    case 0x2b: return [line, next];
-    case 0x2d: return [new Error(line), next];
-    case 0x3a: return [Number(line), next];
-    case 0x24: {
-      const n = Number(line);
-      if (n < 0) return [null, next];
-      if (buf.length < next + n + 2) return null;
-      return [buf.subarray(next, next + n), next + n + 2];
-    }
-    case 0x2a: {
-      const n = Number(line);
-      const out: Reply[] = [];
-      let p = next;
-      for (let i = 0; i < n; i++) {
-        const r = parse(buf, p);
-        if (r === null) return null;
-        out.push(r[0]);
-        p = r[1];
-      }
-      return [out, p];
-    }
-    default: throw new Error(`bad reply byte ${buf[pos]}`);
-  }
-}
-
-/** Sends the commands pipelined on one fresh connection and returns their replies in order. */
-export function pipeline(port: number, cmds: (string | Buffer)[][], timeoutMs = 10_000): Promise<Reply[]> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
-    const replies: Reply[] = [];
-    let acc = Buffer.alloc(0);
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`timeout after ${replies.length}/${cmds.length} replies`)); }, timeoutMs);
-    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
-    sock.on('data', (d) => {
-      acc = Buffer.concat([acc, d]);
-      let pos = 0;
-      for (;;) {
-        const r = pos < acc.length ? parse(acc, pos) : null;
-        if (r === null) break;
-        replies.push(r[0]);
-        pos = r[1];
-      }
-      acc = acc.subarray(pos);
-      if (replies.length === cmds.length) { clearTimeout(timer); sock.end(); resolve(replies); }
-    });
-    sock.write(Buffer.concat(cmds.map(encode)));
-  });
-}
-
-export async function command(port: number, ...args: (string | Buffer)[]): Promise<Reply> {
-  const [r] = await pipeline(port, [args]);
-  return r!;
-}
+// The raw RESP client itself is the shared test fixture; re-exported for these tests.
+export { command, pipeline, type Reply } from '../../fixtures/resp-client.js';
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -5,7 +5,8 @@
 // ejection (it reports failures to its owner).
 import net from 'node:net';
 import { ReplyScanner } from '../resp/reply-scanner.js';
-import { encodeCommand, encodeError } from '../resp/encode.js';
+import { encodeCommand } from '../resp/encode.js';
+import { errorReplies } from '../errors/replies.js';
 import { isErrorReply, readLine } from '../resp/reply-read.js';
 import { Fifo } from './queue.js';
 import { scheduleFlush, writeChunks, type Flushable } from './flush.js';
@@ -192,18 +193,16 @@ export class BackendConn implements Flushable {
   /** Close the connection, failing every request in flight with a RESP error, and report why. */
   fatal(kind: FailureKind, reason: string): void {
     if (this.#state === 'idle') return;
-    this.#shutdown(kind === 'timeout'
-      ? `ERR timeout: backend ${this.address.label} did not reply in time`
-      : `ERR backend ${this.address.label} failed: ${reason}`);
+    this.#shutdown(kind === 'timeout' ? errorReplies.timeout(this.address.label) : errorReplies.backendFailed(this.address.label, reason));
     this.#owner.onBackendFailure(this, kind, reason);
   }
 
   /** Close without reporting a failure (shutdown, reload). In-flight requests get an error. */
   close(): void {
-    this.#shutdown(`ERR backend ${this.address.label} connection closed by the proxy`);
+    this.#shutdown(errorReplies.backendClosedByProxy(this.address.label));
   }
 
-  #shutdown(errorLine: string): void {
+  #shutdown(line: Buffer): void {
     if (this.#state === 'ready') this.#owner.onBackendClosed(this);
     const socket = this.#socket;
     this.#socket = null;
@@ -213,7 +212,6 @@ export class BackendConn implements Flushable {
     this.#outBytes = 0;
     this.#inflightBytes = 0;
     if (socket !== null) socket.destroy();
-    const line = encodeError(errorLine);
     for (const r of this.#inflight.drain()) r.fail(line);
   }
 }

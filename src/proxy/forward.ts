@@ -1,6 +1,6 @@
 // The two ends every routing path shares: a whole request sent untouched to
 // one server (the hot path), and the error when no server of the pool is live.
-import { encodeError } from '../resp/encode.js';
+import { errorReplies } from '../errors/replies.js';
 import { Req } from './request.js';
 import type { ClientConn } from './client.js';
 import type { ServerRuntime } from './server-pool.js';
@@ -15,5 +15,5 @@ export function forwardWhole(client: ClientConn, server: ServerRuntime, buf: Buf
 export function replyNoLiveServer(client: ClientConn): void {
   const pool = client.ctx.pool;
   pool.stats.forward_error++;
-  client.replyLocal(encodeError(`ERR no backend server is live in pool '${pool.config.name}'`));
+  client.replyLocal(errorReplies.noLiveServer(pool.config.name));
 }

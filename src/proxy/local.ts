@@ -9,6 +9,7 @@ import {
   encodeArray, encodeBulk, encodeBulkArray, encodeError, encodeInteger, encodeSimple, EMPTY_ARRAY, NIL, OK, PONG,
 } from '../resp/encode.js';
 import type { ClientConn } from './client.js';
+import { errorReplies } from '../errors/replies.js';
 
 type Handler = (c: ClientConn, argv: Buffer[]) => Buffer;
 
@@ -23,7 +24,7 @@ function checkPassword(c: ClientConn, user: string | null, pass: string): Buffer
     c.authed = true;
     return OK;
   }
-  return encodeError('WRONGPASS invalid username-password pair or user is disabled.');
+  return errorReplies.wrongPass();
 }
 
 const BAD_NAME = /[^\x21-\x7e]/;
@@ -78,7 +79,7 @@ function infoText(c: ClientConn, section: string): string {
 }
 
 const HANDLERS: Record<string, Handler> = {
-  ping: (_c, a) => (a.length === 1 ? PONG : a.length === 2 ? encodeBulk(a[1]) : encodeError("ERR wrong number of arguments for 'ping' command")),
+  ping: (_c, a) => (a.length === 1 ? PONG : a.length === 2 ? encodeBulk(a[1]) : errorReplies.arity('ping')),
   echo: (_c, a) => encodeBulk(a[1]),
   quit: (c) => {
     c.closeAfterReplies();
@@ -128,14 +129,14 @@ const HANDLERS: Record<string, Handler> = {
     const sub = lower(a[1]);
     switch (sub) {
       case 'setname':
-        if (a.length !== 3) return encodeError("ERR wrong number of arguments for 'client|setname' command");
+        if (a.length !== 3) return errorReplies.arity('client|setname');
         if (BAD_NAME.test(a[2].toString('latin1'))) return encodeError('ERR Client names cannot contain spaces, newlines or special characters.');
         c.name = a[2].length === 0 ? null : a[2].toString();
         return OK;
       case 'getname':
         return c.name === null ? NIL : encodeBulk(c.name);
       case 'setinfo':
-        return a.length === 4 ? OK : encodeError("ERR wrong number of arguments for 'client|setinfo' command");
+        return a.length === 4 ? OK : errorReplies.arity('client|setinfo');
       case 'id':
         return encodeInteger(c.id);
       case 'info':
@@ -143,7 +144,7 @@ const HANDLERS: Record<string, Handler> = {
       case 'list':
         return encodeBulk([...c.ctx.clients].map((x) => `${clientInfoLine(x)}\n`).join(''));
       default:
-        return encodeError(`ERR unsupported command 'client ${sub}'`);
+        return errorReplies.unsupported(`client ${sub}`, null);
     }
   },
   command: (_c, a) => {
@@ -171,7 +172,7 @@ const HANDLERS: Record<string, Handler> = {
         return encodeBulkArray(keys.map((k) => argv[k]));
       }
       default:
-        return encodeError(`ERR unknown subcommand '${a[1].toString()}'. Try COMMAND HELP.`);
+        return errorReplies.unknownSubcommand(a[1].toString(), 'command');
     }
   },
   info: (c, a) => encodeBulk(infoText(c, lower(a[1]))),
@@ -179,5 +180,5 @@ const HANDLERS: Record<string, Handler> = {
 
 export function runLocal(c: ClientConn, name: string, argv: Buffer[]): Buffer {
   const h = HANDLERS[name];
-  return h === undefined ? encodeError(`ERR unsupported command '${name}'`) : h(c, argv);
+  return h === undefined ? errorReplies.unsupported(name, null) : h(c, argv);
 }

@@ -4,12 +4,13 @@
 // no argv materialisation, one Req, one ring lookup.
 import { lookupCommandBytes, extractKeys, resolveSubcommand, type CommandDef } from '../commands/table.js';
 import { encodeError } from '../resp/encode.js';
+import { errorReplies } from '../errors/replies.js';
 import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { runLocal } from './local.js';
 import { forwardSplit } from './split.js';
 import type { ClientConn } from './client.js';
 
-const NOAUTH = encodeError('NOAUTH Authentication required.');
+const NOAUTH = errorReplies.noAuth();
 
 function quoteArg(buf: Buffer, s: number, e: number): string {
   return `'${buf.toString('utf8', s, Math.min(e, s + 128))}'`;
@@ -19,7 +20,7 @@ export function unknownCommandError(buf: Buffer, argc: number, args: Int32Array)
   const name = buf.toString('utf8', args[0], Math.min(args[1], args[0] + 128));
   const rest: string[] = [];
   for (let i = 1; i < argc && rest.join(' ').length < 128; i++) rest.push(quoteArg(buf, args[i * 2], args[i * 2 + 1]));
-  return encodeError(`ERR unknown command '${name}', with args beginning with: ${rest.join(' ')}${rest.length ? ' ' : ''}`);
+  return errorReplies.unknownCommand(name, `${rest.join(' ')}${rest.length ? ' ' : ''}`);
 }
 
 function arityOk(def: CommandDef, argc: number): boolean {
@@ -42,18 +43,18 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     return;
   }
   if (!arityOk(def, argc)) {
-    client.replyLocal(encodeError(`ERR wrong number of arguments for '${name}' command`));
+    client.replyLocal(errorReplies.arity(name));
     return;
   }
   if (def.subcommands !== null && def.kind !== 'local') {
     const subName = buf.toString('latin1', args[2], args[3]);
     const sub = resolveSubcommand(def, subName.toLowerCase());
     if (sub === undefined) {
-      client.replyLocal(encodeError(`ERR unknown subcommand '${subName.slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`));
+      client.replyLocal(errorReplies.unknownSubcommand(subName.slice(0, 128), name));
       return;
     }
     if (!arityOk(sub, argc)) {
-      client.replyLocal(encodeError(`ERR wrong number of arguments for '${sub.name}' command`));
+      client.replyLocal(errorReplies.arity(sub.name));
       return;
     }
     def = sub;
@@ -74,7 +75,7 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
       client.replyLocal(runLocal(client, name, argvOf(buf, argc, args)));
       return;
     default:
-      client.replyLocal(encodeError(`ERR unsupported command '${def.name.replace('|', ' ')}'${def.reason ? ` (${def.reason})` : ''}`));
+      client.replyLocal(errorReplies.unsupported(def.name.replace('|', ' '), def.reason));
   }
 }
 
@@ -97,7 +98,7 @@ function forwardSame(client: ClientConn, def: CommandDef, buf: Buffer, start: nu
   for (let i = 1; i < keys.length; i++) {
     const s = pool.route(buf, args[keys[i] * 2], args[keys[i] * 2 + 1]);
     if (s !== first) {
-      client.replyLocal(encodeError(`CROSSSLOT Keys in request don't hash to the same server (use a hash tag${pool.config.hashTag ? ` like ${pool.config.hashTag[0]}user1${pool.config.hashTag[1]}` : ': none is set in this pool'})`));
+      client.replyLocal(errorReplies.crossSlot(pool.config.hashTag));
       return;
     }
   }

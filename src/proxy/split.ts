@@ -3,7 +3,8 @@
 // counts, as nutcracker 0.5.0 does too).
 // When every key lands on one server the request is forwarded untouched.
 import type { CommandDef } from '../commands/table.js';
-import { encodeArrayHeader, encodeError, encodeInteger, OK } from '../resp/encode.js';
+import { encodeArrayHeader, encodeInteger, OK } from '../resp/encode.js';
+import { errorReplies } from '../errors/replies.js';
 import { arrayElements, isErrorReply, readInteger } from '../resp/reply-read.js';
 import { Req, type Entry, type ReplyTarget } from './request.js';
 import { forwardWhole, replyNoLiveServer } from './forward.js';
@@ -55,7 +56,7 @@ class SplitRequest implements Entry, ReplyTarget {
         let n = 0;
         for (const f of this.#frags) {
           const v = readInteger(f.out!, 0, f.out!.length);
-          if (Number.isNaN(v)) return encodeError('ERR unexpected reply from a backend while merging');
+          if (Number.isNaN(v)) return errorReplies.badMergeReply();
           n += v;
         }
         return encodeInteger(n);
@@ -71,7 +72,7 @@ class SplitRequest implements Entry, ReplyTarget {
           const out = this.#frags[i].out!;
           const els = arrayElements(out, 0);
           const pos = this.#parts[i];
-          if (els === null || els.length !== pos.length * 2) return encodeError('ERR unexpected reply from a backend while merging');
+          if (els === null || els.length !== pos.length * 2) return errorReplies.badMergeReply();
           for (let j = 0; j < pos.length; j++) {
             const k = pos[j] - 1;
             from[k] = out;
@@ -93,7 +94,7 @@ export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, s
   const kind = def.split!;
   const step = kind === 'mset' ? 2 : 1;
   if ((argc - 1) % step !== 0) {
-    client.replyLocal(encodeError(`ERR wrong number of arguments for '${def.name}' command`));
+    client.replyLocal(errorReplies.arity(def.name));
     return;
   }
   const pool = client.ctx.pool;

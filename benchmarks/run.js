@@ -15,6 +15,7 @@ import { checksOf, mediansOf, ratiosOf, summaryTable, svgChart } from './lib/rep
 import { commands } from './lib/resp.mjs';
 import { ROOT, setShardgateBin, shardgateBinPath, startPipe, startProxy, startRedis } from './lib/targets.mjs';
 import { ensureTools, machineInfo, toolVersions } from './lib/tools.mjs';
+import { cpuPerRequest, treeCpu } from './lib/cpu.mjs';
 import { floodLoad } from './loads/flood.mjs';
 import { idleLoad } from './loads/idle.mjs';
 import { chooseMgetKeys, rbLoads, runRedisBenchmark } from './loads/rbench.mjs';
@@ -43,7 +44,7 @@ if (argv['shardgate-bin']) setShardgateBin(argv['shardgate-bin']);
 for (const f of opts.only) if (!FAMILIES.includes(f)) { process.stderr.write(`--only: unknown load "${f}" (known: ${FAMILIES.join(', ')})\n`); process.exit(2); }
 
 const log = (msg) => process.stdout.write(`${msg}\n`);
-const fmt = (r) => `${(r.rps / 1000).toFixed(1)}k req/s, p50 ${r.p50Ms ?? '-'} ms, p99 ${r.p99Ms ?? '-'} ms`;
+const fmt = (r) => `${(r.rps / 1000).toFixed(1)}k req/s, p50 ${r.p50Ms ?? '-'} ms, p99 ${r.p99Ms ?? '-'} ms, cpu ${r.cpuUs ?? '-'} us/req (user ${r.cpuUserUs ?? '-'}, sys ${r.cpuSysUs ?? '-'})`;
 const alive = (t) => !t.failed && t.proc.isRunning() && !isAborting();
 
 async function main() {
@@ -114,8 +115,13 @@ async function main() {
       for (const t of order) {
         const requests = sizes[load.id][t.name] ?? load.probe;
         const t0 = Date.now();
+        const cpu0 = treeCpu(t.pid);
         try {
           const [r] = await runRedisBenchmark(tools['redis-benchmark'], { port: t.port, requests, pipeline: load.pipeline, tests: load.tests, command: load.command, timeoutMs: Math.max(60000, opts.seconds * 20000) });
+          const cpu = cpuPerRequest(cpu0, treeCpu(t.pid), requests);
+          r.cpuUs = cpu?.totalUs ?? null;
+          r.cpuUserUs = cpu?.userUs ?? null;
+          r.cpuSysUs = cpu?.sysUs ?? null;
           ((results.runs[load.id] ??= {})[t.name] ??= []).push({ ...r, requests, round: round + 1, ms: Date.now() - t0 });
           log(`[round ${round + 1}/${opts.rounds}] ${load.id.padEnd(9)} ${t.name.padEnd(10)} ${fmt(r)}`);
         } catch (err) {

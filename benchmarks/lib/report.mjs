@@ -17,7 +17,7 @@ export function mediansOf(runs) {
   for (const [load, byTarget] of Object.entries(runs)) {
     out[load] = {};
     for (const [t, rows] of Object.entries(byTarget)) {
-      out[load][t] = { rps: median(rows.map((r) => r.rps)), p50Ms: median(rows.map((r) => r.p50Ms)), p99Ms: median(rows.map((r) => r.p99Ms)), runs: rows.length };
+      out[load][t] = { rps: median(rows.map((r) => r.rps)), p50Ms: median(rows.map((r) => r.p50Ms)), p99Ms: median(rows.map((r) => r.p99Ms)), cpuUs: median(rows.map((r) => r.cpuUs)), runs: rows.length };
     }
   }
   return out;
@@ -67,6 +67,7 @@ export function checksOf({ medians, idle, flood, ran }) {
 
 const fmtK = (x) => (x == null ? '-' : `${(x / 1000).toFixed(1)}k`);
 const fmtMs = (x) => (x == null ? '-' : x.toFixed(2));
+const fmtUs = (x) => (x == null ? '-' : x.toFixed(1));
 const fmtX = (x) => (x == null ? '-' : `${x.toFixed(2)}x`);
 const pad = (s, n) => String(s).padEnd(n);
 
@@ -74,10 +75,11 @@ const pad = (s, n) => String(s).padEnd(n);
 export function summaryTable({ medians, ratios, idle, flood, checks, targets }) {
   const lines = [];
   const cols = targets;
-  lines.push(`${pad('load', 11)}${cols.map((t) => pad(`${t} req/s (p99 ms)`, 28)).join('')}${pad('sg/nc', 8)}${pad('sg/direct', 10)}`);
+  lines.push(`${pad('load', 11)}${cols.map((t) => pad(`${t} req/s (p99 ms)`, 28)).join('')}${pad('sg/nc', 8)}${pad('sg/direct', 10)}cpu us/req nc / sg`);
   for (const [load, m] of Object.entries(medians)) {
     lines.push(`${pad(load, 11)}${cols.map((t) => pad(m[t] ? `${fmtK(m[t].rps)} (${fmtMs(m[t].p99Ms)})` : 'failed/none', 28)).join('')}`
-      + `${pad(fmtX(ratios[load]['shardgate/nutcracker']), 8)}${pad(fmtX(ratios[load]['shardgate/direct']), 10)}`);
+      + `${pad(fmtX(ratios[load]['shardgate/nutcracker']), 8)}${pad(fmtX(ratios[load]['shardgate/direct']), 10)}`
+      + `${fmtUs(m.nutcracker?.cpuUs)} / ${fmtUs(m.shardgate?.cpuUs)}`);
   }
   for (const [name, rec] of [['idle', idle], ['flood', flood]]) {
     if (!rec) continue;

@@ -9,8 +9,10 @@ import { encodeCommand } from '../resp/encode.js';
 import { errorReplies } from '../errors/replies.js';
 import { isErrorReply, readLine } from '../resp/reply-read.js';
 import { Fifo } from './queue.js';
-import { scheduleFlush, writeChunks, type Flushable } from './flush.js';
+import { scheduleFlush, type Flushable } from './flush.js';
 import { Req, type ReplyTarget } from './request.js';
+import { OutBuffer } from './out-buffer.js';
+import { sharedReadOption } from './socket-read.js';
 
 export interface BackendAddress {
   readonly host: string | null;
@@ -58,9 +60,9 @@ export class BackendConn implements Flushable {
   #state: State = 'idle';
   #scanner = new ReplyScanner();
   readonly #inflight = new Fifo<Req>(64);
-  /** requests not yet written (a suffix of #inflight), and their bytes */
-  #out: Buffer[] = [];
-  #outBytes = 0;
+  /** bytes of the requests not yet written (a suffix of #inflight), copied in, and how many */
+  readonly #out = new OutBuffer();
+  #unsent = 0;
   /** bytes of every request in #inflight, written or not */
   #inflightBytes = 0;
   #queued = false;
@@ -83,16 +85,16 @@ export class BackendConn implements Flushable {
 
   /** Requests waiting to be written, and their bytes (nutcracker's in_queue). */
   get unsent(): number {
-    return this.#out.length;
+    return this.#unsent;
   }
 
   get unsentBytes(): number {
-    return this.#outBytes;
+    return this.#out.length;
   }
 
   /** Bytes of the requests written and awaiting a reply (nutcracker's out_queue_bytes). */
   get awaitingBytes(): number {
-    return this.#inflightBytes - this.#outBytes;
+    return this.#inflightBytes - this.#out.length;
   }
 
   /** Open the connection now (preconnect); requests sent meanwhile wait for it. */
@@ -100,19 +102,8 @@ export class BackendConn implements Flushable {
     if (this.#state !== 'idle') return;
     this.#state = 'connecting';
     const a = this.address;
-    const socket = a.path !== null ? net.connect({ path: a.path }) : net.connect({ host: a.host ?? '127.0.0.1', port: a.port });
-    socket.setNoDelay(true);
-    if (this.#opts.keepalive) socket.setKeepAlive(true);
-    this.#socket = socket;
-    this.#scanner = new ReplyScanner();
     const sink = { onReply: (buf: Buffer, start: number, end: number) => this.#onReply(buf, start, end) };
-    socket.on('connect', () => {
-      if (this.#socket !== socket) return;
-      this.#state = 'ready';
-      this.#owner.onBackendConnected(this);
-      this.#flushNow();
-    });
-    socket.on('data', (chunk: Buffer) => {
+    const onread = sharedReadOption((chunk) => {
       if (this.#socket !== socket) return;
       this.responseBytes += chunk.length;
       try {
@@ -120,6 +111,17 @@ export class BackendConn implements Flushable {
       } catch (err) {
         this.fatal('error', `bad reply: ${(err as Error).message}`);
       }
+    });
+    const socket = a.path !== null ? net.connect({ path: a.path, onread }) : net.connect({ host: a.host ?? '127.0.0.1', port: a.port, onread });
+    socket.setNoDelay(true);
+    if (this.#opts.keepalive) socket.setKeepAlive(true);
+    this.#socket = socket;
+    this.#scanner = new ReplyScanner();
+    socket.on('connect', () => {
+      if (this.#socket !== socket) return;
+      this.#state = 'ready';
+      this.#owner.onBackendConnected(this);
+      this.#flushNow();
     });
     socket.on('drain', () => {
       if (this.#socket !== socket) return;
@@ -133,23 +135,29 @@ export class BackendConn implements Flushable {
       if (this.#socket === socket) this.fatal('eof', 'connection closed by server');
     });
     // Session setup goes first on the wire.
-    if (this.#opts.auth !== null) this.#enqueue(new Req(encodeCommand(['AUTH', this.#opts.auth]), new SetupTarget(this, 'AUTH'), true));
-    if (this.#opts.db !== 0) this.#enqueue(new Req(encodeCommand(['SELECT', String(this.#opts.db)]), new SetupTarget(this, 'SELECT'), true));
+    if (this.#opts.auth !== null) this.#setup('AUTH', encodeCommand(['AUTH', this.#opts.auth]));
+    if (this.#opts.db !== 0) this.#setup('SELECT', encodeCommand(['SELECT', String(this.#opts.db)]));
   }
 
-  send(req: Req): void {
+  #setup(what: string, command: Buffer): void {
+    this.#enqueue(new Req(new SetupTarget(this, what), true), command, 0, command.length);
+  }
+
+  /** Send the request whose bytes are buf[start,end) (copied: buf may be a reused read buffer). */
+  send(req: Req, buf: Buffer, start: number, end: number): void {
     if (this.#state === 'idle') this.connect();
     if (this.#opts.timeout !== null) req.deadline = Date.now() + this.#opts.timeout;
     this.requests++;
-    this.requestBytes += req.payload.length;
-    this.#enqueue(req);
+    this.requestBytes += end - start;
+    this.#enqueue(req, buf, start, end);
   }
 
-  #enqueue(req: Req): void {
+  #enqueue(req: Req, buf: Buffer, start: number, end: number): void {
+    req.size = end - start;
     this.#inflight.push(req);
-    this.#inflightBytes += req.payload.length;
-    this.#out.push(req.payload);
-    this.#outBytes += req.payload.length;
+    this.#inflightBytes += req.size;
+    this.#out.append(buf, start, end);
+    this.#unsent++;
     if (!this.#queued && this.#state === 'ready' && !this.#blocked) {
       this.#queued = true;
       scheduleFlush(this);
@@ -163,11 +171,8 @@ export class BackendConn implements Flushable {
 
   #flushNow(): void {
     if (this.#state !== 'ready' || this.#blocked || this.#out.length === 0 || this.#socket === null) return;
-    const chunks = this.#out;
-    const total = this.#outBytes;
-    this.#out = [];
-    this.#outBytes = 0;
-    if (!writeChunks(this.#socket, chunks, total)) this.#blocked = true;
+    this.#unsent = 0;
+    if (!this.#out.writeTo(this.#socket)) this.#blocked = true;
   }
 
   #onReply(buf: Buffer, start: number, end: number): void {
@@ -176,7 +181,7 @@ export class BackendConn implements Flushable {
       this.fatal('error', 'sent a reply nobody asked for');
       return;
     }
-    this.#inflightBytes -= req.payload.length;
+    this.#inflightBytes -= req.size;
     this.responses++;
     req.reply(buf, start, end);
     if (!req.internal) this.#owner.onBackendReply(this, req);
@@ -208,8 +213,8 @@ export class BackendConn implements Flushable {
     this.#socket = null;
     this.#state = 'idle';
     this.#blocked = false;
-    this.#out = [];
-    this.#outBytes = 0;
+    this.#out.clear();
+    this.#unsent = 0;
     this.#inflightBytes = 0;
     if (socket !== null) socket.destroy();
     for (const r of this.#inflight.drain()) r.fail(line);

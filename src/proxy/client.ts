@@ -12,6 +12,7 @@ import { scheduleFlush, scheduleFlushSoon, writeChunks, type Flushable } from '.
 import type { Entry, Req, ReplyTarget } from './request.js';
 import type { ProxyContext } from './context.js';
 import { routeRequest } from './router.js';
+import { keep, readAccepted } from './socket-read.js';
 
 const MAX_PENDING = 4096;
 const MAX_OUT_BYTES = 16 * 1024 * 1024;
@@ -44,7 +45,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     this.#scanner = new RequestScanner(ctx.limits);
     socket.setNoDelay(true);
     if (ctx.pool.config.tcpkeepalive) socket.setKeepAlive(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    readAccepted(socket, (chunk) => this.#onData(chunk));
     socket.on('drain', () => {
       this.#blocked = false;
       this.#maybeResume();
@@ -96,7 +97,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
 
   /** ReplyTarget: a backend reply for a request of this client. */
   complete(req: Req, buf: Buffer, start: number, end: number): void {
-    req.out = buf.subarray(start, end);
+    req.out = keep(buf, start, end);
     if (this.#queue.peek() === req) this.#advance();
   }
 

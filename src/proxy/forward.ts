@@ -7,9 +7,9 @@ import type { ServerRuntime } from './server-pool.js';
 
 /** Forward buf[start,end) as it came to `server`, its reply in the client's order. */
 export function forwardWhole(client: ClientConn, server: ServerRuntime, buf: Buffer, start: number, end: number): void {
-  const req = new Req(buf.subarray(start, end), client);
+  const req = new Req(client);
   client.enqueue(req);
-  server.connFor(client.id).send(req);
+  server.connFor(client.id).send(req, buf, start, end);
 }
 
 export function replyNoLiveServer(client: ClientConn): void {

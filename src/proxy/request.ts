@@ -14,8 +14,8 @@ export interface ReplyTarget {
 }
 
 export class Req implements Entry {
-  /** raw RESP request bytes to send to a backend */
-  readonly payload: Buffer;
+  /** bytes of the request on the wire (set when it is sent) */
+  size = 0;
   readonly target: ReplyTarget;
   /** the proxy's own session setup (AUTH, SELECT): its reply says nothing about the server's health */
   readonly internal: boolean;
@@ -25,8 +25,7 @@ export class Req implements Entry {
   /** the reply bytes, once complete (set by the target) */
   out: Buffer | null = null;
 
-  constructor(payload: Buffer, target: ReplyTarget, internal = false) {
-    this.payload = payload;
+  constructor(target: ReplyTarget, internal = false) {
     this.target = target;
     this.internal = internal;
   }

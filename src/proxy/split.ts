@@ -8,6 +8,7 @@ import { errorReplies } from '../errors/replies.js';
 import { arrayElements, isErrorReply, readInteger } from '../resp/reply-read.js';
 import { Req, type Entry, type ReplyTarget } from './request.js';
 import { forwardWhole, replyNoLiveServer } from './forward.js';
+import { keep } from './socket-read.js';
 import type { ClientConn } from './client.js';
 import type { ServerRuntime } from './server-pool.js';
 import type { SplitKind } from '../commands/types.js';
@@ -32,15 +33,16 @@ class SplitRequest implements Entry, ReplyTarget {
   }
 
   addFragment(server: ServerRuntime, buf: Buffer, args: Int32Array, positions: number[]): void {
-    const req = new Req(encodeFragment(this.#name, buf, args, positions, this.#kind === 'mset' ? 2 : 1), this);
+    const req = new Req(this);
+    const frag = encodeFragment(this.#name, buf, args, positions, this.#kind === 'mset' ? 2 : 1);
     this.#parts.push(positions);
     this.#frags.push(req);
     this.#remaining++;
-    server.connFor(this.#client.id).send(req);
+    server.connFor(this.#client.id).send(req, frag, 0, frag.length);
   }
 
   complete(req: Req, buf: Buffer, start: number, end: number): void {
-    req.out = buf.subarray(start, end);
+    req.out = keep(buf, start, end);
     if (--this.#remaining > 0) return;
     this.out = this.#merge();
     this.done = true;

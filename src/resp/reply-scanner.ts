@@ -2,7 +2,8 @@
 // byte ranges (any RESP2/RESP3 type, nested aggregates and attributes
 // included). It does not decode values: the proxy forwards reply bytes as they
 // came and decodes only the few it merges (src/resp/reply-read.ts).
-// Resumable across chunks like the request scanner; never touches a socket.
+// Resumable across chunks like the request scanner; never touches a socket and
+// never keeps a reference to a chunk after feed() returns.
 import { ProtocolError } from '../errors/index.js';
 import { DEFAULT_LIMITS, type ReplySink, type RespLimits } from './types.js';
 
@@ -36,7 +37,7 @@ export class ReplyScanner {
     if (this.#pending !== null) {
       const total = this.#pending.length + this.#moreLen + chunk.length;
       if (total < this.#need) {
-        this.#more.push(chunk);
+        this.#more.push(Buffer.from(chunk));
         this.#moreLen += chunk.length;
         return;
       }
@@ -53,7 +54,8 @@ export class ReplyScanner {
       while (base < len) {
         const end = this.#frame(buf, base);
         if (end < 0) {
-          this.#pending = base === 0 ? buf : buf.subarray(base);
+          // The caller's chunk is only lent for this call (it may be a reused read buffer): copy what is kept.
+          this.#pending = buf === chunk ? Buffer.from(buf.subarray(base)) : base === 0 ? buf : buf.subarray(base);
           this.#need = -end;
           return;
         }

@@ -1,6 +1,8 @@
 // Incremental RESP request scanner: client bytes in, whole requests out, each
 // with its raw byte range and the byte ranges of its arguments. Never copies
-// argument bytes, never touches a socket. Accepts RESP arrays of bulk strings
+// argument bytes of whole requests, never touches a socket, and never keeps a
+// reference to a chunk after feed() returns (what it holds of an incomplete
+// request is copied), so callers may reuse their read buffer. Accepts RESP arrays of bulk strings
 // and inline commands (`PING\r\n`); an inline command is re-encoded as a RESP
 // array in a new buffer so callers can forward every request the same way.
 //
@@ -35,6 +37,8 @@ export class RequestScanner {
   #pos = 0;
   #args: Int32Array = new Int32Array(64);
   #failed = false;
+  /** The buffer being scanned is the caller's chunk (not one of ours). */
+  #lent = false;
 
   constructor(limits: Partial<RespLimits> = {}) {
     this.#limits = { ...DEFAULT_LIMITS, ...limits };
@@ -56,7 +60,7 @@ export class RequestScanner {
     if (this.#pending !== null) {
       const total = this.#pending.length + this.#moreLen + chunk.length;
       if (total < this.#need) {
-        this.#more.push(chunk);
+        this.#more.push(Buffer.from(chunk));
         this.#moreLen += chunk.length;
         return;
       }
@@ -69,6 +73,7 @@ export class RequestScanner {
     } else {
       buf = chunk;
     }
+    this.#lent = buf === chunk;
     try {
       this.#scan(buf, sink);
     } catch (err) {
@@ -107,7 +112,8 @@ export class RequestScanner {
       const a = this.#args;
       for (let i = 0, n = this.#argi * 2; i < n; i++) a[i] -= base;
     }
-    this.#pending = base === 0 ? buf : buf.subarray(base);
+    // The caller's chunk is only lent for this call (it may be a reused read buffer): copy what is kept.
+    this.#pending = this.#lent ? Buffer.from(buf.subarray(base)) : base === 0 ? buf : buf.subarray(base);
     this.#need = need;
   }
 

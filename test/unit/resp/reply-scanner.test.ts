@@ -38,6 +38,28 @@ function scan(chunks: Buffer[]): { raws: Buffer[]; error: Error | null } {
   } catch (e) { return { raws, error: e as Error }; }
 }
 
+/** Like scan, but every chunk is fed from one reused buffer that is overwritten right after feed() (as the proxy reads). */
+function scanReused(chunks: Buffer[]): Buffer[] {
+  const s = new ReplyScanner();
+  const shared = Buffer.alloc(Math.max(1, ...chunks.map((c) => c.length)));
+  const raws: Buffer[] = [];
+  for (const c of chunks) {
+    c.copy(shared);
+    s.feed(shared.subarray(0, c.length), { onReply: (b, st, e) => raws.push(Buffer.from(b.subarray(st, e))) });
+    shared.fill(0x3f);
+  }
+  return raws;
+}
+
+function cutAt(wire: Buffer, cuts: number[]): Buffer[] {
+  const pts = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let prev = 0;
+  for (const p of pts) { chunks.push(wire.subarray(prev, p)); prev = p; }
+  chunks.push(wire.subarray(prev));
+  return chunks;
+}
+
 const line = fc.string({ unit: fc.constantFrom('a', 'b', ' ', 'Z', '1'), maxLength: 8 });
 const valArb: fc.Arbitrary<V> = fc.letrec<{ v: V }>((tie) => ({
   v: fc.oneof(
@@ -52,16 +74,18 @@ describe('ReplyScanner', () => {
   it('frames each RESP2 reply; redis-parser decodes each frame to the value sent (random splits)', () => {
     fc.assert(fc.property(fc.array(valArb, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 10 }), (vals, cuts) => {
       const wire = Buffer.from(vals.map(enc).join(''), 'latin1');
-      const pts = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
-      const chunks: Buffer[] = [];
-      let prev = 0;
-      for (const p of pts) { chunks.push(wire.subarray(prev, p)); prev = p; }
-      chunks.push(wire.subarray(prev));
-      const { raws, error } = scan(chunks);
+      const { raws, error } = scan(cutAt(wire, cuts));
       expect(error).toBeNull();
       expect(raws.map((r) => r.toString('latin1'))).toEqual(vals.map(enc));
       for (let i = 0; i < vals.length; i++) expect(skipReply(raws[i], 0)).toBe(raws[i].length);
       expect(raws.map(oracle)).toEqual(vals.map((v) => oracle(Buffer.from(enc(v), 'latin1'))));
+    }), { numRuns: 300 });
+  });
+
+  it('keeps nothing of a chunk after feed(): chunks read into one reused buffer frame the same replies', () => {
+    fc.assert(fc.property(fc.array(valArb, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 10 }), (vals, cuts) => {
+      const wire = Buffer.from(vals.map(enc).join(''), 'latin1');
+      expect(scanReused(cutAt(wire, cuts)).map((r) => r.toString('latin1'))).toEqual(vals.map(enc));
     }), { numRuns: 300 });
   });
 

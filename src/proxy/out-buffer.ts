@@ -1,0 +1,57 @@
+// Bytes waiting to be written to one socket, copied into one growing buffer so
+// a batch leaves in one write and the sources (possibly a reused read buffer)
+// can be dropped at once. After a write the socket finished on the spot the
+// buffer is reused; one the socket still holds (a partial or queued write) is
+// left to it and a new buffer is taken next time.
+import type { Writable } from 'node:stream';
+
+const MIN_SIZE = 16 * 1024;
+/** Larger buffers are not kept for reuse once written (a burst should not pin memory). */
+const KEEP_MAX = 1024 * 1024;
+
+export class OutBuffer {
+  #buf: Buffer | null = null;
+  #len = 0;
+
+  /** Bytes waiting. */
+  get length(): number {
+    return this.#len;
+  }
+
+  append(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    let buf = this.#buf;
+    if (buf === null || this.#len + n > buf.length) buf = this.#grow(n);
+    let o = this.#len;
+    if (n > 64) src.copy(buf, o, start, end);
+    else for (let i = start; i < end; i++) buf[o++] = src[i];
+    this.#len += n;
+  }
+
+  #grow(n: number): Buffer {
+    const need = this.#len + n;
+    let size = Math.max(MIN_SIZE, (this.#buf?.length ?? 0) * 2);
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafeSlow(size);
+    if (this.#buf !== null && this.#len > 0) this.#buf.copy(next, 0, 0, this.#len);
+    this.#buf = next;
+    return next;
+  }
+
+  /** Write what is waiting in one call; returns the socket's backpressure verdict. */
+  writeTo(socket: Writable): boolean {
+    const buf = this.#buf!;
+    const n = this.#len;
+    this.#len = 0;
+    const ok = socket.write(buf.subarray(0, n));
+    // Still referenced by a write in progress, or too big to keep: start a new one next time.
+    if (socket.writableLength !== 0 || buf.length > KEEP_MAX) this.#buf = null;
+    return ok;
+  }
+
+  /** Drop what is waiting. */
+  clear(): void {
+    this.#len = 0;
+    this.#buf = null;
+  }
+}

@@ -139,8 +139,10 @@ export function extractKeys(def: CommandDef, argc: number, argAt: (i: number) =>
 
 // Byte-keyed lookup for the hot path: the command name is read straight from
 // the request buffer (case-insensitive) without building a string. Buckets by
-// a hash of the lowercased bytes; candidates are verified byte by byte.
-const BUCKETS = new Map<number, { bytes: Buffer; def: CommandDef }[]>();
+// a hash of the lowercased bytes (a plain array indexed by the hash's low bits:
+// cheaper than a Map on the hot path); candidates are verified byte by byte.
+const BUCKET_BITS = 12;
+const BUCKETS: ({ bytes: Buffer; def: CommandDef }[] | undefined)[] = new Array(1 << BUCKET_BITS).fill(undefined);
 
 function nameHash(buf: Uint8Array, s: number, e: number): number {
   let h = 2166136261;
@@ -149,21 +151,21 @@ function nameHash(buf: Uint8Array, s: number, e: number): number {
     if (c >= 65 && c <= 90) c |= 0x20;
     h = Math.imul(h ^ c, 16777619);
   }
-  return h >>> 0;
+  return (h >>> 0) & ((1 << BUCKET_BITS) - 1);
 }
 
 for (const def of TABLE.values()) {
   const bytes = Buffer.from(def.name, 'latin1');
   const h = nameHash(bytes, 0, bytes.length);
-  const list = BUCKETS.get(h);
-  if (list) list.push({ bytes, def }); else BUCKETS.set(h, [{ bytes, def }]);
+  const list = BUCKETS[h];
+  if (list) list.push({ bytes, def }); else BUCKETS[h] = [{ bytes, def }];
 }
 
 /** The command named by buf[s,e) (any letter case), without allocating. */
 export function lookupCommandBytes(buf: Buffer, s: number, e: number): CommandDef | undefined {
   const n = e - s;
   if (n === 0 || n > 32) return undefined;
-  const list = BUCKETS.get(nameHash(buf, s, e));
+  const list = BUCKETS[nameHash(buf, s, e)];
   if (list === undefined) return undefined;
   outer: for (let k = 0; k < list.length; k++) {
     const b = list[k].bytes;

@@ -152,11 +152,34 @@ export class BackendConn implements Flushable {
     this.#enqueue(req, buf, start, end);
   }
 
+  /**
+   * Send a request of `size` bytes that the caller encodes itself into
+   * `outBytes` at the returned offset, right away (before anything else is sent here).
+   */
+  reserve(req: Req, size: number): number {
+    if (this.#state === 'idle') this.connect();
+    if (this.#opts.timeout !== null) req.deadline = Date.now() + this.#opts.timeout;
+    this.requests++;
+    this.requestBytes += size;
+    this.#track(req, size);
+    return this.#out.reserve(size);
+  }
+
+  /** Where `reserve` offsets point. */
+  get outBytes(): Buffer {
+    return this.#out.bytes;
+  }
+
   #enqueue(req: Req, buf: Buffer, start: number, end: number): void {
-    req.size = end - start;
-    this.#inflight.push(req);
-    this.#inflightBytes += req.size;
+    this.#track(req, end - start);
     this.#out.append(buf, start, end);
+  }
+
+  /** In flight from now on, written with the next flush. */
+  #track(req: Req, size: number): void {
+    req.size = size;
+    this.#inflight.push(req);
+    this.#inflightBytes += size;
     this.#unsent++;
     if (!this.#queued && this.#state === 'ready' && !this.#blocked) {
       this.#queued = true;

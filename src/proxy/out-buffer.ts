@@ -18,6 +18,11 @@ export class OutBuffer {
     return this.#len;
   }
 
+  /** The buffer `reserve` offsets point into (valid until the next append or reserve). */
+  get bytes(): Buffer {
+    return this.#buf!;
+  }
+
   append(src: Buffer, start: number, end: number): void {
     const n = end - start;
     let buf = this.#buf;
@@ -26,6 +31,14 @@ export class OutBuffer {
     if (n > 64) src.copy(buf, o, start, end);
     else for (let i = start; i < end; i++) buf[o++] = src[i];
     this.#len += n;
+  }
+
+  /** Make room for n bytes the caller writes itself into `bytes` at the returned offset. */
+  reserve(n: number): number {
+    if (this.#buf === null || this.#len + n > this.#buf.length) this.#grow(n);
+    const o = this.#len;
+    this.#len += n;
+    return o;
   }
 
   #grow(n: number): Buffer {

@@ -16,6 +16,8 @@ export interface ReplyTarget {
 export class Req implements Entry {
   /** bytes of the request on the wire (set when it is sent) */
   size = 0;
+  /** for the target's own bookkeeping (a split: which fragment this is) */
+  tag = 0;
   readonly target: ReplyTarget;
   /** the proxy's own session setup (AUTH, SELECT): its reply says nothing about the server's health */
   readonly internal: boolean;

@@ -2,10 +2,13 @@
 // order), MSET (OK when every part is OK), DEL/UNLINK/TOUCH/EXISTS (sum of
 // counts, as nutcracker 0.5.0 does too).
 // When every key lands on one server the request is forwarded untouched.
+// Fragments are encoded straight from the request bytes into the backend
+// connection's output; replies are consumed as they arrive (they may live in
+// the shared read buffer), so nothing of them is kept but what the merge needs.
 import type { CommandDef } from '../commands/table.js';
-import { encodeArrayHeader, encodeInteger, OK } from '../resp/encode.js';
+import { encodeInteger, OK } from '../resp/encode.js';
 import { errorReplies } from '../errors/replies.js';
-import { arrayElements, isErrorReply, readInteger } from '../resp/reply-read.js';
+import { isErrorReply, readInteger, skipReply } from '../resp/reply-read.js';
 import { Req, type Entry, type ReplyTarget } from './request.js';
 import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { keep } from './socket-read.js';
@@ -13,83 +16,118 @@ import type { ClientConn } from './client.js';
 import type { ServerRuntime } from './server-pool.js';
 import type { SplitKind } from '../commands/types.js';
 
+/**
+ * One multi-key request split over several servers. Each fragment's reply is
+ * consumed as it arrives (while its bytes are valid): MGET values are copied
+ * into one buffer with their key positions, counts are summed, and the merged
+ * reply is built once the last fragment answered.
+ */
 class SplitRequest implements Entry, ReplyTarget {
   done = false;
   out: Buffer | null = null;
   readonly #client: ClientConn;
   readonly #kind: SplitKind;
-  readonly #name: Buffer;
-  /** per fragment: the argv indexes (of the key, for mset of the key/value pair) it carries */
-  readonly #parts: number[][] = [];
-  readonly #frags: Req[] = [];
-  #remaining = 0;
+  /** keys in the request (MSET: key/value pairs) */
   readonly #keys: number;
+  /** per fragment (Req.tag): the argv indexes of the keys (MSET: of each key/value pair) it carries */
+  readonly #parts: number[][] = [];
+  #remaining = 0;
+  /** the error reply of the lowest fragment that failed, and that fragment */
+  #error: Buffer | null = null;
+  #errorTag = -1;
+  #count = 0;
+  /** MGET: value replies in arrival order, and per key its [start,end) in #vals */
+  #vals: Buffer | null = null;
+  #valsLen = 0;
+  #slots: Int32Array | null = null;
 
-  constructor(client: ClientConn, kind: SplitKind, name: Buffer, keys: number) {
+  constructor(client: ClientConn, kind: SplitKind, keys: number) {
     this.#client = client;
     this.#kind = kind;
-    this.#name = name;
     this.#keys = keys;
   }
 
+  /** Encode the fragment for `positions` straight into the server connection's output. */
   addFragment(server: ServerRuntime, buf: Buffer, args: Int32Array, positions: number[]): void {
     const req = new Req(this);
-    const frag = encodeFragment(this.#name, buf, args, positions, this.#kind === 'mset' ? 2 : 1);
+    req.tag = this.#parts.length;
     this.#parts.push(positions);
-    this.#frags.push(req);
     this.#remaining++;
-    server.connFor(this.#client.id).send(req, frag, 0, frag.length);
+    const step = this.#kind === 'mset' ? 2 : 1;
+    const conn = server.connFor(this.#client.id);
+    const off = conn.reserve(req, fragmentSize(args, positions, step));
+    encodeFragment(conn.outBytes, off, buf, args, positions, step);
   }
 
   complete(req: Req, buf: Buffer, start: number, end: number): void {
-    req.out = keep(buf, start, end);
+    if (isErrorReply(buf, start)) this.#fail(req.tag, keep(buf, start, end));
+    else if (this.#kind === 'count') {
+      const v = readInteger(buf, start, end);
+      if (Number.isNaN(v)) this.#fail(req.tag, errorReplies.badMergeReply());
+      else this.#count += v;
+    } else if (this.#kind === 'mget' && !this.#collect(req.tag, buf, start, end)) {
+      this.#fail(req.tag, errorReplies.badMergeReply());
+    }
     if (--this.#remaining > 0) return;
-    this.out = this.#merge();
+    this.out = this.#error ?? (this.#kind === 'mset' ? OK : this.#kind === 'count' ? encodeInteger(this.#count) : this.#assemble());
     this.done = true;
     this.#client.entryDone(this);
   }
 
-  #merge(): Buffer {
-    for (const f of this.#frags) if (isErrorReply(f.out!, 0)) return f.out!;
-    switch (this.#kind) {
-      case 'mset':
-        return OK;
-      case 'count': {
-        let n = 0;
-        for (const f of this.#frags) {
-          const v = readInteger(f.out!, 0, f.out!.length);
-          if (Number.isNaN(v)) return errorReplies.badMergeReply();
-          n += v;
-        }
-        return encodeInteger(n);
-      }
-      case 'mget': {
-        // Copy each value's reply bytes, in key order, into one buffer.
-        const n = this.#keys;
-        const from = new Array<Buffer>(n);
-        const at = new Int32Array(n * 2);
-        const header = encodeArrayHeader(n);
-        let total = header.length;
-        for (let i = 0; i < this.#frags.length; i++) {
-          const out = this.#frags[i].out!;
-          const els = arrayElements(out, 0);
-          const pos = this.#parts[i];
-          if (els === null || els.length !== pos.length * 2) return errorReplies.badMergeReply();
-          for (let j = 0; j < pos.length; j++) {
-            const k = pos[j] - 1;
-            from[k] = out;
-            at[k * 2] = els[j * 2];
-            at[k * 2 + 1] = els[j * 2 + 1];
-            total += els[j * 2 + 1] - els[j * 2];
-          }
-        }
-        const merged = Buffer.allocUnsafe(total);
-        let o = copyBytes(header, 0, header.length, merged, 0);
-        for (let k = 0; k < n; k++) o += copyBytes(from[k], at[k * 2], at[k * 2 + 1], merged, o);
-        return merged;
-      }
+  #fail(tag: number, reply: Buffer): void {
+    if (this.#error === null || tag < this.#errorTag) {
+      this.#error = reply;
+      this.#errorTag = tag;
     }
   }
+
+  /** Copy the elements of one fragment's MGET reply, noting where each key's value is. */
+  #collect(tag: number, buf: Buffer, start: number, end: number): boolean {
+    const pos = this.#parts[tag];
+    const first = arrayBody(buf, start, end, pos.length);
+    if (first < 0) return false;
+    let vals = this.#vals;
+    const need = this.#valsLen + (end - first);
+    if (vals === null || need > vals.length) {
+      const next = Buffer.allocUnsafe(Math.max(need * 2, (end - first) * this.#parts.length));
+      if (vals !== null) vals.copy(next, 0, 0, this.#valsLen);
+      this.#vals = vals = next;
+      this.#slots ??= new Int32Array(this.#keys * 2);
+    }
+    const slots = this.#slots!;
+    let o = this.#valsLen;
+    let p = first;
+    for (let j = 0; j < pos.length; j++) {
+      const e = skipReply(buf, p);
+      const k = (pos[j] - 1) * 2;
+      slots[k] = o;
+      o += copyBytes(buf, p, e, vals, o);
+      slots[k + 1] = o;
+      p = e;
+    }
+    this.#valsLen = o;
+    return true;
+  }
+
+  /** The merged MGET reply: the array header, then every value in key order. */
+  #assemble(): Buffer {
+    const n = this.#keys;
+    const vals = this.#vals!;
+    const slots = this.#slots!;
+    const out = Buffer.allocUnsafe(3 + digits(n) + this.#valsLen);
+    let o = writeHeader(out, 0, 42, n);
+    for (let k = 0; k < n * 2; k += 2) o += copyBytes(vals, slots[k], slots[k + 1], out, o);
+    return out;
+  }
+}
+
+/** Offset of the first element of an array reply of exactly `count` elements at start, or -1. */
+function arrayBody(buf: Buffer, start: number, end: number, count: number): number {
+  if (buf[start] !== 42) return -1;
+  let n = 0;
+  let p = start + 1;
+  for (; p < end && buf[p] >= 48 && buf[p] <= 57; p++) n = n * 10 + (buf[p] - 48);
+  return p === start + 1 || buf[p] !== 13 || n !== count ? -1 : p + 2;
 }
 
 export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
@@ -100,26 +138,29 @@ export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, s
     return;
   }
   const pool = client.ctx.pool;
-  const groups = new Map<ServerRuntime, number[]>();
-  let dead = false;
+  // Keys grouped by server (index in config order), servers in order of first appearance.
+  const groups = new Array<number[] | undefined>(pool.servers.length);
+  const order: ServerRuntime[] = [];
   for (let i = 1; i < argc; i += step) {
     const s = pool.route(buf, args[i * 2], args[i * 2 + 1]);
-    if (s === null) { dead = true; break; }
-    const g = groups.get(s);
-    if (g === undefined) groups.set(s, [i]); else g.push(i);
+    if (s === null) {
+      replyNoLiveServer(client);
+      return;
+    }
+    const g = groups[s.index];
+    if (g === undefined) {
+      groups[s.index] = [i];
+      order.push(s);
+    } else g.push(i);
   }
-  if (dead) {
-    replyNoLiveServer(client);
+  if (order.length === 1) {
+    forwardWhole(client, order[0], buf, start, end);
     return;
   }
-  if (groups.size === 1) {
-    forwardWhole(client, groups.keys().next().value!, buf, start, end);
-    return;
-  }
-  const split = new SplitRequest(client, kind, buf.subarray(args[0], args[1]), (argc - 1) / step);
+  const split = new SplitRequest(client, kind, (argc - 1) / step);
   client.enqueue(split);
-  pool.stats.fragments += groups.size;
-  for (const [server, positions] of groups) split.addFragment(server, buf, args, positions);
+  pool.stats.fragments += order.length;
+  for (const server of order) split.addFragment(server, buf, args, groups[server.index]!);
 }
 
 function digits(n: number): number {
@@ -145,10 +186,11 @@ function copyBytes(src: Buffer, s: number, e: number, dst: Buffer, o: number): n
   return e - s;
 }
 
-/** One fragment command (name + the keys, or key/value pairs, at `positions`) encoded straight from the request bytes. */
-function encodeFragment(name: Buffer, buf: Buffer, args: Int32Array, positions: number[], step: number): Buffer {
+/** Bytes of the fragment command: the request's command name plus the keys (MSET: pairs) at `positions`. */
+function fragmentSize(args: Int32Array, positions: number[], step: number): number {
   const argc = 1 + positions.length * step;
-  let size = 3 + digits(argc) + 5 + digits(name.length) + name.length;
+  const nameLen = args[1] - args[0];
+  let size = 3 + digits(argc) + 5 + digits(nameLen) + nameLen;
   for (let i = 0; i < positions.length; i++) {
     for (let j = 0; j < step; j++) {
       const a = (positions[i] + j) * 2;
@@ -156,10 +198,14 @@ function encodeFragment(name: Buffer, buf: Buffer, args: Int32Array, positions: 
       size += 5 + digits(len) + len;
     }
   }
-  const out = Buffer.allocUnsafe(size);
-  let o = writeHeader(out, 0, 42, argc);
-  o = writeHeader(out, o, 36, name.length);
-  o += copyBytes(name, 0, name.length, out, o);
+  return size;
+}
+
+/** Encode the fragment command into out at o, straight from the request bytes. */
+function encodeFragment(out: Buffer, o: number, buf: Buffer, args: Int32Array, positions: number[], step: number): void {
+  o = writeHeader(out, o, 42, 1 + positions.length * step);
+  o = writeHeader(out, o, 36, args[1] - args[0]);
+  o += copyBytes(buf, args[0], args[1], out, o);
   out[o++] = 13;
   out[o++] = 10;
   for (let i = 0; i < positions.length; i++) {
@@ -171,5 +217,4 @@ function encodeFragment(name: Buffer, buf: Buffer, args: Int32Array, positions: 
       out[o++] = 10;
     }
   }
-  return out;
 }

@@ -18,9 +18,11 @@ export function readLine(buf: Buffer, start: number, end: number): string {
   return buf.toString('utf8', start + 1, end - 2);
 }
 
+/** Offset of the CR ending the line at p (a loop: lines here are short, indexOf's native call costs more). */
 function lineEnd(buf: Buffer, p: number): number {
-  const q = buf.indexOf(13, p);
-  return q < 0 ? buf.length : q;
+  const n = buf.length;
+  while (p < n && buf[p] !== 13) p++;
+  return p;
 }
 
 /** End offset of the complete reply starting at p. */

@@ -56,6 +56,30 @@ describe('proxy failures', () => {
     io.disconnect();
   });
 
+  it('answers a split MGET/DEL/MSET whose fragment times out with the timeout error, and merges again afterwards', async () => {
+    c = await startCluster({ timeout: 300 });
+    const slowKey = await keyOn(c, 0, 'slow');
+    const fastKey = await keyOn(c, 1, 'fast');
+    const otherKey = await keyOn(c, 2, 'other');
+    const io = new Redis({ port: c.port, maxRetriesPerRequest: 0 });
+    c.redis[0].pause();
+    const results = await Promise.allSettled([
+      io.mget(fastKey, slowKey, otherKey),
+      io.del(fastKey, slowKey),
+      io.mset(otherKey, 'x', slowKey, 'y'),
+    ]);
+    c.redis[0].resume();
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason.message).toMatch(/^ERR (timeout: backend 127\.0\.0\.1:\d+ did not reply in time|backend 127\.0\.0\.1:\d+ )/);
+    }
+    // Once the server answers, the same commands merge normally, values in key order.
+    expect(await io.mset(fastKey, 'f', slowKey, 's', otherKey, 'o')).toBe('OK');
+    expect(await io.mget(otherKey, slowKey, 'missing:key', fastKey)).toEqual(['o', 's', null, 'f']);
+    expect(await io.del(fastKey, slowKey, otherKey, 'missing:key')).toBe(3);
+    io.disconnect();
+  });
+
   it('ejects a dead server after server_failure_limit failures, remaps its keys, and takes it back after the retry timeout', async () => {
     c = await startCluster({ timeout: 500, autoEject: true, failureLimit: 2, retryTimeout: 1500 });
     const deadKey = await keyOn(c, 2, 'dead');

@@ -8,7 +8,8 @@ import { RequestScanner } from '../resp/request-scanner.js';
 import type { RequestSink } from '../resp/types.js';
 import { ProtocolError, toRespError } from '../errors/index.js';
 import { Fifo } from './queue.js';
-import { scheduleFlush, scheduleFlushSoon, writeChunks, type Flushable } from './flush.js';
+import { scheduleFlush, scheduleFlushSoon, type Flushable } from './flush.js';
+import { ClientOut } from './client-out.js';
 import type { Entry, Req, ReplyTarget } from './request.js';
 import type { ProxyContext } from './context.js';
 import { routeRequest } from './router.js';
@@ -30,8 +31,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   lastCommand = '';
   #scanner: RequestScanner;
   readonly #queue = new Fifo<Entry>(16);
-  #out: Buffer[] = [];
-  #outBytes = 0;
+  readonly #out = new ClientOut();
   #flushQueued = false;
   #paused = false;
   #blocked = false;
@@ -73,7 +73,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
       this.closeAfterReplies();
       return;
     }
-    if (this.#queue.length > MAX_PENDING || this.#outBytes > MAX_OUT_BYTES) this.#pause();
+    if (this.#queue.length > MAX_PENDING || this.#out.length > MAX_OUT_BYTES) this.#pause();
   }
 
   onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
@@ -89,7 +89,8 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   /** A reply the proxy produced itself, in order with everything before it. */
   replyLocal(bytes: Buffer): void {
     if (this.#queue.length === 0) {
-      this.#emit(bytes);
+      this.#out.add(bytes);
+      this.#wrote();
     } else {
       this.#queue.push({ done: true, out: bytes });
     }
@@ -97,8 +98,14 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
 
   /** ReplyTarget: a backend reply for a request of this client. */
   complete(req: Req, buf: Buffer, start: number, end: number): void {
-    req.out = keep(buf, start, end);
-    if (this.#queue.peek() === req) this.#advance();
+    if (this.#queue.peek() !== req) {
+      // Replies owed before it are still out: keep it (a copy if it is in the read buffer).
+      req.out = keep(buf, start, end);
+      return;
+    }
+    this.#queue.shift();
+    if (!this.#closed) this.#out.copy(buf, start, end);
+    this.#advance();
   }
 
   /** An entry other than a direct Req finished (a merged split reply). */
@@ -106,19 +113,20 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     if (this.#queue.peek() === e) this.#advance();
   }
 
+  /** Move every finished entry at the head of the queue to the output, then schedule the write. */
   #advance(): void {
     const q = this.#queue;
     for (let head = q.peek(); head !== undefined && head.done; head = q.peek()) {
       q.shift();
-      this.#emit(head.out!);
+      if (!this.#closed) this.#out.add(head.out!);
     }
+    this.#wrote();
     this.#maybeResume();
   }
 
-  #emit(bytes: Buffer): void {
-    if (this.#closed) return;
-    this.#out.push(bytes);
-    this.#outBytes += bytes.length;
+  /** Output was added: schedule its write. */
+  #wrote(): void {
+    if (this.#closed || this.#out.length === 0) return;
     if (!this.#flushQueued && !this.#blocked) {
       this.#flushQueued = true;
       // Nothing else owed: write right after this callback (latency). More replies
@@ -131,15 +139,9 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   flush(): void {
     this.#flushQueued = false;
     if (this.#closed || this.#blocked) return;
-    if (this.#out.length > 0) {
-      const chunks = this.#out;
-      const total = this.#outBytes;
-      this.#out = [];
-      this.#outBytes = 0;
-      if (!writeChunks(this.socket, chunks, total)) {
-        this.#blocked = true;
-        this.#pause();
-      }
+    if (this.#out.length > 0 && !this.#out.writeTo(this.socket)) {
+      this.#blocked = true;
+      this.#pause();
     }
     if (this.#closing && this.#queue.length === 0 && this.#out.length === 0) this.socket.end();
   }
@@ -165,7 +167,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   }
 
   #maybeResume(): void {
-    if (this.#paused && !this.#blocked && this.#queue.length <= MAX_PENDING / 2 && this.#outBytes <= MAX_OUT_BYTES / 2) {
+    if (this.#paused && !this.#blocked && this.#queue.length <= MAX_PENDING / 2 && this.#out.length <= MAX_OUT_BYTES / 2) {
       this.#paused = false;
       this.socket.resume();
     }

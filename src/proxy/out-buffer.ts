@@ -4,6 +4,7 @@
 // buffer is reused; one the socket still holds (a partial or queued write) is
 // left to it and a new buffer is taken next time.
 import type { Writable } from 'node:stream';
+import { copyInto } from './copy.js';
 
 const MIN_SIZE = 16 * 1024;
 /** Larger buffers are not kept for reuse once written (a burst should not pin memory). */
@@ -27,10 +28,7 @@ export class OutBuffer {
     const n = end - start;
     let buf = this.#buf;
     if (buf === null || this.#len + n > buf.length) buf = this.#grow(n);
-    let o = this.#len;
-    if (n > 64) src.copy(buf, o, start, end);
-    else for (let i = start; i < end; i++) buf[o++] = src[i];
-    this.#len += n;
+    this.#len += copyInto(src, start, end, buf, this.#len);
   }
 
   /** Make room for n bytes the caller writes itself into `bytes` at the returned offset. */

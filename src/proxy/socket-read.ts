@@ -16,6 +16,7 @@
 // socket built with the documented option. Where that probe fails (another
 // Node release), accepted sockets fall back to 'data' events.
 import net from 'node:net';
+import { copyInto } from './copy.js';
 
 /** Bytes one read can bring; the same for every socket (reads are handled one at a time). */
 const SHARED = Buffer.allocUnsafe(64 * 1024);
@@ -23,23 +24,39 @@ const SHARED = Buffer.allocUnsafe(64 * 1024);
 /** Called with a view of the shared buffer (or a Buffer of its own, on the fallback path). */
 export type ChunkHandler = (chunk: Buffer) => void;
 
-/** Whether `buf` is a view of the shared read buffer (so it must be copied to be kept). */
+/** The view handed to the handler running now (null between reads). */
+let lent: Buffer | null = null;
+
+function deliver(onChunk: ChunkHandler, n: number): void {
+  const view = SHARED.subarray(0, n);
+  lent = view;
+  try {
+    onChunk(view);
+  } finally {
+    lent = null;
+  }
+}
+
+/**
+ * Whether `buf` is the chunk being handled now (a view of the shared buffer,
+ * so it must be copied to be kept). Buffers the scanners build when a frame
+ * spans reads are their own and are never the lent chunk.
+ */
 export function isShared(buf: Buffer): boolean {
-  return buf.buffer === SHARED.buffer;
+  return buf === lent;
 }
 
 /** buf[start,end) to keep past the current read: a copy if it lives in the shared buffer, else a view. */
 export function keep(buf: Buffer, start: number, end: number): Buffer {
-  if (buf.buffer !== SHARED.buffer) return buf.subarray(start, end);
+  if (buf !== lent) return buf.subarray(start, end);
   const out = Buffer.allocUnsafe(end - start);
-  if (end - start > 64) buf.copy(out, 0, start, end);
-  else for (let i = start, o = 0; i < end; i++, o++) out[o] = buf[i];
+  copyInto(buf, start, end, out, 0);
   return out;
 }
 
 /** Options for net.connect that read into the shared buffer. */
 export function sharedReadOption(onChunk: ChunkHandler): net.OnReadOpts {
-  return { buffer: SHARED, callback: (n: number, buf: Uint8Array) => { onChunk((buf as Buffer).subarray(0, n)); return true; } };
+  return { buffer: SHARED, callback: (n: number) => { deliver(onChunk, n); return true; } };
 }
 
 interface Probe { kBuffer: symbol; kBufferCb: symbol; kBufferGen: symbol | null }
@@ -77,7 +94,7 @@ export function readAccepted(socket: net.Socket, onChunk: ChunkHandler): 'shared
   if (probe !== null && handle !== null && typeof handle.useUserBuffer === 'function') {
     const rec = socket as unknown as Record<symbol, unknown>;
     rec[probe.kBuffer] = SHARED;
-    rec[probe.kBufferCb] = (n: number, buf: Buffer) => { onChunk(buf.subarray(0, n)); };
+    rec[probe.kBufferCb] = (n: number) => { deliver(onChunk, n); };
     if (probe.kBufferGen !== null) rec[probe.kBufferGen] = null;
     handle.useUserBuffer(SHARED);
     return 'shared';

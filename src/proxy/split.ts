@@ -12,6 +12,7 @@ import { isErrorReply, readInteger, skipReply } from '../resp/reply-read.js';
 import { Req, type Entry, type ReplyTarget } from './request.js';
 import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { keep } from './socket-read.js';
+import { copyInto } from './copy.js';
 import type { ClientConn } from './client.js';
 import type { ServerRuntime } from './server-pool.js';
 import type { SplitKind } from '../commands/types.js';
@@ -101,7 +102,7 @@ class SplitRequest implements Entry, ReplyTarget {
       const e = skipReply(buf, p);
       const k = (pos[j] - 1) * 2;
       slots[k] = o;
-      o += copyBytes(buf, p, e, vals, o);
+      o += copyInto(buf, p, e, vals, o);
       slots[k + 1] = o;
       p = e;
     }
@@ -116,7 +117,7 @@ class SplitRequest implements Entry, ReplyTarget {
     const slots = this.#slots!;
     const out = Buffer.allocUnsafe(3 + digits(n) + this.#valsLen);
     let o = writeHeader(out, 0, 42, n);
-    for (let k = 0; k < n * 2; k += 2) o += copyBytes(vals, slots[k], slots[k + 1], out, o);
+    for (let k = 0; k < n * 2; k += 2) o += copyInto(vals, slots[k], slots[k + 1], out, o);
     return out;
   }
 }
@@ -179,12 +180,6 @@ function writeHeader(out: Buffer, o: number, type: number, n: number): number {
   return o;
 }
 
-/** Buffer.copy costs more than a loop for the short keys and values this path moves. */
-function copyBytes(src: Buffer, s: number, e: number, dst: Buffer, o: number): number {
-  if (e - s > 64) return src.copy(dst, o, s, e);
-  for (let i = s; i < e; i++) dst[o++] = src[i];
-  return e - s;
-}
 
 /** Bytes of the fragment command: the request's command name plus the keys (MSET: pairs) at `positions`. */
 function fragmentSize(args: Int32Array, positions: number[], step: number): number {
@@ -205,14 +200,14 @@ function fragmentSize(args: Int32Array, positions: number[], step: number): numb
 function encodeFragment(out: Buffer, o: number, buf: Buffer, args: Int32Array, positions: number[], step: number): void {
   o = writeHeader(out, o, 42, 1 + positions.length * step);
   o = writeHeader(out, o, 36, args[1] - args[0]);
-  o += copyBytes(buf, args[0], args[1], out, o);
+  o += copyInto(buf, args[0], args[1], out, o);
   out[o++] = 13;
   out[o++] = 10;
   for (let i = 0; i < positions.length; i++) {
     for (let j = 0; j < step; j++) {
       const a = (positions[i] + j) * 2;
       o = writeHeader(out, o, 36, args[a + 1] - args[a]);
-      o += copyBytes(buf, args[a], args[a + 1], out, o);
+      o += copyInto(buf, args[a], args[a + 1], out, o);
       out[o++] = 13;
       out[o++] = 10;
     }

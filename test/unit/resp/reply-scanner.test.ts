@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { ReplyScanner } from '../../../src/resp/reply-scanner.js';
 import { arrayElements, readInteger, skipReply } from '../../../src/resp/reply-read.js';
 import { ProtocolError } from '../../../src/errors/index.js';
+import { splitAt } from '../../fixtures/chunks.js';
 
 const require = createRequire(import.meta.url);
 const RedisParser = require('redis-parser');
@@ -51,15 +52,6 @@ function scanReused(chunks: Buffer[]): Buffer[] {
   return raws;
 }
 
-function cutAt(wire: Buffer, cuts: number[]): Buffer[] {
-  const pts = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let prev = 0;
-  for (const p of pts) { chunks.push(wire.subarray(prev, p)); prev = p; }
-  chunks.push(wire.subarray(prev));
-  return chunks;
-}
-
 const line = fc.string({ unit: fc.constantFrom('a', 'b', ' ', 'Z', '1'), maxLength: 8 });
 const valArb: fc.Arbitrary<V> = fc.letrec<{ v: V }>((tie) => ({
   v: fc.oneof(
@@ -74,7 +66,7 @@ describe('ReplyScanner', () => {
   it('frames each RESP2 reply; redis-parser decodes each frame to the value sent (random splits)', () => {
     fc.assert(fc.property(fc.array(valArb, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 10 }), (vals, cuts) => {
       const wire = Buffer.from(vals.map(enc).join(''), 'latin1');
-      const { raws, error } = scan(cutAt(wire, cuts));
+      const { raws, error } = scan(splitAt(wire, cuts));
       expect(error).toBeNull();
       expect(raws.map((r) => r.toString('latin1'))).toEqual(vals.map(enc));
       for (let i = 0; i < vals.length; i++) expect(skipReply(raws[i], 0)).toBe(raws[i].length);
@@ -85,7 +77,7 @@ describe('ReplyScanner', () => {
   it('keeps nothing of a chunk after feed(): chunks read into one reused buffer frame the same replies', () => {
     fc.assert(fc.property(fc.array(valArb, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 10 }), (vals, cuts) => {
       const wire = Buffer.from(vals.map(enc).join(''), 'latin1');
-      expect(scanReused(cutAt(wire, cuts)).map((r) => r.toString('latin1'))).toEqual(vals.map(enc));
+      expect(scanReused(splitAt(wire, cuts)).map((r) => r.toString('latin1'))).toEqual(vals.map(enc));
     }), { numRuns: 300 });
   });
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { RequestScanner } from '../../../src/resp/request-scanner.js';
 import { encodeCommand } from '../../../src/resp/encode.js';
 import { ProtocolError } from '../../../src/errors/index.js';
+import { splitAt } from '../../fixtures/chunks.js';
 
 interface Got { argv: string[]; raw: string; inline: boolean }
 
@@ -36,15 +37,6 @@ function scanChunks(chunks: Buffer[], limits = {}, reuse = false): { got: Got[];
 
 function whole(b: Buffer) { return [b]; }
 function byteByByte(b: Buffer) { return [...b].map((x) => Buffer.from([x])); }
-function splitAt(b: Buffer, cuts: number[]) {
-  const pts = [...new Set(cuts.map((c) => c % (b.length + 1)))].sort((x, y) => x - y);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of pts) { out.push(b.subarray(prev, p)); prev = p; }
-  out.push(b.subarray(prev));
-  return out;
-}
-
 const modes: [string, (b: Buffer) => Buffer[]][] = [['one chunk', whole], ['byte by byte', byteByByte]];
 
 describe('RequestScanner', () => {

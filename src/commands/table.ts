@@ -57,22 +57,40 @@ function classify(c: RedisCommandInfo): CommandDef {
     : null;
   const known = c.keys.filter((k) => !('unknown' in k.begin) && !('unknown' in k.find));
   const keys = EXTRA_KEY_SPECS[name] ? [...known, ...EXTRA_KEY_SPECS[name]] : c.keys;
-  const base = { name, arity: c.arity, write, keySpecs: keys, split: null, firstKey: -1, reason: null, subcommands: subs };
-  if (subs !== null && !LOCAL.has(name)) return { ...base, kind: 'same' };
-  if (LOCAL.has(name)) return { ...base, kind: 'local' };
-  if (SPLIT[name]) return { ...base, kind: 'split', split: SPLIT[name], firstKey: 1 };
-  if (KEYED_UNSUPPORTED[name]) return { ...base, kind: 'unsupported', reason: KEYED_UNSUPPORTED[name] };
-  if (keys.length === 0) {
-    return { ...base, kind: 'unsupported', reason: 'the command has no key to route by' };
-  }
-  if (keys.some((k) => 'unknown' in k.begin || 'unknown' in k.find)) {
-    return { ...base, kind: 'unsupported', reason: 'its keys cannot be located' };
-  }
+  const def = (kind: CommandKind, more: { split?: SplitKind; firstKey?: number; reason?: string } = {}): CommandDef =>
+    new Def(name, c.arity, kind, more.split ?? null, write, more.firstKey ?? -1, keys, more.reason ?? null, subs);
+  if (subs !== null && !LOCAL.has(name)) return def('same');
+  if (LOCAL.has(name)) return def('local');
+  if (SPLIT[name]) return def('split', { split: SPLIT[name], firstKey: 1 });
+  if (KEYED_UNSUPPORTED[name]) return def('unsupported', { reason: KEYED_UNSUPPORTED[name] });
+  if (keys.length === 0) return def('unsupported', { reason: 'the command has no key to route by' });
+  if (keys.some((k) => 'unknown' in k.begin || 'unknown' in k.find)) return def('unsupported', { reason: 'its keys cannot be located' });
   const one = keys[0];
   if (keys.length === 1 && 'index' in one.begin && 'lastkey' in one.find && one.find.lastkey === 0) {
-    return { ...base, kind: 'single', firstKey: one.begin.index };
+    return def('single', { firstKey: one.begin.index });
   }
-  return { ...base, kind: 'same' };
+  return def('same');
+}
+
+/**
+ * Every command's entry is built by this one constructor, fields in one order:
+ * they then share one hidden class, so the router's reads of `def.kind`,
+ * `def.arity`… stay monomorphic however many commands a client mixes (built as
+ * object spreads, each entry had a shape of its own and those reads went
+ * megamorphic).
+ */
+class Def implements CommandDef {
+  constructor(
+    readonly name: string,
+    readonly arity: number,
+    readonly kind: CommandKind,
+    readonly split: SplitKind | null,
+    readonly write: boolean,
+    readonly firstKey: number,
+    readonly keySpecs: readonly KeySpec[],
+    readonly reason: string | null,
+    readonly subcommands: ReadonlyMap<string, CommandDef> | null,
+  ) {}
 }
 
 const TABLE = new Map<string, CommandDef>();

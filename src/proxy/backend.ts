@@ -12,7 +12,7 @@ import { Fifo } from './queue.js';
 import { scheduleFlush, type Flushable } from './flush.js';
 import { Req, type ReplyTarget } from './request.js';
 import { OutBuffer } from './out-buffer.js';
-import { sharedReadOption } from './socket-read.js';
+import { connectReading } from './socket-read.js';
 
 export interface BackendAddress {
   readonly host: string | null;
@@ -103,7 +103,7 @@ export class BackendConn implements Flushable {
     this.#state = 'connecting';
     const a = this.address;
     const sink = { onReply: (buf: Buffer, start: number, end: number) => this.#onReply(buf, start, end) };
-    const onread = sharedReadOption((chunk) => {
+    const socket = connectReading(a.path !== null ? { path: a.path } : { host: a.host ?? '127.0.0.1', port: a.port }, (chunk) => {
       if (this.#socket !== socket) return;
       this.responseBytes += chunk.length;
       try {
@@ -112,7 +112,6 @@ export class BackendConn implements Flushable {
         this.fatal('error', `bad reply: ${(err as Error).message}`);
       }
     });
-    const socket = a.path !== null ? net.connect({ path: a.path, onread }) : net.connect({ host: a.host ?? '127.0.0.1', port: a.port, onread });
     socket.setNoDelay(true);
     if (this.#opts.keepalive) socket.setKeepAlive(true);
     this.#socket = socket;

@@ -54,9 +54,20 @@ export function keep(buf: Buffer, start: number, end: number): Buffer {
   return out;
 }
 
-/** Options for net.connect that read into the shared buffer. */
-export function sharedReadOption(onChunk: ChunkHandler): net.OnReadOpts {
-  return { buffer: SHARED, callback: (n: number) => { deliver(onChunk, n); return true; } };
+/**
+ * `SHARDGATE_SOCKET_READ=data` turns the shared buffer off (every socket uses
+ * 'data' events): a diagnostic switch, and how the tests cover the fallback.
+ */
+const SHARED_ENABLED = process.env.SHARDGATE_SOCKET_READ !== 'data';
+
+/**
+ * Connect to `target`, handing every read to `onChunk` (through the shared
+ * buffer unless it is switched off).
+ */
+export function connectReading(target: { path: string } | { host: string; port: number }, onChunk: ChunkHandler): net.Socket {
+  if (!SHARED_ENABLED) return net.connect(target).on('data', onChunk);
+  const onread = { buffer: SHARED, callback: (n: number) => { deliver(onChunk, n); return true; } };
+  return net.connect({ ...target, onread });
 }
 
 interface Probe { kBuffer: symbol; kBufferCb: symbol; kBufferGen: symbol | null }
@@ -81,9 +92,14 @@ function probeSymbols(): Probe | null {
   }
 }
 
-const probe = probeSymbols();
+const probe = SHARED_ENABLED ? probeSymbols() : null;
 
 interface UserBufferHandle { useUserBuffer?: (buf: Uint8Array) => void }
+
+/** How accepted sockets are read here: into the shared buffer, or through 'data' events. */
+export function acceptedReadMode(): 'shared' | 'data' {
+  return probe !== null ? 'shared' : 'data';
+}
 
 /**
  * Route the reads of a just-accepted socket to `onChunk` (shared buffer when

@@ -31,6 +31,34 @@ async function holder(key: string): Promise<number> {
   return found[0];
 }
 
+/** Several clients at once pipeline SET/GET/MGET of binary values from 0 bytes to 300 KB; all must come back intact. */
+async function checkBigValues(port: number): Promise<void> {
+  const rnd = (n: number, seed: number) => {
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0, x = seed; i < n; i++) { x = (x * 1103515245 + 12345) & 0x7fffffff; b[i] = x >> 16; }
+    return b;
+  };
+  const sizes = [0, 1, 100, 16 * 1024, 65535, 65536, 65537, 200_000, 300_000, 7];
+  const clients = Array.from({ length: 4 }, () => new Redis({ port, host: '127.0.0.1' }));
+  try {
+    await Promise.all(clients.map(async (cl, ci) => {
+      const p = cl.pipeline();
+      sizes.forEach((n, i) => p.set(`big:${ci}:${i}`, rnd(n, ci * 100 + i)));
+      sizes.forEach((_, i) => p.getBuffer(`big:${ci}:${i}`));
+      p.mgetBuffer(...sizes.map((_, i) => `big:${ci}:${i}`));
+      const res = await p.exec();
+      sizes.forEach((n, i) => {
+        expect(res![i]).toEqual([null, 'OK']);
+        expect((res![sizes.length + i][1] as Buffer).equals(rnd(n, ci * 100 + i))).toBe(true);
+      });
+      const merged = res![sizes.length * 2][1] as Buffer[];
+      sizes.forEach((n, i) => expect(merged[i].equals(rnd(n, ci * 100 + i))).toBe(true));
+    }));
+  } finally {
+    for (const cl of clients) cl.disconnect();
+  }
+}
+
 describe('proxy basics', () => {
   it('serves GET/SET through ioredis with default options and spreads keys over all servers', async () => {
     for (let i = 0; i < 60; i++) await io.set(`key:${i}`, `v${i}`);
@@ -142,29 +170,17 @@ describe('proxy basics', () => {
   it('carries binary values larger than one socket read, from several clients at once, byte for byte', async () => {
     // The proxy reads every socket into one reused buffer: requests and replies that span
     // reads (values up to 300 KB), interleaved between clients, must come out intact.
-    const rnd = (n: number, seed: number) => {
-      const b = Buffer.allocUnsafe(n);
-      for (let i = 0, x = seed; i < n; i++) { x = (x * 1103515245 + 12345) & 0x7fffffff; b[i] = x >> 16; }
-      return b;
-    };
-    const sizes = [0, 1, 100, 16 * 1024, 65535, 65536, 65537, 200_000, 300_000, 7];
-    const clients = Array.from({ length: 4 }, () => new Redis({ port: c.port, host: '127.0.0.1' }));
+    expect(c.proxy.output()).toContain('"reads":"shared"');
+    await checkBigValues(c.port);
+  });
+
+  it('does the same with the shared read buffer switched off (SHARDGATE_SOCKET_READ=data)', async () => {
+    const d = await startCluster({ servers: 3, timeout: 2000, env: { SHARDGATE_SOCKET_READ: 'data' } });
     try {
-      await Promise.all(clients.map(async (cl, ci) => {
-        const p = cl.pipeline();
-        sizes.forEach((n, i) => p.set(`big:${ci}:${i}`, rnd(n, ci * 100 + i)));
-        sizes.forEach((_, i) => p.getBuffer(`big:${ci}:${i}`));
-        p.mgetBuffer(...sizes.map((_, i) => `big:${ci}:${i}`));
-        const res = await p.exec();
-        sizes.forEach((n, i) => {
-          expect(res![i]).toEqual([null, 'OK']);
-          expect((res![sizes.length + i][1] as Buffer).equals(rnd(n, ci * 100 + i))).toBe(true);
-        });
-        const merged = res![sizes.length * 2][1] as Buffer[];
-        sizes.forEach((n, i) => expect(merged[i].equals(rnd(n, ci * 100 + i))).toBe(true));
-      }));
+      expect(d.proxy.output()).toContain('"reads":"data"');
+      await checkBigValues(d.port);
     } finally {
-      for (const cl of clients) cl.disconnect();
+      await d.stop();
     }
   });
 

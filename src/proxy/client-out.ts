@@ -21,6 +21,9 @@ export class ClientOut {
   #stage: Buffer | null = null;
   #stageLen = 0;
   #bytes = 0;
+  /** the last write's view of the staging buffer, and which buffer it views */
+  #view: Buffer | null = null;
+  #viewOn: Buffer | null = null;
 
   /** Bytes waiting. */
   get length(): number {
@@ -78,7 +81,7 @@ export class ClientOut {
       const stage = this.#stage!;
       const n = this.#stageLen;
       this.#stageLen = 0;
-      const ok = socket.write(n === stage.length ? stage : stage.subarray(0, n));
+      const ok = socket.write(this.#viewOf(stage, n));
       // Reuse only a small buffer the socket is done with.
       if (socket.writableLength !== 0 || stage.length > KEEP_MAX) this.#stage = null;
       return ok;
@@ -87,6 +90,15 @@ export class ClientOut {
     const chunks = this.#chunks;
     this.#chunks = [];
     return writeChunks(socket, chunks, total);
+  }
+
+  /** stage[0,n): the last view made when it has that length (replies of one kind repeat their size). */
+  #viewOf(stage: Buffer, n: number): Buffer {
+    if (n === stage.length) return stage;
+    const v = this.#view;
+    if (v !== null && v.length === n && this.#viewOn === stage) return v;
+    this.#viewOn = stage;
+    return (this.#view = stage.subarray(0, n));
   }
 
   /** Drop everything waiting. */

@@ -27,8 +27,12 @@ export type ChunkHandler = (chunk: Buffer) => void;
 /** The view handed to the handler running now (null between reads). */
 let lent: Buffer | null = null;
 
+/** Views of the shared buffer's first n bytes, made once per small n (a view per read costs more than the read's own handling). */
+const VIEW_CACHE_MAX = 1024;
+const views: (Buffer | undefined)[] = [];
+
 function deliver(onChunk: ChunkHandler, n: number): void {
-  const view = SHARED.subarray(0, n);
+  const view = n <= VIEW_CACHE_MAX ? (views[n] ??= SHARED.subarray(0, n)) : SHARED.subarray(0, n);
   lent = view;
   try {
     onChunk(view);

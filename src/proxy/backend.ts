@@ -139,16 +139,16 @@ export class BackendConn implements Flushable {
   }
 
   #setup(what: string, command: Buffer): void {
-    this.#enqueue(new Req(new SetupTarget(this, what), true), command, 0, command.length);
+    const req = new Req(new SetupTarget(this, what), true);
+    this.#track(req, command.length);
+    this.#out.append(command, 0, command.length);
   }
 
   /** Send the request whose bytes are buf[start,end) (copied: buf may be a reused read buffer). */
   send(req: Req, buf: Buffer, start: number, end: number): void {
-    if (this.#state === 'idle') this.connect();
-    if (this.#opts.timeout !== null) req.deadline = Date.now() + this.#opts.timeout;
-    this.requests++;
-    this.requestBytes += end - start;
-    this.#enqueue(req, buf, start, end);
+    this.#admit(req, end - start);
+    this.#track(req, end - start);
+    this.#out.append(buf, start, end);
   }
 
   /**
@@ -156,10 +156,7 @@ export class BackendConn implements Flushable {
    * `outBytes` at the returned offset, right away (before anything else is sent here).
    */
   reserve(req: Req, size: number): number {
-    if (this.#state === 'idle') this.connect();
-    if (this.#opts.timeout !== null) req.deadline = Date.now() + this.#opts.timeout;
-    this.requests++;
-    this.requestBytes += size;
+    this.#admit(req, size);
     this.#track(req, size);
     return this.#out.reserve(size);
   }
@@ -169,9 +166,12 @@ export class BackendConn implements Flushable {
     return this.#out.bytes;
   }
 
-  #enqueue(req: Req, buf: Buffer, start: number, end: number): void {
-    this.#track(req, end - start);
-    this.#out.append(buf, start, end);
+  /** A client's request: connect first if needed (session setup goes first), start its timeout, count it. */
+  #admit(req: Req, size: number): void {
+    if (this.#state === 'idle') this.connect();
+    if (this.#opts.timeout !== null) req.deadline = Date.now() + this.#opts.timeout;
+    this.requests++;
+    this.requestBytes += size;
   }
 
   /** In flight from now on, written with the next flush. */

@@ -6,7 +6,6 @@
 // batch; one the socket still holds is left to it.
 import type { Socket } from 'node:net';
 import { copyInto } from './copy.js';
-import { writeChunks } from './flush.js';
 
 /** Replies at least this large are queued as their own chunk instead of copied. */
 const OWN_CHUNK = 16 * 1024;
@@ -83,7 +82,7 @@ export class ClientOut {
       this.#stageLen = 0;
       const ok = socket.write(this.#viewOf(stage, n));
       // Reuse only a small buffer the socket is done with.
-      if (socket.writableLength !== 0 || stage.length > KEEP_MAX) this.#stage = null;
+      if (socket.writableLength !== 0 || stage.length > KEEP_MAX) this.#stage = this.#view = this.#viewOn = null;
       return ok;
     }
     this.#seal();
@@ -100,12 +99,18 @@ export class ClientOut {
     this.#viewOn = stage;
     return (this.#view = stage.subarray(0, n));
   }
+}
 
-  /** Drop everything waiting. */
-  clear(): void {
-    this.#chunks = [];
-    this.#stage = null;
-    this.#stageLen = 0;
-    this.#bytes = 0;
-  }
+/** Small total: copy into one buffer (one syscall, no writev bookkeeping); else cork and write each. */
+const CONCAT_LIMIT = 64 * 1024;
+
+/** Write the chunks to the socket as one batch; returns socket.write's backpressure verdict. */
+function writeChunks(socket: Socket, chunks: Buffer[], total: number): boolean {
+  if (chunks.length === 1) return socket.write(chunks[0]);
+  if (total <= CONCAT_LIMIT) return socket.write(Buffer.concat(chunks, total));
+  socket.cork();
+  let ok = true;
+  for (let i = 0; i < chunks.length; i++) ok = socket.write(chunks[i]);
+  socket.uncork();
+  return ok;
 }

@@ -3,7 +3,6 @@
 // after the current socket callback (nextTick) — so what one batch of socket
 // reads produced leaves in one write per socket. Must not know about requests
 // or replies.
-import type { Socket } from 'node:net';
 
 export interface Flushable {
   flush(): void;
@@ -54,18 +53,4 @@ export function scheduleFlush(f: Flushable): void {
  */
 export function scheduleFlushSoon(f: Flushable): void {
   afterCallback.add(f);
-}
-
-/** Small total: copy into one buffer (one syscall, no writev bookkeeping); else cork and write each. */
-const CONCAT_LIMIT = 64 * 1024;
-
-/** Write the chunks to the socket as one batch; returns socket.write's backpressure verdict. */
-export function writeChunks(socket: Socket, chunks: Buffer[], total: number): boolean {
-  if (chunks.length === 1) return socket.write(chunks[0]);
-  if (total <= CONCAT_LIMIT) return socket.write(Buffer.concat(chunks, total));
-  socket.cork();
-  let ok = true;
-  for (let i = 0; i < chunks.length; i++) ok = socket.write(chunks[i]);
-  socket.uncork();
-  return ok;
 }

@@ -41,15 +41,6 @@ function deliver(onChunk: ChunkHandler, n: number): void {
   }
 }
 
-/**
- * Whether `buf` is the chunk being handled now (a view of the shared buffer,
- * so it must be copied to be kept). Buffers the scanners build when a frame
- * spans reads are their own and are never the lent chunk.
- */
-export function isShared(buf: Buffer): boolean {
-  return buf === lent;
-}
-
 /** buf[start,end) to keep past the current read: a copy if it lives in the shared buffer, else a view. */
 export function keep(buf: Buffer, start: number, end: number): Buffer {
   if (buf !== lent) return buf.subarray(start, end);
@@ -107,9 +98,9 @@ export function acceptedReadMode(): 'shared' | 'data' {
 
 /**
  * Route the reads of a just-accepted socket to `onChunk` (shared buffer when
- * the platform allows, 'data' events otherwise). Returns which one was used.
+ * the platform allows, 'data' events otherwise; acceptedReadMode() tells which).
  */
-export function readAccepted(socket: net.Socket, onChunk: ChunkHandler): 'shared' | 'data' {
+export function readAccepted(socket: net.Socket, onChunk: ChunkHandler): void {
   const handle = (socket as unknown as { _handle: UserBufferHandle | null })._handle;
   if (probe !== null && handle !== null && typeof handle.useUserBuffer === 'function') {
     const rec = socket as unknown as Record<symbol, unknown>;
@@ -117,8 +108,7 @@ export function readAccepted(socket: net.Socket, onChunk: ChunkHandler): 'shared
     rec[probe.kBufferCb] = (n: number) => { deliver(onChunk, n); };
     if (probe.kBufferGen !== null) rec[probe.kBufferGen] = null;
     handle.useUserBuffer(SHARED);
-    return 'shared';
+    return;
   }
   socket.on('data', onChunk);
-  return 'data';
 }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checksOf, median, mediansOf, ratiosOf, svgChart, summaryTable } from './lib/report.mjs';
+import { cpuPerRequest, treeCpu } from './lib/cpu.mjs';
 import { decodeReply, encode } from './lib/resp.mjs';
 import { parseCsv } from './loads/rbench.mjs';
 
@@ -31,17 +32,25 @@ test('decodeReply handles every RESP2 type, nested, and incomplete input', () =>
   assert.equal(encode(['SET', 'k', 'é']), '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\né\r\n');
 });
 
+test('CPU per request from two /proc readings', () => {
+  assert.deepEqual(cpuPerRequest({ user: 1, sys: 2 }, { user: 1.5, sys: 2.25 }, 100000), { userUs: 5, sysUs: 2.5, totalUs: 7.5 });
+  assert.equal(cpuPerRequest(null, { user: 1, sys: 1 }, 10), null);
+  const self = treeCpu(process.pid);
+  assert.ok(self && self.user >= 0 && self.sys >= 0);
+});
+
 test('median, ratios and checks', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
   assert.equal(median([]), null);
   const runs = {
-    'get-p1': { nutcracker: [{ rps: 100, p99Ms: 2 }, { rps: 120, p99Ms: 1 }, { rps: 110, p99Ms: 3 }], shardgate: [{ rps: 115, p99Ms: 1.5 }], direct: [{ rps: 200, p99Ms: 1 }] },
+    'get-p1': { nutcracker: [{ rps: 100, p99Ms: 2, cpuUs: 20 }, { rps: 120, p99Ms: 1, cpuUs: 18 }, { rps: 110, p99Ms: 3, cpuUs: 19 }], shardgate: [{ rps: 115, p99Ms: 1.5, cpuUs: 17.25 }], direct: [{ rps: 200, p99Ms: 1 }] },
     'get-p16': { nutcracker: [{ rps: 100 }], shardgate: [{ rps: 140 }] },
   };
   const medians = mediansOf(runs);
   assert.equal(medians['get-p1'].nutcracker.rps, 110);
   assert.equal(medians['get-p1'].nutcracker.p99Ms, 2);
+  assert.equal(medians['get-p1'].nutcracker.cpuUs, 19);
   const ratios = ratiosOf(medians);
   assert.ok(Math.abs(ratios['get-p1']['shardgate/nutcracker'] - 115 / 110) < 1e-9);
   const ran = new Set(['get-p1', 'get-p16', 'idle', 'flood']);
@@ -52,6 +61,7 @@ test('median, ratios and checks', () => {
   assert.deepEqual(status, { 'get-p1': 'PASS', 'set-p1': 'SKIP', 'get-p16': 'FAIL', 'set-p16': 'SKIP', 'mget10-p1': 'SKIP', idle: 'PASS', flood: 'FAIL' });
   const table = summaryTable({ medians, ratios, idle, flood, checks, targets: ['direct', 'nutcracker', 'shardgate'] });
   assert.match(table, /get-p16 .*FAIL/);
+  assert.match(table, /get-p1 .* 19\.0 \/ 17\.3/); // CPU us/request, nutcracker / shardgate
   const svg = svgChart({ medians, targets: ['direct', 'nutcracker', 'shardgate'], title: 'a <b> & c' });
   assert.match(svg, /^<svg /);
   assert.match(svg, /a &lt;b> &amp; c/);

@@ -90,7 +90,9 @@ class SplitRequest implements Entry, ReplyTarget {
     let vals = this.#vals;
     const need = this.#valsLen + (end - first);
     if (vals === null || need > vals.length) {
-      const next = Buffer.allocUnsafe(Math.max(need * 2, (end - first) * this.#parts.length));
+      // Room for every fragment's values guessed from this one's size; exact beyond 1 MB (no slack on large values).
+      const guess = vals === null ? (end - first) * this.#parts.length : need * 2;
+      const next = Buffer.allocUnsafe(need > 1 << 20 ? need : Math.max(need, guess));
       if (vals !== null) vals.copy(next, 0, 0, this.#valsLen);
       this.#vals = vals = next;
       this.#slots ??= new Int32Array(this.#keys * 2);

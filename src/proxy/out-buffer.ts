@@ -24,11 +24,10 @@ export class OutBuffer {
     return this.#buf!;
   }
 
+  /** Copy src[start,end) in. */
   append(src: Buffer, start: number, end: number): void {
-    const n = end - start;
-    let buf = this.#buf;
-    if (buf === null || this.#len + n > buf.length) buf = this.#grow(n);
-    this.#len += copyInto(src, start, end, buf, this.#len);
+    const o = this.reserve(end - start);
+    copyInto(src, start, end, this.#buf!, o);
   }
 
   /** Make room for n bytes the caller writes itself into `bytes` at the returned offset. */
@@ -39,14 +38,14 @@ export class OutBuffer {
     return o;
   }
 
-  #grow(n: number): Buffer {
+  #grow(n: number): void {
     const need = this.#len + n;
     let size = Math.max(MIN_SIZE, (this.#buf?.length ?? 0) * 2);
     while (size < need) size *= 2;
-    const next = Buffer.allocUnsafeSlow(size);
+    // One huge request gets exactly its room (it should not cost twice its size); many small ones grow geometrically.
+    const next = Buffer.allocUnsafeSlow(n > KEEP_MAX ? need : size);
     if (this.#buf !== null && this.#len > 0) this.#buf.copy(next, 0, 0, this.#len);
     this.#buf = next;
-    return next;
   }
 
   /** Write what is waiting in one call; returns the socket's backpressure verdict. */

@@ -61,7 +61,7 @@ export class BackendConn implements Flushable {
   #scanner = new ReplyScanner();
   readonly #inflight = new Fifo<Req>(64);
   /** bytes of the requests not yet written (a suffix of #inflight), copied in, and how many */
-  readonly #out = new OutBuffer();
+  readonly #out = new OutBuffer(16 * 1024, 1024 * 1024);
   #unsent = 0;
   /** bytes of every request in #inflight, written or not */
   #inflightBytes = 0;

@@ -1,28 +1,24 @@
-// A client's replies waiting to be written. Small replies are copied into one
-// staging buffer as they complete (they may live in the shared read buffer),
+// A client's replies waiting to be written. Small replies are copied into a
+// staging OutBuffer as they complete (they may live in the shared read buffer),
 // so a whole pipeline's replies leave in one write without a concat; large
-// replies the proxy owns are queued as they are, not copied. After a write the
-// socket finished on the spot, a small staging buffer is reused by the next
-// batch; one the socket still holds is left to it.
+// replies the proxy owns are queued as they are, not copied, after whatever
+// was staged before them.
 import type { Socket } from 'node:net';
-import { copyInto } from './copy.js';
+import { OutBuffer } from './out-buffer.js';
 
 /** Replies at least this large are queued as their own chunk instead of copied. */
 const OWN_CHUNK = 16 * 1024;
-/** The staging buffer grows up to this, then is sealed and a new one started. */
+/** The staging buffer grows up to this, then what it holds becomes a chunk of its own. */
 const STAGE_MAX = 64 * 1024;
-/** Staging buffers up to this size are kept between batches (an idle client keeps at most this). */
-const KEEP_MAX = 4 * 1024;
+/** Staging starts this small, and is kept between batches up to this size (what an idle client holds). */
+const STAGE_MIN = 64;
+const STAGE_KEEP = 4 * 1024;
 
 export class ClientOut {
-  /** sealed chunks, in order, before the staging buffer */
+  /** chunks, in order, before what is staged */
   #chunks: Buffer[] = [];
-  #stage: Buffer | null = null;
-  #stageLen = 0;
+  readonly #stage = new OutBuffer(STAGE_MIN, STAGE_KEEP);
   #bytes = 0;
-  /** the last write's view of the staging buffer, and which buffer it views */
-  #view: Buffer | null = null;
-  #viewOn: Buffer | null = null;
 
   /** Bytes waiting. */
   get length(): number {
@@ -31,11 +27,9 @@ export class ClientOut {
 
   /** Copy buf[start,end) in. */
   copy(buf: Buffer, start: number, end: number): void {
-    const n = end - start;
-    let stage = this.#stage;
-    if (stage === null || this.#stageLen + n > stage.length) stage = this.#grow(n);
-    this.#stageLen += copyInto(buf, start, end, stage, this.#stageLen);
-    this.#bytes += n;
+    if (this.#stage.length + (end - start) > STAGE_MAX) this.#seal();
+    this.#stage.append(buf, start, end);
+    this.#bytes += end - start;
   }
 
   /** Queue a buffer that stays unchanged until written (the proxy's own replies, merged replies). */
@@ -49,55 +43,19 @@ export class ClientOut {
     this.#bytes += b.length;
   }
 
-  #grow(n: number): Buffer {
-    const len = this.#stageLen;
-    const old = this.#stage;
-    if (len + n > STAGE_MAX) {
-      // Seal what is staged; start afresh (a reply this large gets a buffer of its own size).
-      this.#seal();
-      this.#stage = Buffer.allocUnsafe(Math.max(n, 256));
-      return this.#stage;
-    }
-    const next = Buffer.allocUnsafe(Math.min(STAGE_MAX, Math.max(len + n, old === null ? 64 : old.length * 2)));
-    if (old !== null && len > 0) copyInto(old, 0, len, next, 0);
-    this.#stage = next;
-    return next;
-  }
-
   #seal(): void {
-    if (this.#stage !== null && this.#stageLen > 0) {
-      this.#chunks.push(this.#stage.subarray(0, this.#stageLen));
-      this.#stage = null;
-      this.#stageLen = 0;
-    }
+    if (this.#stage.length > 0) this.#chunks.push(this.#stage.take());
   }
 
   /** Write everything waiting in one batch; returns the socket's backpressure verdict. */
   writeTo(socket: Socket): boolean {
     const total = this.#bytes;
     this.#bytes = 0;
-    if (this.#chunks.length === 0) {
-      const stage = this.#stage!;
-      const n = this.#stageLen;
-      this.#stageLen = 0;
-      const ok = socket.write(this.#viewOf(stage, n));
-      // Reuse only a small buffer the socket is done with.
-      if (socket.writableLength !== 0 || stage.length > KEEP_MAX) this.#stage = this.#view = this.#viewOn = null;
-      return ok;
-    }
+    if (this.#chunks.length === 0) return this.#stage.writeTo(socket);
     this.#seal();
     const chunks = this.#chunks;
     this.#chunks = [];
     return writeChunks(socket, chunks, total);
-  }
-
-  /** stage[0,n): the last view made when it has that length (replies of one kind repeat their size). */
-  #viewOf(stage: Buffer, n: number): Buffer {
-    if (n === stage.length) return stage;
-    const v = this.#view;
-    if (v !== null && v.length === n && this.#viewOn === stage) return v;
-    this.#viewOn = stage;
-    return (this.#view = stage.subarray(0, n));
   }
 }
 

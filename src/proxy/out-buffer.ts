@@ -2,17 +2,25 @@
 // a batch leaves in one write and the sources (possibly a reused read buffer)
 // can be dropped at once. After a write the socket finished on the spot the
 // buffer is reused; one the socket still holds (a partial or queued write) is
-// left to it and a new buffer is taken next time.
+// left to it and a new buffer is taken next time. Backend connections write
+// through one; each client stages its replies in one (client-out.ts).
 import type { Writable } from 'node:stream';
 import { copyInto } from './copy.js';
 
-const MIN_SIZE = 16 * 1024;
-/** Larger buffers are not kept for reuse once written (a burst should not pin memory). */
-const KEEP_MAX = 1024 * 1024;
-
 export class OutBuffer {
+  /** first allocation */
+  readonly #minSize: number;
+  /** larger buffers are not kept once written (a burst should not pin memory) */
+  readonly #keepMax: number;
   #buf: Buffer | null = null;
   #len = 0;
+  /** the last write's view of #buf (a batch of one kind often repeats its size) */
+  #view: Buffer | null = null;
+
+  constructor(minSize: number, keepMax: number) {
+    this.#minSize = minSize;
+    this.#keepMax = keepMax;
+  }
 
   /** Bytes waiting. */
   get length(): number {
@@ -40,12 +48,20 @@ export class OutBuffer {
 
   #grow(n: number): void {
     const need = this.#len + n;
-    let size = Math.max(MIN_SIZE, (this.#buf?.length ?? 0) * 2);
+    let size = Math.max(this.#minSize, (this.#buf?.length ?? 0) * 2);
     while (size < need) size *= 2;
-    // One huge request gets exactly its room (it should not cost twice its size); many small ones grow geometrically.
-    const next = Buffer.allocUnsafeSlow(n > KEEP_MAX ? need : size);
-    if (this.#buf !== null && this.#len > 0) this.#buf.copy(next, 0, 0, this.#len);
+    // One huge write gets exactly its room (it should not cost twice its size); many small ones grow geometrically.
+    const next = Buffer.allocUnsafe(n > this.#keepMax ? need : size);
+    if (this.#buf !== null && this.#len > 0) copyInto(this.#buf, 0, this.#len, next, 0);
     this.#buf = next;
+    this.#view = null;
+  }
+
+  /** What is waiting, as a Buffer the caller now owns; this starts empty. */
+  take(): Buffer {
+    const out = this.#buf!.subarray(0, this.#len);
+    this.#drop();
+    return out;
   }
 
   /** Write what is waiting in one call; returns the socket's backpressure verdict. */
@@ -53,15 +69,22 @@ export class OutBuffer {
     const buf = this.#buf!;
     const n = this.#len;
     this.#len = 0;
-    const ok = socket.write(buf.subarray(0, n));
+    let view = this.#view;
+    if (view === null || view.length !== n) view = this.#view = n === buf.length ? buf : buf.subarray(0, n);
+    const ok = socket.write(view);
     // Still referenced by a write in progress, or too big to keep: start a new one next time.
-    if (socket.writableLength !== 0 || buf.length > KEEP_MAX) this.#buf = null;
+    if (socket.writableLength !== 0 || buf.length > this.#keepMax) this.#drop();
     return ok;
   }
 
   /** Drop what is waiting. */
   clear(): void {
-    this.#len = 0;
+    this.#drop();
+  }
+
+  #drop(): void {
     this.#buf = null;
+    this.#view = null;
+    this.#len = 0;
   }
 }

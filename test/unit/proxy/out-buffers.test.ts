@@ -81,7 +81,7 @@ describe('output buffers', () => {
 
   it('OutBuffer: appended and reserved bytes arrive intact even when writes stay queued', async () => {
     pair = await socketPair();
-    const out = new OutBuffer();
+    const out = new OutBuffer(16 * 1024, 1024 * 1024);
     const expected: Buffer[] = [];
     let queued = 0;
     for (let b = 0; b < 600; b++) {

@@ -43,8 +43,6 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     this.ctx = ctx;
     this.authed = ctx.pool.config.redisAuth === null;
     this.#scanner = new RequestScanner(ctx.limits);
-    socket.setNoDelay(true);
-    if (ctx.pool.config.tcpkeepalive) socket.setKeepAlive(true);
     readAccepted(socket, (chunk) => this.#onData(chunk));
     socket.on('drain', () => {
       this.#blocked = false;

@@ -55,7 +55,8 @@ export class Proxy {
         runtime.stats.client_connections--;
       },
     };
-    const server = net.createServer({ noDelay: true }, (socket) => {
+    // TCP_NODELAY and keepalive are set on every accepted socket by the server itself.
+    const server = net.createServer({ noDelay: true, keepAlive: pc.tcpkeepalive }, (socket) => {
       this.totals.connections++;
       runtime.stats.client_connections++;
       clients.add(new ClientConn(socket, ctx));

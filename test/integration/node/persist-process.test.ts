@@ -1,15 +1,14 @@
 // Persistence of real `shardgate node` processes: kill -9 under write load with
 // appendfsync everysec, restart from a hybrid AOF (snapshot + tail) with every
 // data type, torn tail recovery, refusal of a corrupt file.
-// Needs the built CLI (npm run build); skipped while `shardgate node` does not exist.
+// Needs the built CLI (npm run build; the test setup stops with that message otherwise).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { ROOT, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { freePort } from '../../fixtures/ports.js';
 
-const HAS_NODE = fs.existsSync(path.join(ROOT, 'dist/cli/node-command.js')) && fs.existsSync(path.join(ROOT, 'dist/node/index.js'));
 const procs: Proc[] = [];
 const clients: Redis[] = [];
 
@@ -60,7 +59,7 @@ async function snapshotOf(c: Redis): Promise<Record<string, unknown>> {
   return out;
 }
 
-describe.skipIf(!HAS_NODE)('persistence of shardgate node processes', () => {
+describe('persistence of shardgate node processes', () => {
   for (const policy of ['everysec', 'always'] as const) it(`kill -9 under write load with appendfsync ${policy} loses no acknowledged write`, async () => {
     const dir = tmpDir();
     const { proc, client } = await startNode(dir, ['--appendonly', 'yes', '--appendfsync', policy]);

@@ -2,14 +2,11 @@
 // fields a real redis-server (master + replica pair) shows, so monitors and
 // sentinels that read Redis read us. The reference field lists are taken from
 // real redis-server processes in the test, not written down.
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { ROOT, startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { freePort } from '../../fixtures/ports.js';
 
-const HAS_NODE = fs.existsSync(path.join(ROOT, 'dist/cli/node-command.js')) && fs.existsSync(path.join(ROOT, 'dist/node/index.js'));
 // fork / copy-on-write-page statistics have no meaning without fork()
 const NO_FORK = /cow|fork|current_save_keys/;
 
@@ -45,7 +42,6 @@ function slaveLineKeys(info: string): string[] {
 }
 
 beforeAll(async () => {
-  if (!HAS_NODE) return;
   const rm = await startRedis();
   procs.push(rm);
   const rr = await startRedis(['--replicaof', '127.0.0.1', String(rm.port)]);
@@ -64,7 +60,7 @@ afterAll(async () => {
   for (const p of procs.splice(0)) await p.stop();
 });
 
-describe.skipIf(!HAS_NODE)('INFO / ROLE field compatibility with redis-server', () => {
+describe('INFO / ROLE field compatibility with redis-server', () => {
   for (const side of ['master', 'replica'] as const) {
     it(`INFO replication of a ${side} has every field redis-server shows`, async () => {
       const [r, o] = [await ref[side].info('replication'), await ours[side].info('replication')];

@@ -170,14 +170,14 @@ describe('proxy basics', () => {
   it('carries binary values larger than one socket read, from several clients at once, byte for byte', async () => {
     // The proxy reads every socket into one reused buffer: requests and replies that span
     // reads (values up to 300 KB), interleaved between clients, must come out intact.
-    expect(c.proxy.output()).toContain('"reads":"shared"');
+    expect(await c.proxy.waitForOutput('"reads":')).toContain('"reads":"shared"');
     await checkBigValues(c.port);
   });
 
   it('does the same with the shared read buffer switched off (SHARDGATE_SOCKET_READ=data)', async () => {
     const d = await startCluster({ servers: 3, timeout: 2000, env: { SHARDGATE_SOCKET_READ: 'data' } });
     try {
-      expect(d.proxy.output()).toContain('"reads":"data"');
+      expect(await d.proxy.waitForOutput('"reads":')).toContain('"reads":"data"');
       await checkBigValues(d.port);
     } finally {
       await d.stop();

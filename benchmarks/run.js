@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { installCleanup, isAborting, removeTmpDirs, stopAll } from './lib/procs.mjs';
-import { checksOf, mediansOf, ratiosOf, summaryTable, svgChart } from './lib/report.mjs';
+import { checksOf, mediansOf, pairedOf, ratiosOf, summaryTable, svgChart } from './lib/report.mjs';
 import { commands } from './lib/resp.mjs';
 import { ROOT, setShardgateBin, shardgateBinPath, startPipe, startProxy, startRedis } from './lib/targets.mjs';
 import { ensureTools, machineInfo, toolVersions } from './lib/tools.mjs';
@@ -32,7 +32,7 @@ if (argv.help) {
   process.exit(0);
 }
 const opts = {
-  rounds: argv.quick ? 1 : Number(argv.rounds ?? 3),
+  rounds: argv.quick ? 1 : Number(argv.rounds ?? 5),
   seconds: Number(argv.seconds ?? (argv.quick ? 1 : 4)),
   only: new Set((argv.only ?? FAMILIES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)),
   withPipe: argv['with-pipe'],
@@ -164,7 +164,8 @@ async function main() {
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
   results.medians = mediansOf(results.runs);
   results.ratios = ratiosOf(results.medians);
-  results.checks = checksOf({ medians: results.medians, idle: results.idle, flood: results.flood, ran });
+  results.paired = pairedOf(results.runs);
+  results.checks = checksOf({ medians: results.medians, paired: results.paired, idle: results.idle, flood: results.flood, ran });
 
   const shown = targets.map((t) => t.name);
   log('\n=== summary (medians over rounds; sg = shardgate, nc = nutcracker) ===');

@@ -2,7 +2,7 @@
 // parsing, RESP decoding, medians, checks and the SVG. Run: node --test benchmarks/selftest.mjs
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checksOf, median, mediansOf, ratiosOf, svgChart, summaryTable } from './lib/report.mjs';
+import { checksOf, median, mediansOf, pairedOf, ratiosOf, svgChart, summaryTable } from './lib/report.mjs';
 import { cpuPerRequest, treeCpu } from './lib/cpu.mjs';
 import { decodeReply, encode } from './lib/resp.mjs';
 import { parseCsv } from './loads/rbench.mjs';
@@ -65,4 +65,29 @@ test('median, ratios and checks', () => {
   const svg = svgChart({ medians, targets: ['direct', 'nutcracker', 'shardgate'], title: 'a <b> & c' });
   assert.match(svg, /^<svg /);
   assert.match(svg, /a &lt;b> &amp; c/);
+});
+
+test('paired per-round ratios: the check uses them, round by round, not the ratio of medians', () => {
+  // Round 2 is slow for both (the machine drifted): medians would say 100/110, the rounds say 1.1 each time.
+  const runs = {
+    'set-p1': {
+      nutcracker: [{ round: 1, rps: 100, p99Ms: 2 }, { round: 2, rps: 50, p99Ms: 4 }, { round: 3, rps: 110, p99Ms: 2 }],
+      shardgate: [{ round: 1, rps: 110, p99Ms: 1.8 }, { round: 2, rps: 55, p99Ms: 4.4 }, { round: 3, rps: 121, p99Ms: 1.9 }],
+    },
+    'get-p16': { nutcracker: [{ round: 1, rps: 100 }], shardgate: [{ round: 2, rps: 200 }] },
+  };
+  const paired = pairedOf(runs);
+  assert.deepEqual(paired['set-p1'].rounds.map((r) => r.round), [1, 2, 3]);
+  assert.ok(Math.abs(paired['set-p1'].rps - 1.1) < 1e-9);
+  assert.ok(Math.abs(paired['set-p1'].p99 - 0.95) < 1e-9); // ratios 0.9, 1.1, 0.95
+  assert.equal(paired['get-p16'].rounds.length, 0); // no round with both: no pair
+  const medians = mediansOf(runs);
+  const checks = checksOf({ medians, paired, ran: new Set(['set-p1', 'get-p16']) });
+  const set = checks.find((c) => c.load === 'set-p1');
+  assert.equal(set.status, 'PASS');
+  assert.match(set.measured, /1\.10x \(rounds 1\.10-1\.10\), p99 0\.95x/);
+  // Without pairs the check falls back to the medians (200/100 = 2.0x).
+  assert.equal(checks.find((c) => c.load === 'get-p16').status, 'PASS');
+  const table = summaryTable({ medians, ratios: ratiosOf(medians), paired, checks, targets: ['nutcracker', 'shardgate'] });
+  assert.match(table, /set-p1 +1\.10x\/0\.90x  1\.10x\/1\.10x  1\.10x\/0\.95x   median 1\.10x \/ p99 0\.95x/);
 });

@@ -36,8 +36,33 @@ export function ratiosOf(medians) {
   return out;
 }
 
-/** The targets of docs/benchmarks.md, one check each: { load, target, measured, status }. */
-export function checksOf({ medians, idle, flood, ran }) {
+/**
+ * Ratios of shardgate to nutcracker within each round (the two ran back to back,
+ * so slow drift of the machine cancels), per load: the list in round order and
+ * its median, for req/s and for p99.
+ * paired[load] = { rounds: [{ round, rps, p99 }], rps, p99, rpsMin, rpsMax }.
+ */
+export function pairedOf(runs, a = 'shardgate', b = 'nutcracker') {
+  const out = {};
+  for (const [load, byTarget] of Object.entries(runs)) {
+    const byRound = new Map((byTarget[b] ?? []).map((r) => [r.round, r]));
+    const rounds = [];
+    for (const r of byTarget[a] ?? []) {
+      const o = byRound.get(r.round);
+      if (o) rounds.push({ round: r.round, rps: ratio(r.rps, o.rps), p99: ratio(r.p99Ms, o.p99Ms) });
+    }
+    const rps = rounds.map((x) => x.rps).filter((x) => x != null);
+    out[load] = { rounds, rps: median(rps), p99: median(rounds.map((x) => x.p99)), rpsMin: rps.length ? Math.min(...rps) : null, rpsMax: rps.length ? Math.max(...rps) : null };
+  }
+  return out;
+}
+
+/**
+ * The targets of docs/benchmarks.md, one check each: { load, target, measured, status }.
+ * Throughput and p99 are judged on the paired per-round ratios when given (see pairedOf),
+ * else on the ratio of the medians.
+ */
+export function checksOf({ medians, paired, idle, flood, ran }) {
   const checks = [];
   const add = (load, target, measured, pass) => checks.push({ load, target, measured, status: pass === null ? 'SKIP' : pass ? 'PASS' : 'FAIL' });
   for (const [load, min, p99] of [['get-p1', 1.0, true], ['set-p1', 1.0, true], ['get-p16', 1.5, false], ['set-p16', 1.5, false], ['mget10-p1', 1.0, false]]) {
@@ -45,6 +70,13 @@ export function checksOf({ medians, idle, flood, ran }) {
     if (!ran.has(load)) { add(load, label, 'not run', null); continue; }
     const sg = medians[load]?.shardgate;
     const nc = medians[load]?.nutcracker;
+    const pr = paired?.[load];
+    if (pr && pr.rps != null) {
+      const p99ok = !p99 || (pr.p99 != null && pr.p99 <= 1);
+      const text = `${pr.rps.toFixed(2)}x (rounds ${pr.rpsMin.toFixed(2)}-${pr.rpsMax.toFixed(2)})${p99 ? `, p99 ${pr.p99 == null ? '-' : pr.p99.toFixed(2)}x` : ''}`;
+      add(load, label, text, pr.rps >= min && p99ok);
+      continue;
+    }
     const r = ratio(sg?.rps, nc?.rps);
     const p99ok = !p99 || (sg?.p99Ms != null && nc?.p99Ms != null && sg.p99Ms <= nc.p99Ms);
     const text = r == null ? 'no data' : `${r.toFixed(2)}x${p99 ? `, p99 ${fmtMs(sg?.p99Ms)} vs ${fmtMs(nc?.p99Ms)} ms` : ''}`;
@@ -72,7 +104,7 @@ const fmtX = (x) => (x == null ? '-' : `${x.toFixed(2)}x`);
 const pad = (s, n) => String(s).padEnd(n);
 
 /** The text table printed at the end of a run. */
-export function summaryTable({ medians, ratios, idle, flood, checks, targets }) {
+export function summaryTable({ medians, ratios, paired, idle, flood, checks, targets }) {
   const lines = [];
   const cols = targets;
   lines.push(`${pad('load', 11)}${cols.map((t) => pad(`${t} req/s (p99 ms)`, 28)).join('')}${pad('sg/nc', 8)}${pad('sg/direct', 10)}cpu us/req nc / sg`);
@@ -80,6 +112,14 @@ export function summaryTable({ medians, ratios, idle, flood, checks, targets }) 
     lines.push(`${pad(load, 11)}${cols.map((t) => pad(m[t] ? `${fmtK(m[t].rps)} (${fmtMs(m[t].p99Ms)})` : 'failed/none', 28)).join('')}`
       + `${pad(fmtX(ratios[load]['shardgate/nutcracker']), 8)}${pad(fmtX(ratios[load]['shardgate/direct']), 10)}`
       + `${fmtUs(m.nutcracker?.cpuUs)} / ${fmtUs(m.shardgate?.cpuUs)}`);
+  }
+  const pairedLoads = Object.entries(paired ?? {}).filter(([, p]) => p.rounds.length > 0);
+  if (pairedLoads.length) {
+    lines.push('');
+    lines.push('sg/nc round by round (req/s ratio, p99 ratio), and their medians:');
+    for (const [load, p] of pairedLoads) {
+      lines.push(`${pad(load, 11)}${p.rounds.map((r) => `${fmtX(r.rps)}/${fmtX(r.p99)}`).join('  ')}   median ${fmtX(p.rps)} / p99 ${fmtX(p.p99)}`);
+    }
   }
   for (const [name, rec] of [['idle', idle], ['flood', flood]]) {
     if (!rec) continue;
@@ -89,7 +129,7 @@ export function summaryTable({ medians, ratios, idle, flood, checks, targets }) 
     }
   }
   lines.push('');
-  lines.push(`${pad('check', 11)}${pad('target', 40)}${pad('measured (shardgate)', 44)}result`);
+  lines.push(`${pad('check', 11)}${pad('target', 40)}${pad('measured (shardgate, paired rounds)', 44)}result`);
   for (const c of checks) lines.push(`${pad(c.load, 11)}${pad(c.target, 40)}${pad(c.measured, 44)}${c.status}`);
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import { PoolRuntime } from './server-pool.js';
 import { ClientConn } from './client.js';
 import type { ProxyContext } from './context.js';
 import { acceptedReadMode } from './socket-read.js';
+import { writeMode } from './socket-write.js';
 
 export interface ProxyOptions {
   log: Logger;
@@ -77,7 +78,7 @@ export class Proxy {
     });
     const a = server.address();
     const address = typeof a === 'string' ? a : a ? `${a.address}:${a.port}` : '?';
-    log.info({ listen: address, servers: pc.servers.length, distribution: pc.distribution, hash: pc.hash, reads: acceptedReadMode() }, `pool ${pc.name} listening on ${address}`);
+    log.info({ listen: address, servers: pc.servers.length, distribution: pc.distribution, hash: pc.hash, reads: acceptedReadMode(), writes: writeMode() }, `pool ${pc.name} listening on ${address}`);
     return { runtime, server, ctx, address };
   }
 

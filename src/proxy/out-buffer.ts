@@ -4,8 +4,9 @@
 // buffer is reused; one the socket still holds (a partial or queued write) is
 // left to it and a new buffer is taken next time. Backend connections write
 // through one; each client stages its replies in one (client-out.ts).
-import type { Writable } from 'node:stream';
+import type net from 'node:net';
 import { copyInto } from './copy.js';
+import { writeBuffer, Wrote } from './socket-write.js';
 
 export class OutBuffer {
   /** first allocation */
@@ -64,17 +65,17 @@ export class OutBuffer {
     return out;
   }
 
-  /** Write what is waiting in one call; returns the socket's backpressure verdict. */
-  writeTo(socket: Writable): boolean {
+  /** Write what is waiting in one call; false = the socket is backed up, wait for its 'drain'. */
+  writeTo(socket: net.Socket): boolean {
     const buf = this.#buf!;
     const n = this.#len;
     this.#len = 0;
     let view = this.#view;
     if (view === null || view.length !== n) view = this.#view = n === buf.length ? buf : buf.subarray(0, n);
-    const ok = socket.write(view);
+    const r = writeBuffer(socket, view);
     // Still referenced by a write in progress, or too big to keep: start a new one next time.
-    if (socket.writableLength !== 0 || buf.length > this.#keepMax) this.#drop();
-    return ok;
+    if (r !== Wrote.All || buf.length > this.#keepMax) this.#drop();
+    return r !== Wrote.Blocked;
   }
 
   /** Drop what is waiting. */

@@ -56,4 +56,46 @@ describe('backpressure', () => {
     expect(await io.get(`bp:${N - 1}`)).toBe(value.toString());
     io.disconnect();
   }, 60_000);
+
+  it('stops reading a client that does not read its replies, and delivers them all in order once it reads', async () => {
+    const io = new Redis({ port: c.port });
+    // 10 KB replies: a batch of them leaves in one write straight to the socket (socket-write.ts).
+    const value = Buffer.alloc(10 * 1024);
+    for (let i = 0; i < value.length; i++) value[i] = (i * 7) & 0xff;
+    await io.set('bp:big', value);
+    const N = 3000; // ~30 MB of replies, far past the 16 MB a client may have unsent
+    const before = (await readStats(c.statsPort)).alpha;
+    const requestsBefore = (Object.values(before).find((v) => typeof v === 'object') as Record<string, number>).requests;
+    const rssBefore = rssKb(c.proxy.pid);
+    const sock = net.connect({ port: c.port, host: '127.0.0.1' });
+    await new Promise((r) => sock.once('connect', r));
+    sock.pause();
+    // In waves, so the proxy sees the replies pile up between reads of this client.
+    const wave = Buffer.concat(Array.from({ length: N / 12 }, () => encodeCommand(['GET', 'bp:big'])));
+    for (let w = 0; w < 12; w++) {
+      sock.write(wave);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const stalled = (await readStats(c.statsPort)).alpha;
+    const taken = (Object.values(stalled).find((v) => typeof v === 'object') as Record<string, number>).requests - requestsBefore;
+    expect(taken).toBeLessThan(N); // the proxy stopped reading this client
+    expect(rssKb(c.proxy.pid) - rssBefore).toBeLessThan(120 * 1024);
+    let replies = 0;
+    let intact = true;
+    const scanner = new ReplyScanner();
+    const want = Buffer.concat([Buffer.from(`$${value.length}\r\n`), value, Buffer.from('\r\n')]);
+    await new Promise<void>((resolve) => {
+      sock.on('data', (d) => scanner.feed(d, {
+        onReply: (b, s, e) => {
+          if (!b.subarray(s, e).equals(want)) intact = false;
+          if (++replies === N) resolve();
+        },
+      }));
+      sock.resume();
+    });
+    expect(intact).toBe(true);
+    sock.destroy();
+    io.disconnect();
+  }, 60_000);
 });

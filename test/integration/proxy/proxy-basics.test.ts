@@ -170,14 +170,18 @@ describe('proxy basics', () => {
   it('carries binary values larger than one socket read, from several clients at once, byte for byte', async () => {
     // The proxy reads every socket into one reused buffer: requests and replies that span
     // reads (values up to 300 KB), interleaved between clients, must come out intact.
-    expect(await c.proxy.waitForOutput('"reads":')).toContain('"reads":"shared"');
+    const log = await c.proxy.waitForOutput('"reads":');
+    expect(log).toContain('"reads":"shared"');
+    expect(log).toContain('"writes":"direct"');
     await checkBigValues(c.port);
   });
 
-  it('does the same with the shared read buffer switched off (SHARDGATE_SOCKET_READ=data)', async () => {
-    const d = await startCluster({ servers: 3, timeout: 2000, env: { SHARDGATE_SOCKET_READ: 'data' } });
+  it('does the same with the shared read buffer and direct writes switched off (SHARDGATE_SOCKET_READ=data, SHARDGATE_SOCKET_WRITE=stream)', async () => {
+    const d = await startCluster({ servers: 3, timeout: 2000, env: { SHARDGATE_SOCKET_READ: 'data', SHARDGATE_SOCKET_WRITE: 'stream' } });
     try {
-      expect(await d.proxy.waitForOutput('"reads":')).toContain('"reads":"data"');
+      const log = await d.proxy.waitForOutput('"reads":');
+      expect(log).toContain('"reads":"data"');
+      expect(log).toContain('"writes":"stream"');
       await checkBigValues(d.port);
     } finally {
       await d.stop();

@@ -2,11 +2,32 @@
 // finished on the spot. These tests write through a real loopback socket whose
 // peer stops reading, so writes become partial and stay queued, then keep
 // staging more (the bytes reused would be overwritten), and check the peer
-// finally receives exactly what was staged, in order.
-import { afterEach, describe, expect, it } from 'vitest';
+// finally receives exactly what was staged, in order. Both write paths: straight
+// to the socket's handle (socket-write.ts) and through socket.write
+// (SHARDGATE_SOCKET_WRITE=stream, the fallback).
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import net from 'node:net';
-import { ClientOut } from '../../../src/proxy/client-out.js';
-import { OutBuffer } from '../../../src/proxy/out-buffer.js';
+
+type Mods = {
+  ClientOut: typeof import('../../../src/proxy/client-out.js').ClientOut;
+  OutBuffer: typeof import('../../../src/proxy/out-buffer.js').OutBuffer;
+  sw: typeof import('../../../src/proxy/socket-write.js');
+};
+
+/** Fresh copies of the modules, loaded with SHARDGATE_SOCKET_WRITE set as given. */
+async function load(mode: 'direct' | 'stream'): Promise<Mods> {
+  vi.resetModules();
+  vi.stubEnv('SHARDGATE_SOCKET_WRITE', mode === 'stream' ? 'stream' : '');
+  try {
+    const sw = await import('../../../src/proxy/socket-write.js');
+    const { ClientOut } = await import('../../../src/proxy/client-out.js');
+    const { OutBuffer } = await import('../../../src/proxy/out-buffer.js');
+    expect(sw.writeMode()).toBe(mode);
+    return { ClientOut, OutBuffer, sw };
+  } finally {
+    vi.unstubAllEnvs();
+  }
+}
 
 interface Pair { writer: net.Socket; reader: net.Socket; server: net.Server }
 let pair: Pair | null = null;
@@ -48,8 +69,9 @@ async function readAll(reader: net.Socket, total: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-describe('output buffers', () => {
+describe.each(['direct', 'stream'] as const)('output buffers, %s writes', (mode) => {
   it('ClientOut: what was staged arrives intact even when writes stay queued (peer not reading)', async () => {
+    const { ClientOut, sw } = await load(mode);
     pair = await socketPair();
     const out = new ClientOut();
     const shared = Buffer.alloc(256 * 1024);
@@ -70,7 +92,7 @@ describe('output buffers', () => {
         }
       });
       out.writeTo(pair.writer);
-      if (pair.writer.writableLength > 0) queued++;
+      if (sw.queuedBytes(pair.writer) > 0) queued++;
     }
     const want = Buffer.concat(expected);
     expect(queued).toBeGreaterThan(0); // the reuse-after-queued-write path was taken
@@ -80,6 +102,7 @@ describe('output buffers', () => {
   });
 
   it('OutBuffer: appended and reserved bytes arrive intact even when writes stay queued', async () => {
+    const { OutBuffer, sw } = await load(mode);
     pair = await socketPair();
     const out = new OutBuffer(16 * 1024, 1024 * 1024);
     const expected: Buffer[] = [];
@@ -95,11 +118,34 @@ describe('output buffers', () => {
         }
       }
       out.writeTo(pair.writer);
-      if (pair.writer.writableLength > 0) queued++;
+      if (sw.queuedBytes(pair.writer) > 0) queued++;
     }
     const want = Buffer.concat(expected);
     expect(queued).toBeGreaterThan(0);
     const got = await readAll(pair.reader, want.length);
+    expect(got.equals(want)).toBe(true);
+  });
+
+  it('writeBuffer: All while the peer reads, then Queued/Blocked when it stops, and drain once the backlog is taken', async () => {
+    const { sw } = await load(mode);
+    pair = await socketPair();
+    const { writer, reader } = pair;
+    const small = item(1, 1, 100);
+    expect(sw.writeBuffer(writer, small)).toBe(sw.Wrote.All);
+    const chunks: Buffer[] = [small];
+    let verdict: number = sw.Wrote.All;
+    for (let i = 0; i < 2000 && verdict !== sw.Wrote.Blocked; i++) {
+      const c = item(2, i, 64 * 1024);
+      chunks.push(c);
+      verdict = sw.writeBuffer(writer, c);
+    }
+    expect(verdict).toBe(sw.Wrote.Blocked);
+    expect(sw.queuedBytes(writer)).toBeGreaterThanOrEqual(writer.writableHighWaterMark);
+    const drained = new Promise<void>((r) => writer.once('drain', () => r()));
+    const want = Buffer.concat(chunks);
+    const got = await readAll(reader, want.length);
+    await drained;
+    expect(sw.queuedBytes(writer)).toBe(0);
     expect(got.equals(want)).toBe(true);
   });
 });

@@ -13,6 +13,7 @@
 // is kept either way. Only for plain TCP and Unix sockets: a TLS socket's
 // handle encrypts, and must be written through socket.write.
 import type net from 'node:net';
+import { getSystemErrorName } from 'node:util';
 
 /** What became of a write. */
 export const enum Wrote {
@@ -77,7 +78,7 @@ function onComplete(this: WriteReq, status: number): void {
   this.buffer = null;
   this.socket = null;
   if (status < 0) {
-    if (!socket.destroyed) socket.destroy(Object.assign(new Error(`write failed (${status})`), { errno: status, syscall: 'write' }));
+    if (!socket.destroyed) socket.destroy(writeError(status));
     return;
   }
   if (backlog === undefined) return;
@@ -86,6 +87,13 @@ function onComplete(this: WriteReq, status: number): void {
     backlogs.delete(socket);
     if (backlog.needDrain && !socket.destroyed) socket.emit('drain');
   }
+}
+
+/** An error like the one Node's own write path raises ("write EPIPE", with errno, code and syscall). */
+function writeError(errno: number): Error {
+  let code = `E${-errno}`;
+  try { code = getSystemErrorName(errno); } catch { /* not a known errno */ }
+  return Object.assign(new Error(`write ${code}`), { errno, code, syscall: 'write' });
 }
 
 /** Write buf to the socket now; see Wrote for what the caller may do next. */
@@ -100,7 +108,7 @@ export function writeBuffer(socket: net.Socket, buf: Buffer): Wrote {
   const err = handle.writeBuffer(req, buf);
   if (err !== 0) {
     spare = req;
-    socket.destroy(Object.assign(new Error(`write failed (${err})`), { errno: err, syscall: 'write' }));
+    socket.destroy(writeError(err));
     return Wrote.Blocked;
   }
   if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) {

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { attachReplication, type ReplicationHandle } from '../../../src/node/replication/index.js';
 import { StubCore } from './repl-persist-stub-core.js';
+import { until } from '../../fixtures/until.js';
 import type { NodeOptions } from '../../../src/node/contracts.js';
 
 const silent = pino({ level: 'silent' });
@@ -35,14 +36,6 @@ afterEach(async () => { for (const n of [...nodes]) await stop(n); });
 
 function field(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
-}
-
-async function until(what: string, f: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function contents(core: StubCore): Map<string, string> {

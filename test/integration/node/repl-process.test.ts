@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { freePort } from '../../fixtures/ports.js';
+import { until } from '../../fixtures/until.js';
 
 const procs: Proc[] = [];
 const clients: Redis[] = [];
@@ -27,14 +28,6 @@ afterEach(async () => {
 
 function field(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
-}
-
-async function until(what: string, f: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function caughtUp(m: Redis, r: Redis): Promise<boolean> {
@@ -74,12 +67,12 @@ describe('replication between shardgate node processes', () => {
     })();
     const t0 = Date.now();
     expect(await r.client.replicaof('127.0.0.1', String(m.port))).toBe('OK');
-    await until('link up', async () => field(await r.client.info('replication'), 'master_link_status') === 'up');
+    await until('link up', async () => field(await r.client.info('replication'), 'master_link_status') === 'up', 30_000, 50);
     const syncMs = Date.now() - t0;
     await new Promise((res) => setTimeout(res, 300));
     writing = false;
     await writer;
-    await until('caught up', () => caughtUp(m.client, r.client));
+    await until('caught up', () => caughtUp(m.client, r.client), 30_000, 50);
     expect(during).toBeGreaterThan(0);
     const [mk, rk] = [await allKeys(m.client), await allKeys(r.client)];
     expect(rk.size).toBe(mk.size);
@@ -99,7 +92,7 @@ describe('replication between shardgate node processes', () => {
     clients.push(mc);
     await mc.set('secret-key', 'v');
     const r = await startNode(['--masterauth', 's3cret', '--replicaof', `127.0.0.1 ${mp}`]);
-    await until('replicated', async () => (await r.client.get('secret-key')) === 'v');
+    await until('replicated', async () => (await r.client.get('secret-key')) === 'v', 30_000, 50);
     const wrong = await startNode(['--masterauth', 'nope', '--replicaof', `127.0.0.1 ${mp}`]);
     await new Promise((res) => setTimeout(res, 500));
     expect(field(await wrong.client.info('replication'), 'master_link_status')).toBe('down');
@@ -109,17 +102,17 @@ describe('replication between shardgate node processes', () => {
   it('--replicaof at start, WAIT, reconnect after the master restarts, promotion with REPLICAOF NO ONE', async () => {
     const m = await startNode();
     const r = await startNode(['--replicaof', `127.0.0.1 ${m.port}`]);
-    await until('online', async () => /slave0:.*state=online/.test(await m.client.info('replication')));
+    await until('online', async () => /slave0:.*state=online/.test(await m.client.info('replication')), 30_000, 50);
     await m.client.set('a', '1');
     expect(await m.client.wait(1, 5000)).toBe(1);
     expect(await r.client.get('a')).toBe('1');
     // master goes away: replica keeps serving stale data, reconnects when it is back
     await m.proc.stop('SIGKILL');
-    await until('link down', async () => field(await r.client.info('replication'), 'master_link_status') === 'down');
+    await until('link down', async () => field(await r.client.info('replication'), 'master_link_status') === 'down', 30_000, 50);
     expect(await r.client.get('a')).toBe('1');
     const m2 = await startNode([], m.port);
     await m2.client.set('b', '2');
-    await until('replica follows the restarted master', async () => (await r.client.get('b')) === '2');
+    await until('replica follows the restarted master', async () => (await r.client.get('b')) === '2', 30_000, 50);
     // promotion
     expect(await r.client.replicaof('NO', 'ONE')).toBe('OK');
     expect(field(await r.client.info('replication'), 'role')).toBe('master');

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startCluster, readStats, type Cluster } from '../../fixtures/cluster.js';
+import { until } from '../../fixtures/until.js';
 
 let c: Cluster;
 beforeAll(async () => { c = await startCluster({ servers: 1 }); });
@@ -16,14 +17,6 @@ async function queues(): Promise<{ in: number; out: number }> {
   return { in: server.in_queue, out: server.out_queue };
 }
 
-async function until(check: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe('backend write batching', () => {
   it('holds small batches while a write awaits its replies, writes large ones at once, and answers all in order', async () => {
     const clients = Array.from({ length: 6 }, () => new Redis({ port: c.port, lazyConnect: true }));
@@ -33,15 +26,15 @@ describe('backend write batching', () => {
     try {
       // One request goes out at once: nothing else awaits a reply.
       const first = clients[0].set('b:first', 'one');
-      await until(async () => (await queues()).out === 1);
+      await until('1 written', async () => (await queues()).out === 1, 3000);
       // Five small ones from other clients wait for it, unsent.
       const small = clients.slice(1).map((r, i) => r.set(`b:small${i}`, `v${i}`));
-      await until(async () => (await queues()).in === 5);
+      await until('5 held', async () => (await queues()).in === 5, 3000);
       expect((await queues()).out).toBe(1);
       // A request that makes the held batch 2 KB or more: everything held leaves with it.
       const big = 'x'.repeat(4096);
       const large = clients[1].set('b:large', big);
-      await until(async () => (await queues()).in === 0);
+      await until('the held batch written', async () => (await queues()).in === 0, 3000);
       expect((await queues()).out).toBe(7);
       c.redis[0].resume();
       expect(await first).toBe('OK');
@@ -63,9 +56,9 @@ describe('backend write batching', () => {
     c.redis[0].pause();
     try {
       const slow = a.set('h:1', 'a');
-      await until(async () => (await queues()).out === 1);
+      await until('1 written', async () => (await queues()).out === 1, 3000);
       const held = b.get('h:1');
-      await until(async () => (await queues()).in === 1);
+      await until('1 held', async () => (await queues()).in === 1, 3000);
       c.redis[0].resume();
       expect(await slow).toBe('OK');
       // The held GET leaves after the SET's reply, so it reads the SET's value.

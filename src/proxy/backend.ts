@@ -136,7 +136,7 @@ export class BackendConn implements Flushable {
     socket.on('drain', () => {
       if (this.#socket !== socket) return;
       this.#blocked = false;
-      if (this.#out.length > 0) this.#flushNow();
+      this.#flushNow();
     });
     socket.on('error', (err) => {
       if (this.#socket === socket) this.fatal('error', err.message);

@@ -5,6 +5,7 @@
 // was staged before them.
 import type { Socket } from 'node:net';
 import { OutBuffer } from './out-buffer.js';
+import { writeBuffer, Wrote } from './socket-write.js';
 
 /** Replies at least this large are queued as their own chunk instead of copied. */
 const OWN_CHUNK = 16 * 1024;
@@ -47,7 +48,7 @@ export class ClientOut {
     if (this.#stage.length > 0) this.#chunks.push(this.#stage.take());
   }
 
-  /** Write everything waiting in one batch; returns the socket's backpressure verdict. */
+  /** Write everything waiting in one batch; false = the socket is backed up, wait for its 'drain'. */
   writeTo(socket: Socket): boolean {
     const total = this.#bytes;
     this.#bytes = 0;
@@ -62,10 +63,11 @@ export class ClientOut {
 /** Small total: copy into one buffer (one syscall, no writev bookkeeping); else cork and write each. */
 const CONCAT_LIMIT = 64 * 1024;
 
-/** Write the chunks to the socket as one batch; returns socket.write's backpressure verdict. */
+/** Write the chunks to the socket as one batch; false = the socket is backed up, wait for its 'drain'. */
 function writeChunks(socket: Socket, chunks: Buffer[], total: number): boolean {
-  if (chunks.length === 1) return socket.write(chunks[0]);
-  if (total <= CONCAT_LIMIT) return socket.write(Buffer.concat(chunks, total));
+  if (chunks.length === 1 || total <= CONCAT_LIMIT) {
+    return writeBuffer(socket, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)) !== Wrote.Blocked;
+  }
   socket.cork();
   let ok = true;
   for (let i = 0; i < chunks.length; i++) ok = socket.write(chunks[i]);

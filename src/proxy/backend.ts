@@ -1,7 +1,7 @@
 // One connection from the proxy to a backend server. Requests from many
-// clients are written to it in order, batched once per event-loop turn (a
-// small batch waits while earlier requests still await their replies, see
-// HOLD_MAX), and its replies are matched to them first-in first-out. Owns the
+// clients are written to it in order, what two consecutive event-loop turns
+// read in one write (scheduleFlushNextTurn), and its replies are matched to
+// them first-in first-out. Owns the
 // socket, the in-flight queue and the per-request timeout; decides nothing
 // about ejection (it reports failures to its owner).
 import net from 'node:net';
@@ -10,7 +10,7 @@ import { encodeCommand } from '../resp/encode.js';
 import { errorReplies } from '../errors/replies.js';
 import { isErrorReply, readLine } from '../resp/reply-read.js';
 import { Fifo } from './queue.js';
-import { scheduleFlush, type Flushable } from './flush.js';
+import { scheduleFlushNextTurn, type Flushable } from './flush.js';
 import { Req, type ReplyTarget } from './request.js';
 import { OutBuffer } from './out-buffer.js';
 import { connectReading } from './socket-read.js';
@@ -42,15 +42,6 @@ export interface BackendOwner {
   onBackendConnected(conn: BackendConn): void;
   onBackendClosed(conn: BackendConn): void;
 }
-
-/**
- * While requests written earlier still await replies, new ones are held until
- * those replies arrive (they would queue behind them at the server anyway), so
- * the server is woken once per round trip instead of once per event-loop turn;
- * a batch this large leaves at once (pipelined loads: keep the server busy).
- * At pipeline 1 this doubled the requests per backend write (docs/performance.md).
- */
-const HOLD_MAX = 2048;
 
 type State = 'idle' | 'connecting' | 'ready';
 
@@ -118,7 +109,6 @@ export class BackendConn implements Flushable {
       this.responseBytes += chunk.length;
       try {
         this.#scanner.feed(chunk, sink);
-        this.#queueFlush();
       } catch (err) {
         this.fatal('error', `bad reply: ${(err as Error).message}`);
       }
@@ -197,15 +187,15 @@ export class BackendConn implements Flushable {
   }
 
   /**
-   * Have what is unsent written at the end of this turn, unless it is a small
-   * batch and requests written earlier still await replies (HOLD_MAX): then
-   * the read that completes them calls this again.
+   * Have what is unsent written at the end of the next turn, so requests that
+   * clients send while this turn's are handled join them in one write. No
+   * request waits for another's reply (docs/performance.md has the A/B against
+   * flushing every turn and against holding batches until replies arrive).
    */
   #queueFlush(): void {
     if (this.#queued || this.#state !== 'ready' || this.#blocked || this.#out.length === 0) return;
-    if (this.#inflight.length > this.#unsent && this.#out.length < HOLD_MAX) return;
     this.#queued = true;
-    scheduleFlush(this);
+    scheduleFlushNextTurn(this);
   }
 
   flush(): void {

@@ -1,9 +1,9 @@
 // One connection from the proxy to a backend server. Requests from many
-// clients are written to it in order, what two consecutive event-loop turns
-// read in one write (scheduleFlushNextTurn), and its replies are matched to
-// them first-in first-out. Owns the
-// socket, the in-flight queue and the per-request timeout; decides nothing
-// about ejection (it reports failures to its owner).
+// clients are written to it in order (what two consecutive event-loop turns
+// read leaves in one write: scheduleFlushNextTurn), and its replies are
+// matched to them first-in first-out. Owns the socket, the in-flight queue
+// and the per-request timeout; decides nothing about ejection (it reports
+// failures to its owner).
 import net from 'node:net';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import { encodeCommand } from '../resp/encode.js';

@@ -44,7 +44,7 @@ afterAll(async () => {
   await redis.stop();
 });
 
-/** A backend connection through the relay, connected; its replies are decoded as lines. */
+/** A backend connection through the relay, connected; `send` resolves with the raw reply. */
 async function connect(): Promise<{ conn: BackendConn; send: (...args: string[]) => Promise<string> }> {
   let connected!: () => void;
   const up = new Promise<void>((resolve) => { connected = resolve; });

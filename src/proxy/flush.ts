@@ -9,9 +9,15 @@ export interface Flushable {
   flush(): void;
 }
 
-/** Connections waiting to be flushed by one scheduler; the list is swapped before running. */
+/**
+ * Connections waiting to be flushed by one scheduler. Two lists take turns:
+ * the one being run, and the one that collects connections queued meanwhile
+ * (no array allocated per turn).
+ */
 class Batch {
-  #list: Flushable[] = [];
+  #list: (Flushable | null)[] = [];
+  #length = 0;
+  #spare: (Flushable | null)[] = [];
   #scheduled = false;
   readonly #schedule: (run: () => void) => void;
 
@@ -20,7 +26,7 @@ class Batch {
   }
 
   add(f: Flushable): void {
-    this.#list.push(f);
+    this.#list[this.#length++] = f;
     if (!this.#scheduled) {
       this.#scheduled = true;
       this.#schedule(this.#run);
@@ -30,8 +36,15 @@ class Batch {
   readonly #run = (): void => {
     this.#scheduled = false;
     const list = this.#list;
-    this.#list = [];
-    for (let i = 0; i < list.length; i++) list[i].flush();
+    const n = this.#length;
+    this.#list = this.#spare;
+    this.#length = 0;
+    this.#spare = list;
+    for (let i = 0; i < n; i++) {
+      const f = list[i]!;
+      list[i] = null;
+      f.flush();
+    }
   };
 }
 

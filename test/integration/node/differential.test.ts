@@ -102,7 +102,9 @@ describe('node vs redis-server: generated sequences (fast-check)', () => {
     fc.tuple(fc.constant('zpopmin'), key), fc.tuple(fc.constant('zcount'), key, score, score),
     fc.tuple(fc.constant('expire'), key, fc.constantFrom('100', '-1', '0', 'x')), fc.tuple(fc.constant('ttl'), key), fc.tuple(fc.constant('persist'), key),
     fc.tuple(fc.constant('rename'), key, key), fc.tuple(fc.constant('getdel'), key), fc.tuple(fc.constant('mget'), key, key),
-    fc.tuple(fc.constant('set'), key, val, fc.constantFrom('nx', 'xx', 'get', 'keepttl')), fc.tuple(fc.constant('set'), key, val, fc.constantFrom('ex', 'px'), fc.constantFrom('100', '0', 'x')),
+    fc.tuple(fc.constant('set'), key, val, fc.constantFrom('nx', 'xx', 'get', 'keepttl')), fc.tuple(fc.constant('set'), key, val, fc.constantFrom('ex'), fc.constantFrom('100', '0', 'x')),
+    // PX in thousands: a key that expires within a sequence would be read before its expiry by one server and after it by the other.
+    fc.tuple(fc.constant('set'), key, val, fc.constantFrom('px'), fc.constantFrom('100000', '0', 'x')),
     fc.tuple(fc.constant('zadd'), key, fc.constantFrom('nx', 'xx', 'gt', 'lt', 'ch', 'incr'), score, val),
     fc.tuple(fc.constant('zrange'), key, score, score, fc.constantFrom('byscore', 'bylex', 'rev'), fc.constantFrom('limit'), int, int),
     fc.tuple(fc.constant('zrange'), key, fc.constantFrom('-', '+', '[a', '(1', 'x'), fc.constantFrom('+', '[2', '(abc'), fc.constant('bylex')),

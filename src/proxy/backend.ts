@@ -193,7 +193,7 @@ export class BackendConn implements Flushable {
    * flushing every turn and against holding batches until replies arrive).
    */
   #queueFlush(): void {
-    if (this.#queued || this.#state !== 'ready' || this.#blocked || this.#out.length === 0) return;
+    if (this.#queued || this.#state !== 'ready' || this.#blocked) return;
     this.#queued = true;
     scheduleFlushNextTurn(this);
   }

@@ -62,7 +62,7 @@ export class BackendConn implements Flushable {
   #scanner = new ReplyScanner();
   readonly #inflight = new Fifo<Req>(64);
   /** bytes of the requests not yet written (a suffix of #inflight), copied in, and how many */
-  readonly #out = new OutBuffer(16 * 1024, 1024 * 1024);
+  readonly #out = new OutBuffer(16 * 1024, 1024 * 1024, 4096);
   #unsent = 0;
   /** bytes of every request in #inflight, written or not */
   #inflightBytes = 0;
@@ -217,8 +217,9 @@ export class BackendConn implements Flushable {
     }
     this.#inflightBytes -= req.size;
     this.responses++;
-    req.reply(buf, start, end);
     if (!req.internal) this.#owner.onBackendReply(this, req);
+    // Last use of req here: once its target has the reply it may be reused (takeReq).
+    req.reply(buf, start, end);
   }
 
   /** Fail the request at the head if its deadline passed: the connection is then out of step and closes. */

@@ -10,7 +10,7 @@ import { ProtocolError, toRespError } from '../errors/index.js';
 import { Fifo } from './queue.js';
 import { scheduleFlush, scheduleFlushSoon, type Flushable } from './flush.js';
 import { ClientOut } from './client-out.js';
-import type { Entry, Req, ReplyTarget } from './request.js';
+import { Req, releaseReq, type Entry, type ReplyTarget } from './request.js';
 import type { ProxyContext } from './context.js';
 import { routeRequest } from './router.js';
 import { keep, readAccepted } from './socket-read.js';
@@ -103,6 +103,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     }
     this.#queue.shift();
     if (!this.#closed) this.#out.copy(buf, start, end);
+    releaseReq(req);
     this.#advance();
   }
 
@@ -117,6 +118,8 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     for (let head = q.peek(); head !== undefined && head.done; head = q.peek()) {
       q.shift();
       if (!this.#closed) this.#out.add(head.out!);
+      // Only this client's own forwarded requests are Reqs in its queue (splits and local replies are not).
+      if (head instanceof Req) releaseReq(head);
     }
     this.#wrote();
     this.#maybeResume();

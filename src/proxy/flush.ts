@@ -1,9 +1,11 @@
 // Write batching: connections that have output queue themselves here and are
 // flushed together — after the next turn's socket reads (two check phases),
 // at the end of this event-loop turn (setImmediate) or right after the
-// current socket callback (nextTick) — so what a batch of socket reads
+// current socket read's handler — so what a batch of socket reads
 // produced leaves in one write per socket. Must not know about requests or
 // replies.
+
+import { runAfterRead } from './socket-read.js';
 
 export interface Flushable {
   flush(): void;
@@ -49,9 +51,14 @@ class Batch {
 }
 
 // An immediate queued while immediates run waits for the next turn, after that turn's poll phase.
-const nextTurn = new Batch((run) => setImmediate(setImmediate, run));
+// (The hop is made once: an argument to setImmediate would cost an array per turn.)
+let hop: (() => void) | null = null;
+const nextTurn = new Batch((run) => setImmediate(hop ??= () => setImmediate(run)));
 const endOfTurn = new Batch(setImmediate);
-const afterCallback = new Batch((run) => process.nextTick(run));
+// After a socket read's handler: at its end (no object per read); elsewhere a nextTick.
+const afterCallback = new Batch((run) => {
+  if (!runAfterRead(run)) process.nextTick(run);
+});
 
 /**
  * Queue `f` to be flushed at the end of the next event-loop turn: what this
@@ -73,8 +80,8 @@ export function scheduleFlush(f: Flushable): void {
 }
 
 /**
- * Queue `f` to be flushed right after the current socket callback
- * (process.nextTick): everything one backend read produced for a client leaves
+ * Queue `f` to be flushed right after the current socket read's handler
+ * returns (elsewhere: process.nextTick): everything one backend read produced for a client leaves
  * in one write, without waiting for the rest of the turn. For client replies.
  */
 export function scheduleFlushSoon(f: Flushable): void {

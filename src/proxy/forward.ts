@@ -1,13 +1,13 @@
 // The two ends every routing path shares: a whole request sent untouched to
 // one server (the hot path), and the error when no server of the pool is live.
 import { errorReplies } from '../errors/replies.js';
-import { Req } from './request.js';
+import { takeReq } from './request.js';
 import type { ClientConn } from './client.js';
 import type { ServerRuntime } from './server-pool.js';
 
 /** Forward buf[start,end) as it came to `server`, its reply in the client's order. */
 export function forwardWhole(client: ClientConn, server: ServerRuntime, buf: Buffer, start: number, end: number): void {
-  const req = new Req(client);
+  const req = takeReq(client);
   client.enqueue(req);
   server.connFor(client.id).send(req, buf, start, end);
 }

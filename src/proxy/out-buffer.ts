@@ -13,14 +13,24 @@ export class OutBuffer {
   readonly #minSize: number;
   /** larger buffers are not kept once written (a burst should not pin memory) */
   readonly #keepMax: number;
+  /** writes up to this size keep their view of #buf, one per size (0: only the last write's) */
+  readonly #viewSizes: number;
   #buf: Buffer | null = null;
   #len = 0;
   /** the last write's view of #buf (a batch of one kind often repeats its size) */
   #view: Buffer | null = null;
+  /** views of #buf by size, when #viewSizes > 0 */
+  #views: (Buffer | undefined)[] | null = null;
 
-  constructor(minSize: number, keepMax: number) {
+  /**
+   * `viewSizes`: for a connection whose writes vary in size (a backend's
+   * batches are multiples of its requests), keep a view of the buffer per
+   * write size up to this many bytes instead of making one per write.
+   */
+  constructor(minSize: number, keepMax: number, viewSizes = 0) {
     this.#minSize = minSize;
     this.#keepMax = keepMax;
+    this.#viewSizes = viewSizes;
   }
 
   /** Bytes waiting. */
@@ -56,6 +66,7 @@ export class OutBuffer {
     if (this.#buf !== null && this.#len > 0) copyInto(this.#buf, 0, this.#len, next, 0);
     this.#buf = next;
     this.#view = null;
+    this.#views = null;
   }
 
   /** What is waiting, as a Buffer the caller now owns; this starts empty. */
@@ -70,12 +81,18 @@ export class OutBuffer {
     const buf = this.#buf!;
     const n = this.#len;
     this.#len = 0;
-    let view = this.#view;
-    if (view === null || view.length !== n) view = this.#view = n === buf.length ? buf : buf.subarray(0, n);
-    const r = writeBuffer(socket, view);
+    const r = writeBuffer(socket, this.#viewOf(buf, n));
     // Still referenced by a write in progress, or too big to keep: start a new one next time.
     if (r !== Wrote.All || buf.length > this.#keepMax) this.#drop();
     return r !== Wrote.Blocked;
+  }
+
+  /** buf[0,n) as a Buffer, made once per size where it can be. */
+  #viewOf(buf: Buffer, n: number): Buffer {
+    if (n === buf.length) return buf;
+    if (n <= this.#viewSizes) return ((this.#views ??= [])[n] ??= buf.subarray(0, n));
+    const last = this.#view;
+    return last !== null && last.length === n ? last : (this.#view = buf.subarray(0, n));
   }
 
   /** Drop what is waiting. */
@@ -86,6 +103,7 @@ export class OutBuffer {
   #drop(): void {
     this.#buf = null;
     this.#view = null;
+    this.#views = null;
     this.#len = 0;
   }
 }

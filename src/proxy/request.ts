@@ -18,7 +18,8 @@ export class Req implements Entry {
   size = 0;
   /** for the target's own bookkeeping (a split: which fragment this is) */
   tag = 0;
-  readonly target: ReplyTarget;
+  /** set again when the object is reused (takeReq) */
+  target: ReplyTarget;
   /** the proxy's own session setup (AUTH, SELECT): its reply says nothing about the server's health */
   readonly internal: boolean;
   /** ms timestamp after which the request times out; 0 = never */
@@ -41,4 +42,31 @@ export class Req implements Entry {
   fail(errorLine: Buffer): void {
     this.reply(errorLine, 0, errorLine.length);
   }
+}
+
+// A client's forwarded requests are reused once their reply is in the
+// client's output (releaseReq), so the hot path allocates no object per
+// command. Only requests whose last holder is known are released: a client's
+// own (out of the backend's queue before the reply, out of the client's when
+// written); split fragments and the proxy's setup requests are not.
+const free: Req[] = [];
+/** spare requests kept at most (a burst's worth; more are left to the GC) */
+const FREE_MAX = 4096;
+
+/** A request whose reply goes to `target`: a spare one when there is one. */
+export function takeReq(target: ReplyTarget): Req {
+  const r = free.pop();
+  if (r === undefined) return new Req(target);
+  r.target = target;
+  return r;
+}
+
+/** `r` is referenced by nobody any more: keep it for takeReq. */
+export function releaseReq(r: Req): void {
+  r.size = 0;
+  r.tag = 0;
+  r.deadline = 0;
+  r.done = false;
+  r.out = null;
+  if (free.length < FREE_MAX) free.push(r);
 }

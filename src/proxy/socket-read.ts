@@ -31,6 +31,9 @@ let lent: Buffer | null = null;
 const VIEW_CACHE_MAX = 1024;
 const views: (Buffer | undefined)[] = [];
 
+/** What the handler running now asked to run once it returns (runAfterRead). */
+let afterRead: (() => void) | null = null;
+
 function deliver(onChunk: ChunkHandler, n: number): void {
   const view = n <= VIEW_CACHE_MAX ? (views[n] ??= SHARED.subarray(0, n)) : SHARED.subarray(0, n);
   lent = view;
@@ -38,7 +41,24 @@ function deliver(onChunk: ChunkHandler, n: number): void {
     onChunk(view);
   } finally {
     lent = null;
+    const after = afterRead;
+    if (after !== null) {
+      afterRead = null;
+      after();
+    }
   }
+}
+
+/**
+ * Run `fn` once the read handler running now returns — what a nextTick queued
+ * there would do, without a nextTick object per read. False when no read
+ * handler is running (or one `fn` is already waiting): the caller schedules
+ * `fn` itself.
+ */
+export function runAfterRead(fn: () => void): boolean {
+  if (lent === null || afterRead !== null) return false;
+  afterRead = fn;
+  return true;
 }
 
 /** buf[start,end) to keep past the current read: a copy if it lives in the shared buffer, else a view. */

@@ -98,7 +98,11 @@ export function buildRing(opts: RingOptions): Ring {
   if (liveCount === 0) return { liveCount, pick: () => -1 };
   if (servers.length === 1) return { liveCount, pick: () => 0 };
 
-  /** nutcracker's key hash: of the tag's inside when the key holds a non-empty closed tag; 0 for an empty key. */
+  /**
+   * nutcracker's key hash: of the tag's inside when the key holds a non-empty
+   * closed tag; 0 for an empty key. Its 32 bits as a signed int (`| 0`): an
+   * unsigned one above 2^31 is a heap number, one allocation per lookup.
+   */
   const keyHash = (buf: Buffer, start: number, end: number): number => {
     let s = start;
     let e = end;
@@ -109,7 +113,7 @@ export function buildRing(opts: RingOptions): Ring {
       while (close < end && buf[close] !== tag1) close++;
       if (close < end && close - open > 1) { s = open + 1; e = close; }
     }
-    return e === s ? 0 : hash(buf, s, e);
+    return e === s ? 0 : hash(buf, s, e) | 0;
   };
 
   switch (opts.distribution) {
@@ -122,7 +126,7 @@ export function buildRing(opts: RingOptions): Ring {
       for (const m of liveMembers) for (let w = 0; w < m.weight; w++) slots.push(m.index);
       const table = Int32Array.from(slots);
       const n = table.length;
-      return { liveCount, pick: (buf, start, end) => table[keyHash(buf, start, end) % n]! };
+      return { liveCount, pick: (buf, start, end) => table[(keyHash(buf, start, end) >>> 0) % n]! };
     }
     case 'random': {
       const table = Int32Array.from(liveMembers.map((m) => m.index));

@@ -83,8 +83,9 @@ export function buildContinuum(live: readonly KetamaMember[], pointCount = ketam
   return { values, servers, buckets, shift };
 }
 
-/** Server of the first point >= hash, wrapping to the first point. */
-export function ketamaLookup(c: Continuum, hash: number): number {
+/** Server of the first point >= the hash (its 32 bits, signed or not), wrapping to the first point. */
+export function ketamaLookup(c: Continuum, hashBits: number): number {
+  const hash = hashBits >>> 0;
   const v = c.values;
   const b = hash >>> c.shift;
   let lo = c.buckets[b]!;

@@ -84,6 +84,37 @@ describe('proxy basics', () => {
     }
   });
 
+  it('gives every client its own replies, in order, when one server answers late (request objects are reused)', async () => {
+    const clients = Array.from({ length: 8 }, () => new Redis({ port: c.port, host: '127.0.0.1' }));
+    const direct = new Redis({ port: c.redis[0].port, host: '127.0.0.1' });
+    try {
+      const keys = (ci: number) => Array.from({ length: 60 }, (_, i) => `own:${ci}:${i}`);
+      await Promise.all(clients.map((cl, ci) => cl.mset(Object.fromEntries(keys(ci).map((k) => [k, `${k}=v`])))));
+      // The paused server holds some of every client's keys, and not all of them.
+      for (let ci = 0; ci < clients.length; ci++) expect(await direct.exists(...keys(ci))).toBeGreaterThan(0);
+      for (let ci = 0; ci < clients.length; ci++) expect(await direct.exists(...keys(ci))).toBeLessThan(60);
+      for (let wave = 0; wave < 3; wave++) {
+        // One server holds its replies back, so the others' replies complete first and wait their turn.
+        expect(await direct.call('CLIENT', 'PAUSE', '150', 'ALL')).toBe('OK');
+        const results = await Promise.all(clients.map(async (cl, ci) => {
+          const p = cl.pipeline();
+          for (const k of keys(ci)) { p.get(k); p.strlen(k); }
+          return p.exec();
+        }));
+        results.forEach((res, ci) => {
+          expect(res).toHaveLength(120);
+          keys(ci).forEach((k, i) => {
+            expect(res![i * 2]).toEqual([null, `${k}=v`]);
+            expect(res![i * 2 + 1]).toEqual([null, k.length + 2]);
+          });
+        });
+      }
+    } finally {
+      for (const cl of clients) cl.disconnect();
+      direct.disconnect();
+    }
+  });
+
   it('splits and merges MGET, MSET, DEL, UNLINK, TOUCH and EXISTS across servers', async () => {
     const keys = Array.from({ length: 30 }, (_, i) => `multi:${i}`);
     const holders = new Set(await Promise.all(keys.slice(0, 10).map(holder).map((p) => p.catch(() => -1))));

@@ -44,11 +44,11 @@ export class Req implements Entry {
   }
 }
 
-// A client's forwarded requests are reused once their reply is in the
-// client's output (releaseReq), so the hot path allocates no object per
-// command. Only requests whose last holder is known are released: a client's
-// own (out of the backend's queue before the reply, out of the client's when
-// written); split fragments and the proxy's setup requests are not.
+// Requests are reused once their reply is consumed (releaseReq), so the hot
+// path allocates no object per command. Only requests whose last holder is
+// known are released: a client's own (out of the backend's queue before the
+// reply, out of the client's when written) and a split's fragments (consumed
+// on arrival); the proxy's setup requests are not.
 const free: Req[] = [];
 /** spare requests kept at most (a burst's worth; more are left to the GC) */
 const FREE_MAX = 4096;

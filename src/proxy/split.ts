@@ -9,7 +9,7 @@ import type { CommandDef } from '../commands/table.js';
 import { encodeInteger, OK } from '../resp/encode.js';
 import { errorReplies } from '../errors/replies.js';
 import { isErrorReply, readInteger, skipReply } from '../resp/reply-read.js';
-import { Req, type Entry, type ReplyTarget } from './request.js';
+import { releaseReq, takeReq, type Entry, type Req, type ReplyTarget } from './request.js';
 import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { keep } from './socket-read.js';
 import { copyInto } from './copy.js';
@@ -50,7 +50,7 @@ class SplitRequest implements Entry, ReplyTarget {
 
   /** Encode the fragment for `positions` straight into the server connection's output. */
   addFragment(server: ServerRuntime, buf: Buffer, args: Int32Array, positions: number[]): void {
-    const req = new Req(this);
+    const req = takeReq(this);
     req.tag = this.#parts.length;
     this.#parts.push(positions);
     this.#remaining++;
@@ -69,6 +69,8 @@ class SplitRequest implements Entry, ReplyTarget {
     } else if (this.#kind === 'mget' && !this.#collect(req.tag, buf, start, end)) {
       this.#fail(req.tag, errorReplies.badMergeReply());
     }
+    // The fragment's reply is consumed and the backend let go of it before handing it over.
+    releaseReq(req);
     if (--this.#remaining > 0) return;
     this.out = this.#error ?? (this.#kind === 'mset' ? OK : this.#kind === 'count' ? encodeInteger(this.#count) : this.#assemble());
     this.done = true;

@@ -32,7 +32,7 @@ if (argv.help) {
   process.exit(0);
 }
 const opts = {
-  rounds: argv.quick ? 1 : Number(argv.rounds ?? 5),
+  rounds: argv.quick ? 1 : Number(argv.rounds ?? 7),
   seconds: Number(argv.seconds ?? (argv.quick ? 1 : 4)),
   only: new Set((argv.only ?? FAMILIES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)),
   withPipe: argv['with-pipe'],

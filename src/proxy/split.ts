@@ -30,8 +30,12 @@ class SplitRequest implements Entry, ReplyTarget {
   readonly #kind: SplitKind;
   /** keys in the request (MSET: key/value pairs) */
   readonly #keys: number;
-  /** per fragment (Req.tag): the argv indexes of the keys (MSET: of each key/value pair) it carries */
-  readonly #parts: number[][] = [];
+  /**
+   * The argv indexes of the keys (MSET: of each key/value pair), grouped by
+   * fragment: fragment f (Req.tag) carries #positions[#starts[f] .. #starts[f + 1]).
+   */
+  readonly #positions: number[];
+  readonly #starts: number[];
   #remaining = 0;
   /** the error reply of the lowest fragment that failed, and that fragment */
   #error: Buffer | null = null;
@@ -42,22 +46,25 @@ class SplitRequest implements Entry, ReplyTarget {
   #valsLen = 0;
   #slots: Int32Array | null = null;
 
-  constructor(client: ClientConn, kind: SplitKind, keys: number) {
+  constructor(client: ClientConn, kind: SplitKind, positions: number[], starts: number[]) {
     this.#client = client;
     this.#kind = kind;
-    this.#keys = keys;
+    this.#keys = positions.length;
+    this.#positions = positions;
+    this.#starts = starts;
   }
 
-  /** Encode the fragment for `positions` straight into the server connection's output. */
-  addFragment(server: ServerRuntime, buf: Buffer, args: Int32Array, positions: number[]): void {
+  /** Encode fragment `tag` straight into the output of the connection to `server`. */
+  addFragment(server: ServerRuntime, buf: Buffer, args: Int32Array, tag: number): void {
     const req = takeReq(this);
-    req.tag = this.#parts.length;
-    this.#parts.push(positions);
+    req.tag = tag;
     this.#remaining++;
     const step = this.#kind === 'mset' ? 2 : 1;
+    const from = this.#starts[tag];
+    const to = this.#starts[tag + 1];
     const conn = server.connFor(this.#client.id);
-    const off = conn.reserve(req, fragmentSize(args, positions, step));
-    encodeFragment(conn.outBytes, off, buf, args, positions, step);
+    const off = conn.reserve(req, fragmentSize(args, this.#positions, from, to, step));
+    encodeFragment(conn.outBytes, off, buf, args, this.#positions, from, to, step);
   }
 
   complete(req: Req, buf: Buffer, start: number, end: number): void {
@@ -86,14 +93,16 @@ class SplitRequest implements Entry, ReplyTarget {
 
   /** Copy the elements of one fragment's MGET reply, noting where each key's value is. */
   #collect(tag: number, buf: Buffer, start: number, end: number): boolean {
-    const pos = this.#parts[tag];
-    const first = arrayBody(buf, start, end, pos.length);
+    const pos = this.#positions;
+    const from = this.#starts[tag];
+    const to = this.#starts[tag + 1];
+    const first = arrayBody(buf, start, end, to - from);
     if (first < 0) return false;
     let vals = this.#vals;
     const need = this.#valsLen + (end - first);
     if (vals === null || need > vals.length) {
       // Room for every fragment's values guessed from this one's size; exact beyond 1 MB (no slack on large values).
-      const guess = vals === null ? (end - first) * this.#parts.length : need * 2;
+      const guess = vals === null ? (end - first) * (this.#starts.length - 1) : need * 2;
       const next = Buffer.allocUnsafe(need > 1 << 20 ? need : Math.max(need, guess));
       if (vals !== null) vals.copy(next, 0, 0, this.#valsLen);
       this.#vals = vals = next;
@@ -102,7 +111,7 @@ class SplitRequest implements Entry, ReplyTarget {
     const slots = this.#slots!;
     let o = this.#valsLen;
     let p = first;
-    for (let j = 0; j < pos.length; j++) {
+    for (let j = from; j < to; j++) {
       const e = skipReply(buf, p);
       const k = (pos[j] - 1) * 2;
       slots[k] = o;
@@ -135,6 +144,14 @@ function arrayBody(buf: Buffer, start: number, end: number, count: number): numb
   return p === start + 1 || buf[p] !== 13 || n !== count ? -1 : p + 2;
 }
 
+/** Scratch for grouping one request's keys by server (requests are routed one at a time). */
+let keyServer = new Int32Array(64);
+/** per server index: how many keys it gets; where its next key goes in `positions` (-1: none yet) */
+let perServer = new Int32Array(16);
+let nextSlot = new Int32Array(16);
+/** per fragment: its server's index */
+let fragmentServer = new Int32Array(16);
+
 export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
   const kind = def.split!;
   const step = kind === 'mset' ? 2 : 1;
@@ -143,29 +160,50 @@ export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, s
     return;
   }
   const pool = client.ctx.pool;
-  // Keys grouped by server (index in config order), servers in order of first appearance.
-  const groups = new Array<number[] | undefined>(pool.servers.length);
-  const order: ServerRuntime[] = [];
-  for (let i = 1; i < argc; i += step) {
-    const s = pool.route(buf, args[i * 2], args[i * 2 + 1]);
+  const servers = pool.servers;
+  const keys = (argc - 1) / step;
+  if (keyServer.length < keys) keyServer = new Int32Array(keys * 2);
+  if (perServer.length < servers.length) {
+    perServer = new Int32Array(servers.length * 2);
+    nextSlot = new Int32Array(servers.length * 2);
+    fragmentServer = new Int32Array(servers.length * 2);
+  }
+  // Each key's server (index in config order), and how many keys each server gets.
+  const counts = perServer;
+  counts.fill(0, 0, servers.length);
+  let parts = 0;
+  for (let k = 0; k < keys; k++) {
+    const a = (1 + k * step) * 2;
+    const s = pool.route(buf, args[a], args[a + 1]);
     if (s === null) {
       replyNoLiveServer(client);
       return;
     }
-    const g = groups[s.index];
-    if (g === undefined) {
-      groups[s.index] = [i];
-      order.push(s);
-    } else g.push(i);
+    keyServer[k] = s.index;
+    if (counts[s.index]++ === 0) parts++;
   }
-  if (order.length === 1) {
-    forwardWhole(client, order[0], buf, start, end);
+  if (parts === 1) {
+    forwardWhole(client, servers[keyServer[0]], buf, start, end);
     return;
   }
-  const split = new SplitRequest(client, kind, (argc - 1) / step);
+  // Fragments in order of their server's first key, each holding its keys in request order.
+  const starts = new Array<number>(parts + 1);
+  nextSlot.fill(-1, 0, servers.length);
+  for (let k = 0, f = 0, off = 0; f < parts; k++) {
+    const si = keyServer[k];
+    if (nextSlot[si] >= 0) continue;
+    fragmentServer[f] = si;
+    starts[f++] = nextSlot[si] = off;
+    off += counts[si];
+  }
+  starts[parts] = keys;
+  const positions = new Array<number>(keys);
+  for (let k = 0; k < keys; k++) positions[nextSlot[keyServer[k]]++] = 1 + k * step;
+
+  const split = new SplitRequest(client, kind, positions, starts);
   client.enqueue(split);
-  pool.stats.fragments += order.length;
-  for (const server of order) split.addFragment(server, buf, args, groups[server.index]!);
+  pool.stats.fragments += parts;
+  for (let f = 0; f < parts; f++) split.addFragment(servers[fragmentServer[f]], buf, args, f);
 }
 
 function digits(n: number): number {
@@ -185,12 +223,12 @@ function writeHeader(out: Buffer, o: number, type: number, n: number): number {
 }
 
 
-/** Bytes of the fragment command: the request's command name plus the keys (MSET: pairs) at `positions`. */
-function fragmentSize(args: Int32Array, positions: number[], step: number): number {
-  const argc = 1 + positions.length * step;
+/** Bytes of the fragment command: the request's command name plus the keys (MSET: pairs) at positions[from, to). */
+function fragmentSize(args: Int32Array, positions: number[], from: number, to: number, step: number): number {
+  const argc = 1 + (to - from) * step;
   const nameLen = args[1] - args[0];
   let size = 3 + digits(argc) + 5 + digits(nameLen) + nameLen;
-  for (let i = 0; i < positions.length; i++) {
+  for (let i = from; i < to; i++) {
     for (let j = 0; j < step; j++) {
       const a = (positions[i] + j) * 2;
       const len = args[a + 1] - args[a];
@@ -201,13 +239,13 @@ function fragmentSize(args: Int32Array, positions: number[], step: number): numb
 }
 
 /** Encode the fragment command into out at o, straight from the request bytes. */
-function encodeFragment(out: Buffer, o: number, buf: Buffer, args: Int32Array, positions: number[], step: number): void {
-  o = writeHeader(out, o, 42, 1 + positions.length * step);
+function encodeFragment(out: Buffer, o: number, buf: Buffer, args: Int32Array, positions: number[], from: number, to: number, step: number): void {
+  o = writeHeader(out, o, 42, 1 + (to - from) * step);
   o = writeHeader(out, o, 36, args[1] - args[0]);
   o += copyInto(buf, args[0], args[1], out, o);
   out[o++] = 13;
   out[o++] = 10;
-  for (let i = 0; i < positions.length; i++) {
+  for (let i = from; i < to; i++) {
     for (let j = 0; j < step; j++) {
       const a = (positions[i] + j) * 2;
       o = writeHeader(out, o, 36, args[a + 1] - args[a]);

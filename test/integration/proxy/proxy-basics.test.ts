@@ -132,6 +132,18 @@ describe('proxy basics', () => {
     expect(await io.exists(...keys)).toBe(0);
   });
 
+  it('merges a long split MGET in key order, repeated and missing keys included, as single GETs see them', async () => {
+    const pairs = Array.from({ length: 150 }, (_, i) => [`long:${(i * 7919) % 1000}`, `val-${i}`] as const);
+    expect(await io.mset(Object.fromEntries(pairs))).toBe('OK');
+    const asked: string[] = [];
+    for (let i = 0; i < 300; i++) asked.push(i % 11 === 0 ? `long:missing:${i}` : pairs[(i * 37) % pairs.length][0]);
+    const merged = await io.mget(asked);
+    const single = await Promise.all(asked.map((k) => io.get(k)));
+    expect(merged).toEqual(single);
+    expect(single.filter((v) => v === null)).toHaveLength(28);
+    expect(await io.exists(...asked)).toBe(272);
+  });
+
   it('runs same-server multi-key commands with hash tags and rejects cross-server ones with CROSSSLOT', async () => {
     await io.set('{user1}:a', 'x');
     expect(await io.rename('{user1}:a', '{user1}:b')).toBe('OK');

@@ -37,7 +37,7 @@ export interface BackendOwner {
   /** The connection failed; `reason` is for humans (without the server's label). */
   onBackendFailure(conn: BackendConn, kind: FailureKind, reason: string): void;
   /** A reply arrived: the server is alive. */
-  onBackendReply(conn: BackendConn, req: Req): void;
+  onBackendReply(conn: BackendConn): void;
   /** Counters for stats. */
   onBackendConnected(conn: BackendConn): void;
   onBackendClosed(conn: BackendConn): void;
@@ -217,8 +217,8 @@ export class BackendConn implements Flushable {
     }
     this.#inflightBytes -= req.size;
     this.responses++;
-    if (!req.internal) this.#owner.onBackendReply(this, req);
-    // Last use of req here: once its target has the reply it may be reused (takeReq).
+    if (!req.internal) this.#owner.onBackendReply(this);
+    // Last use of req: once its target has the reply it may be reused (takeReq).
     req.reply(buf, start, end);
   }
 

@@ -8,7 +8,6 @@
 import type { PoolConfig, ServerConfig } from '../config/index.js';
 import { buildRing, serverHashName, type Ring } from '../ring/index.js';
 import { BackendConn, type BackendOwner, type FailureKind } from './backend.js';
-import type { Req } from './request.js';
 import type { Logger } from 'pino';
 
 export interface ServerStats {
@@ -55,7 +54,7 @@ export class ServerRuntime implements BackendOwner {
     this.#pool.onServerFailure(this, reason);
   }
 
-  onBackendReply(_conn: BackendConn, _req: Req): void {
+  onBackendReply(_conn: BackendConn): void {
     this.failures = 0;
   }
 

@@ -28,8 +28,6 @@ class SplitRequest implements Entry, ReplyTarget {
   out: Buffer | null = null;
   readonly #client: ClientConn;
   readonly #kind: SplitKind;
-  /** keys in the request (MSET: key/value pairs) */
-  readonly #keys: number;
   /**
    * The argv indexes of the keys (MSET: of each key/value pair), grouped by
    * fragment: fragment f (Req.tag) carries #positions[#starts[f] .. #starts[f + 1]).
@@ -49,7 +47,6 @@ class SplitRequest implements Entry, ReplyTarget {
   constructor(client: ClientConn, kind: SplitKind, positions: number[], starts: number[]) {
     this.#client = client;
     this.#kind = kind;
-    this.#keys = positions.length;
     this.#positions = positions;
     this.#starts = starts;
   }
@@ -106,7 +103,7 @@ class SplitRequest implements Entry, ReplyTarget {
       const next = Buffer.allocUnsafe(need > 1 << 20 ? need : Math.max(need, guess));
       if (vals !== null) vals.copy(next, 0, 0, this.#valsLen);
       this.#vals = vals = next;
-      this.#slots ??= new Int32Array(this.#keys * 2);
+      this.#slots ??= new Int32Array(this.#positions.length * 2);
     }
     const slots = this.#slots!;
     let o = this.#valsLen;
@@ -125,7 +122,7 @@ class SplitRequest implements Entry, ReplyTarget {
 
   /** The merged MGET reply: the array header, then every value in key order. */
   #assemble(): Buffer {
-    const n = this.#keys;
+    const n = this.#positions.length;
     const vals = this.#vals!;
     const slots = this.#slots!;
     const out = Buffer.allocUnsafe(3 + digits(n) + this.#valsLen);
@@ -146,8 +143,9 @@ function arrayBody(buf: Buffer, start: number, end: number, count: number): numb
 
 /** Scratch for grouping one request's keys by server (requests are routed one at a time). */
 let keyServer = new Int32Array(64);
-/** per server index: how many keys it gets; where its next key goes in `positions` (-1: none yet) */
-let perServer = new Int32Array(16);
+/** per server index: how many keys it gets */
+let keysOfServer = new Int32Array(16);
+/** per server index: where its next key goes in `positions` (-1: it has no fragment yet) */
 let nextSlot = new Int32Array(16);
 /** per fragment: its server's index */
 let fragmentServer = new Int32Array(16);
@@ -163,14 +161,13 @@ export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, s
   const servers = pool.servers;
   const keys = (argc - 1) / step;
   if (keyServer.length < keys) keyServer = new Int32Array(keys * 2);
-  if (perServer.length < servers.length) {
-    perServer = new Int32Array(servers.length * 2);
+  if (keysOfServer.length < servers.length) {
+    keysOfServer = new Int32Array(servers.length * 2);
     nextSlot = new Int32Array(servers.length * 2);
     fragmentServer = new Int32Array(servers.length * 2);
   }
   // Each key's server (index in config order), and how many keys each server gets.
-  const counts = perServer;
-  counts.fill(0, 0, servers.length);
+  keysOfServer.fill(0, 0, servers.length);
   let parts = 0;
   for (let k = 0; k < keys; k++) {
     const a = (1 + k * step) * 2;
@@ -180,7 +177,7 @@ export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, s
       return;
     }
     keyServer[k] = s.index;
-    if (counts[s.index]++ === 0) parts++;
+    if (keysOfServer[s.index]++ === 0) parts++;
   }
   if (parts === 1) {
     forwardWhole(client, servers[keyServer[0]], buf, start, end);
@@ -194,7 +191,7 @@ export function forwardSplit(client: ClientConn, def: CommandDef, buf: Buffer, s
     if (nextSlot[si] >= 0) continue;
     fragmentServer[f] = si;
     starts[f++] = nextSlot[si] = off;
-    off += counts[si];
+    off += keysOfServer[si];
   }
   starts[parts] = keys;
   const positions = new Array<number>(keys);

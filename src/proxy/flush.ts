@@ -81,8 +81,9 @@ export function scheduleFlush(f: Flushable): void {
 
 /**
  * Queue `f` to be flushed right after the current socket read's handler
- * returns (elsewhere: process.nextTick): everything one backend read produced for a client leaves
- * in one write, without waiting for the rest of the turn. For client replies.
+ * returns (outside one: process.nextTick): everything one backend read
+ * produced for a client leaves in one write, without waiting for the rest of
+ * the turn. For client replies.
  */
 export function scheduleFlushSoon(f: Flushable): void {
   afterCallback.add(f);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/index.js';
 import { HASH_NAMES, RESERVED, poolSchema, shardgateSchema, type RawPool } from './schema.js';
+import { findPendingKey } from './not-implemented.js';
 import { buildPools, buildShardgate, fail, type Where } from './validate.js';
 import { parseYamlTree, toPlain, type PathPart } from './yaml-tree.js';
 
@@ -26,9 +27,6 @@ export interface ServerConfig {
   spec: string;
 }
 export interface ListenConfig { host: string | null; port: number; path: string | null; mode: number | null }
-export interface TlsConfig {
-  enabled: boolean; ca: string | null; cert: string | null; key: string | null; servername: string | null; verify: boolean;
-}
 export interface PoolConfig {
   name: string; listen: ListenConfig; hash: HashName; hashTag: string | null; distribution: Distribution;
   /** ms; null = wait forever (nutcracker's default) */
@@ -38,30 +36,31 @@ export interface PoolConfig {
   tcpkeepalive: boolean; servers: readonly ServerConfig[];
   /** nutcracker's `client_connections`; 0 = unlimited (nutcracker 0.5.0 parses it and ignores it) */
   clientConnections: number;
-  /** reserved: primary server label -> replica 'host:port' list (`shardgate: replicas:`) */
-  replicas: Readonly<Record<string, readonly string[]>>;
-  /** reserved: TLS to the backends (`shardgate: tls:`) */
-  tls: TlsConfig;
-  /** reserved: password clients must AUTH with (`shardgate: client_auth:`) */
-  clientAuth: string | null;
-  /** reserved: sentinel master name this pool follows (`shardgate: sentinel_master:`) */
-  sentinelMaster: string | null;
+  /** what happens to keys whose owner changed in a ring change (`shardgate: migration:`) */
+  migration: MigrationMode;
+  /** keys per second the background walk moves at most; 0 = no limit (`shardgate: migration_rate:`) */
+  migrationRate: number;
 }
-export interface UserConfig { name: string; password: string; pools: readonly string[]; readonly: boolean }
+export type MigrationMode = 'off' | 'lazy' | 'background';
+export interface AdminSettings {
+  /** `host:port` of the admin HTTP API; null = none */
+  listen: string | null;
+  /** bearer token required for every state change (and reads with authReads); null = none */
+  token: string | null;
+  authReads: boolean;
+}
 export interface ShardgateSettings {
-  admin: { listen: string | null };
-  metrics: { enabled: boolean; path: string };
+  admin: AdminSettings;
   logLevel: LogLevel;
   workers: number;
-  stats: { listen: string | null; interval: number };
-  sentinel: { addresses: readonly string[]; password: string | null };
-  tls: TlsConfig;
-  users: readonly UserConfig[];
+  /** nutcracker stats listener from the file (the CLI's -s/-a win when given) */
+  stats: { listen: string | null };
+  /** reload the file when it changes */
   watch: boolean;
 }
 export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }
 
-export { HASH_NAMES, DISTRIBUTIONS } from './schema.js';
+export { HASH_NAMES, DISTRIBUTIONS, MIGRATION_MODES } from './schema.js';
 
 /** Parses and checks a config file's text; `file` only names it in errors. Throws ConfigError. */
 export function parseConfig(text: string, file?: string): Config {
@@ -69,6 +68,8 @@ export function parseConfig(text: string, file?: string): Config {
   const where: Where = { file, tree };
   if (tree === null) throw new ConfigError('has no pools (the file is empty)', { file });
   if (tree.kind !== 'map') fail(where, [], 'must be a mapping of pool names to pools');
+  const pending = findPendingKey(tree, RESERVED);
+  if (pending !== null) fail(where, pending.path, pending.message);
   const plain = toPlain(tree) as Record<string, unknown>;
 
   const raw: Array<[string, RawPool]> = [];
@@ -84,7 +85,7 @@ export function parseConfig(text: string, file?: string): Config {
   }
   const sgRaw = check(where, shardgateSchema, section ?? {}, [RESERVED]);
   const shardgate = buildShardgate(sgRaw);
-  const pools = buildPools(where, raw, shardgate);
+  const pools = buildPools(where, raw);
   return deepFreeze({ file: file ?? null, pools, shardgate });
 }
 

@@ -32,27 +32,14 @@ const hostPort = str('an address').refine((s) => typeof parseListen(s) !== 'stri
   error: (iss) => `must be 'host:port' (got '${String(iss.input)}')`,
 });
 
-const tlsFiles = section({
-  enabled: bool().default(false),
-  ca: str('a file path').nullable().default(null),
-  cert: str('a file path').nullable().default(null),
-  key: str('a file path').nullable().default(null),
-  servername: str('a host name').nullable().default(null),
-  verify: bool().default(true),
-});
-export type TlsSettings = z.output<typeof tlsFiles>;
-const TLS_OFF: TlsSettings = { enabled: false, ca: null, cert: null, key: null, servername: null, verify: true };
+export const MIGRATION_MODES = ['off', 'lazy', 'background'] as const;
 
 /** Per-pool extensions, under `<pool>: { shardgate: { ... } }`. */
 export const poolExtensionSchema = section({
-  /** primary server label -> its replicas as `host:port` */
-  replicas: z.record(z.string(), list(hostPort, "'host:port' addresses")).default({}),
-  /** backend TLS */
-  tls: tlsFiles.default(TLS_OFF),
-  /** password a client must send with AUTH before using this pool */
-  client_auth: str('a password').nullable().default(null),
-  /** sentinel master name this pool follows (failover) */
-  sentinel_master: str('a master name').nullable().default(null),
+  /** what happens to keys whose owner changed in a ring change: docs/operations.md "Key migration" */
+  migration: oneOf(MIGRATION_MODES).default('off'),
+  /** keys moved per second at most by the background walk; 0 = no limit */
+  migration_rate: int(0).default(5000),
 });
 
 export const poolSchema = section({
@@ -81,28 +68,18 @@ export const poolSchema = section({
 export type RawPool = z.output<typeof poolSchema>;
 export type PoolExtension = z.output<typeof poolExtensionSchema>;
 
-const userSchema = section({
-  name: str('a user name'),
-  password: str('a password'),
-  pools: list(str('a pool name'), 'pool names').default(['*']),
-  readonly: bool().default(false),
-});
-
 /** The top-level `shardgate:` section: settings of the whole process. */
 export const shardgateSchema = section({
-  admin: section({ listen: hostPort.nullable().default(null) }).default({ listen: null }),
-  metrics: section({ enabled: bool().default(false), path: str('a URL path').default('/metrics') })
-    .default({ enabled: false, path: '/metrics' }),
+  admin: section({
+    listen: hostPort.nullable().default(null),
+    /** bearer token for every state change (and for reads with auth_reads) */
+    token: str('a token').nullable().default(null),
+    auth_reads: bool().default(false),
+  }).default({ listen: null, token: null, auth_reads: false }),
   log_level: oneOf(LOG_LEVELS).default('info'),
   workers: int(1, 256).default(1),
-  stats: section({ listen: hostPort.nullable().default(null), interval: int(1).default(30000) })
-    .default({ listen: null, interval: 30000 }),
-  sentinel: section({
-    addresses: list(hostPort, "'host:port' addresses").default([]),
-    password: str('a password').nullable().default(null),
-  }).default({ addresses: [], password: null }),
-  tls: tlsFiles.default(TLS_OFF),
-  users: list(userSchema, 'users').default([]),
-  watch: bool().default(false),
+  stats: section({ listen: hostPort.nullable().default(null) }).default({ listen: null }),
+  /** reload the file when it changes (SIGHUP reloads it either way) */
+  watch: bool().default(true),
 });
 export type RawShardgate = z.output<typeof shardgateSchema>;

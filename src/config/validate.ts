@@ -12,7 +12,7 @@ export function fail(where: Where, path: PathPart[], message: string): never {
   throw new ConfigError(message, { file: where.file, line: lineOfPath(where.tree, path), key: path.length ? formatPath(path) : undefined });
 }
 
-export function buildPools(where: Where, raw: ReadonlyArray<[string, RawPool]>, sg: ShardgateSettings): PoolConfig[] {
+export function buildPools(where: Where, raw: ReadonlyArray<[string, RawPool]>): PoolConfig[] {
   const pools = raw.map(([name, p]) => buildPool(where, name, p));
   const listens = new Map<string, string>();
   for (const p of pools) {
@@ -22,10 +22,6 @@ export function buildPools(where: Where, raw: ReadonlyArray<[string, RawPool]>, 
     if (other !== undefined) fail(where, [p.name, 'listen'], `pools '${other}' and '${p.name}' have the same listen address '${addr}'`);
     listens.set(addr, p.name);
   }
-  const names = new Set(pools.map((p) => p.name));
-  sg.users.forEach((u, i) => u.pools.forEach((pn, j) => {
-    if (pn !== '*' && !names.has(pn)) fail(where, [RESERVED, 'users', i, 'pools', j], `names pool '${pn}', which is not in this file`);
-  }));
   return pools;
 }
 
@@ -42,11 +38,6 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     return { host: s.host, port: s.port, path: s.path, weight: s.weight, name: s.name, label: s.label, spec: s.spec };
   });
   const ext = p[RESERVED];
-  if (ext) {
-    for (const label of Object.keys(ext.replicas)) {
-      if (!labels.has(label)) fail(where, [name, RESERVED, 'replicas', label], `names server '${label}', which is not in this pool's servers`);
-    }
-  }
   return {
     name,
     listen: p.listen,
@@ -66,28 +57,17 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     serverFailureLimit: p.server_failure_limit,
     tcpkeepalive: p.tcpkeepalive,
     servers,
-    replicas: ext ? ext.replicas : {},
-    tls: ext ? tlsOut(ext.tls) : TLS_DEFAULT,
-    clientAuth: ext ? ext.client_auth : null,
-    sentinelMaster: ext ? ext.sentinel_master : null,
+    migration: ext?.migration ?? 'off',
+    migrationRate: ext?.migration_rate ?? 5000,
   };
-}
-
-const TLS_DEFAULT = { enabled: false, ca: null, cert: null, key: null, servername: null, verify: true };
-function tlsOut(t: RawShardgate['tls']): PoolConfig['tls'] {
-  return { enabled: t.enabled, ca: t.ca, cert: t.cert, key: t.key, servername: t.servername, verify: t.verify };
 }
 
 export function buildShardgate(s: RawShardgate): ShardgateSettings {
   return {
-    admin: { listen: s.admin.listen },
-    metrics: { enabled: s.metrics.enabled, path: s.metrics.path },
+    admin: { listen: s.admin.listen, token: s.admin.token, authReads: s.admin.auth_reads },
     logLevel: s.log_level,
     workers: s.workers,
-    stats: { listen: s.stats.listen, interval: s.stats.interval },
-    sentinel: { addresses: s.sentinel.addresses, password: s.sentinel.password },
-    tls: tlsOut(s.tls),
-    users: s.users.map((u) => ({ name: u.name, password: u.password, pools: u.pools, readonly: u.readonly })),
+    stats: { listen: s.stats.listen },
     watch: s.watch,
   };
 }

@@ -105,7 +105,7 @@ describe('intentional differences (docs/config.md) really differ', () => {
     ['flow-style list is accepted', 'alpha:\n  listen: 127.0.0.1:22121\n  redis: true\n  servers: [127.0.0.1:7001:1]\n', true],
     ['document start marker is accepted', `---\n${base('')}`, true],
     ['top-level shardgate: section is accepted', `${base('')}shardgate:\n  log_level: debug\n`, true],
-    ['per-pool shardgate: block is accepted', base('  shardgate:\n    client_auth: pw\n'), true],
+    ['per-pool shardgate: block is accepted', base('  shardgate:\n    migration: lazy\n'), true],
     ['a pool named shardgate is not a pool', base('', 'shardgate'), false],
     ['a number past 2^32 is rejected (nutcracker wraps it around)', base('  timeout: 4294967297\n'), false],
   ];

@@ -36,24 +36,22 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
       name: 'alpha', hash: 'fnv1a_64', hashTag: null, distribution: 'ketama', timeout: null, backlog: 512,
       clientConnections: 0, preconnect: false, redis: true, redisAuth: null, redisDb: 0, serverConnections: 1,
       autoEjectHosts: false, serverRetryTimeout: 30000, serverFailureLimit: 2, tcpkeepalive: false,
-      replicas: {}, clientAuth: null, sentinelMaster: null,
+      migration: 'off', migrationRate: 5000,
     });
-    expect(p.tls.enabled).toBe(false);
   });
   it('fills the shardgate section when absent', () => {
     const c = parseConfig(pool());
     expect(c.file).toBeNull();
     expect(c.shardgate).toEqual({
-      admin: { listen: null }, metrics: { enabled: false, path: '/metrics' }, logLevel: 'info', workers: 1,
-      stats: { listen: null, interval: 30000 }, sentinel: { addresses: [], password: null },
-      tls: { enabled: false, ca: null, cert: null, key: null, servername: null, verify: true }, users: [], watch: false,
+      admin: { listen: null, token: null, authReads: false }, logLevel: 'info', workers: 1,
+      stats: { listen: null }, watch: true,
     });
   });
   it('returns a deeply frozen config', () => {
     const c = parseConfig(pool());
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.pools[0]!.servers[0])).toBe(true);
-    expect(Object.isFrozen(c.shardgate.sentinel.addresses)).toBe(true);
+    expect(Object.isFrozen(c.shardgate.admin)).toBe(true);
     expect(() => { (c.pools[0] as { backlog: number }).backlog = 1; }).toThrow(TypeError);
   });
 });
@@ -177,7 +175,7 @@ describe('errors name file, line and key', () => {
   it('unknown keys, in a pool and in the shardgate section', () => {
     fails(pool(['distrbution: ketama']), 4, 'alpha.distrbution', /unknown key/);
     fails(`${pool()}shardgate:\n  log_level: info\n  wrokers: 2\n`, 8, 'shardgate.wrokers', /unknown key/);
-    fails(pool(['shardgate:', '  tls:', '    enable: true']), 6, 'alpha.shardgate.tls.enable', /unknown key/);
+    fails(pool(['shardgate:', '  migration_rat: 5']), 5, 'alpha.shardgate.migration_rat', /unknown key/);
   });
   it('redis: false or absent is rejected: shardgate speaks only Redis', () => {
     fails(pool().replace('redis: true', 'redis: false'), 3, 'alpha.redis', /only the Redis protocol.*redis: true/);
@@ -230,49 +228,44 @@ describe('shardgate extensions', () => {
     const c = parseConfig(`${pool()}shardgate:
   admin:
     listen: 127.0.0.1:22300
-  metrics:
-    enabled: true
+    token: t0ken
+    auth_reads: true
   log_level: debug
   workers: 2
   stats:
     listen: 127.0.0.1:22222
-    interval: 1000
-  sentinel:
-    addresses:
-      - 127.0.0.1:26379
-    password: pw
-  tls:
-    enabled: true
-    cert: /etc/sg/cert.pem
-    key: /etc/sg/key.pem
-  users:
-    - name: app
-      password: pw1
-      pools: [alpha]
-    - name: ops
-      password: pw2
-      readonly: true
-  watch: true
+  watch: false
 `);
-    expect(c.shardgate).toMatchObject({
-      admin: { listen: '127.0.0.1:22300' }, metrics: { enabled: true, path: '/metrics' }, logLevel: 'debug', workers: 2,
-      stats: { listen: '127.0.0.1:22222', interval: 1000 }, sentinel: { addresses: ['127.0.0.1:26379'], password: 'pw' },
-      tls: { enabled: true, cert: '/etc/sg/cert.pem', key: '/etc/sg/key.pem', ca: null, verify: true }, watch: true,
-      users: [{ name: 'app', password: 'pw1', pools: ['alpha'], readonly: false }, { name: 'ops', password: 'pw2', pools: ['*'], readonly: true }],
+    expect(c.shardgate).toEqual({
+      admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true }, logLevel: 'debug', workers: 2,
+      stats: { listen: '127.0.0.1:22222' }, watch: false,
     });
   });
   it('reads the per-pool block', () => {
-    const p = parseConfig(pool(['shardgate:', '  client_auth: pw', '  sentinel_master: m1', '  tls:', '    enabled: true', '    verify: false',
-      '  replicas:', '    127.0.0.1:7001:', '      - 127.0.0.1:7101'])).pools[0]!;
-    expect(p).toMatchObject({ clientAuth: 'pw', sentinelMaster: 'm1', replicas: { '127.0.0.1:7001': ['127.0.0.1:7101'] } });
-    expect(p.tls).toMatchObject({ enabled: true, verify: false });
+    const p = parseConfig(pool(['shardgate:', '  migration: background', '  migration_rate: 200'])).pools[0]!;
+    expect(p).toMatchObject({ migration: 'background', migrationRate: 200 });
+    fails(pool(['shardgate:', '  migration: eager']), 5, 'alpha.shardgate.migration', /one of off, lazy, background/);
+  });
+  it('refuses every setting that is not built yet, naming file, line and key', () => {
+    const cases: Array<[string, number, string]> = [
+      [`${pool()}shardgate:\n  tls:\n    enabled: true\n    cert: a.pem\n`, 7, 'shardgate.tls'],
+      [`${pool()}shardgate:\n  users:\n    - name: a\n      password: b\n`, 7, 'shardgate.users'],
+      [`${pool()}shardgate:\n  metrics:\n    enabled: true\n`, 7, 'shardgate.metrics'],
+      [`${pool()}shardgate:\n  sentinel:\n    addresses: [127.0.0.1:26379]\n`, 7, 'shardgate.sentinel'],
+      [pool(['shardgate:', '  tls:', '    cert: a.pem']), 5, 'alpha.shardgate.tls'],
+      [pool(['shardgate:', '  client_auth: pw']), 5, 'alpha.shardgate.client_auth'],
+      [pool(['shardgate:', '  replicas:', '    x: [127.0.0.1:7101]']), 5, 'alpha.shardgate.replicas'],
+      [pool(['shardgate:', '  sentinel_master: m1']), 5, 'alpha.shardgate.sentinel_master'],
+    ];
+    for (const [text, line, key] of cases) {
+      const e = fails(text, line, key, /not implemented yet/);
+      expect(e.message).toContain('remove this key');
+    }
   });
   it('a pool named shardgate is refused with a clear message', () => {
     fails(`${pool()}${pool().replace('alpha:', 'shardgate:').replace('22121', '22122')}`, 6, 'shardgate', /reserved.*cannot be a pool name/);
   });
   it('checks cross references', () => {
-    fails(pool(['shardgate:', '  replicas:', '    nope:', '      - 127.0.0.1:7101']), 6, 'alpha.shardgate.replicas.nope', /not in this pool's servers/);
-    fails(`${pool()}shardgate:\n  users:\n    - name: a\n      password: b\n      pools:\n        - beta\n`, 11, 'shardgate.users[0].pools[0]', /pool 'beta'/);
     fails(`${pool()}shardgate:\n  admin:\n    listen: /tmp/x\n`, 8, 'shardgate.admin.listen', /host:port/);
     fails(`${pool()}shardgate:\n  workers: 0\n`, 7, 'shardgate.workers', /from 1/);
   });

@@ -1,0 +1,53 @@
+// Settings that are named in the docs or in open issues but that nothing acts
+// on yet. A file that sets one is refused at load with "not implemented yet",
+// naming file, line and key — never accepted and silently ignored (a TLS
+// setting that is ignored serves plaintext). As a capability lands, its keys
+// move from here into the schema. Must not know anything else of the config.
+import type { YNode } from './yaml-tree.js';
+
+interface Pending {
+  /** the key under a `shardgate:` section */
+  readonly key: string;
+  /** what it is for, in the message the user sees */
+  readonly what: string;
+}
+
+/** Keys of the top-level `shardgate:` section. */
+export const PENDING_PROCESS_KEYS: readonly Pending[] = [
+  { key: 'tls', what: 'TLS on client listeners (security issue)' },
+  { key: 'users', what: 'users and ACL rules (security issue)' },
+  { key: 'metrics', what: 'Prometheus metrics (observability issue)' },
+  { key: 'slowlog', what: 'the slow log (observability issue)' },
+  { key: 'sentinel', what: 'following Redis Sentinel (sentinel issue)' },
+  { key: 'limits', what: 'client limits (security issue)' },
+];
+
+/** Keys of a pool's `shardgate:` block. */
+export const PENDING_POOL_KEYS: readonly Pending[] = [
+  { key: 'tls', what: 'TLS on this pool\'s listener (security issue)' },
+  { key: 'backend_tls', what: 'TLS to this pool\'s backends (security issue)' },
+  { key: 'backend_auth', what: 'per-pool backend credentials (security issue)' },
+  { key: 'client_auth', what: 'a client password apart from redis_auth (security issue: users)' },
+  { key: 'replicas', what: 'replicas and failover (sentinel issue)' },
+  { key: 'sentinel', what: 'heartbeats and failover (sentinel issue)' },
+  { key: 'sentinel_master', what: 'following Redis Sentinel (sentinel issue)' },
+  { key: 'read_from', what: 'reads from replicas (sentinel issue)' },
+  { key: 'proxy_protocol', what: 'the PROXY protocol (deployment issue)' },
+];
+
+/** The path of the first pending key the file sets, and its message; null when none. */
+export function findPendingKey(tree: YNode | null, reserved: string): { path: string[]; message: string } | null {
+  if (tree?.kind !== 'map') return null;
+  for (const top of tree.entries) {
+    const block = top.key === reserved ? top.value : top.value.kind === 'map' ? top.value.entries.find((e) => e.key === reserved)?.value : undefined;
+    if (block?.kind !== 'map') continue;
+    const table = top.key === reserved ? PENDING_PROCESS_KEYS : PENDING_POOL_KEYS;
+    for (const e of block.entries) {
+      const p = table.find((x) => x.key === e.key);
+      if (p === undefined) continue;
+      const path = top.key === reserved ? [reserved, e.key] : [top.key, reserved, e.key];
+      return { path, message: `not implemented yet: ${p.what}; remove this key (docs/config.md lists what is built)` };
+    }
+  }
+  return null;
+}

@@ -103,7 +103,7 @@ export class MigrationWalker {
         p.totalKeys = (p.totalKeys ?? 0) + size;
         reached.push({ server, conn });
       }
-      this.#emit(true);
+      this.#emit(false);
       const bucket = new TokenBucket(this.#plan.ratePerSec);
       for (const { server, conn } of reached) {
         if (this.#stopRequested) break;
@@ -124,16 +124,21 @@ export class MigrationWalker {
     return this.progress();
   }
 
-  async #open(server: WalkServer): Promise<RedisConnection | null> {
+  /** A connected connection of this walk to server (closed when the walk ends). */
+  async #connect(server: WalkServer): Promise<RedisConnection> {
     const address = server.host.startsWith('/') ? { path: server.host } : { host: server.host, port: server.port };
     const conn = new RedisConnection(address, {
-      auth: server.auth, db: server.db, name: `shardgate-migrate-${this.#plan.pool}`,
+      auth: server.auth, db: server.db, name: `shardgate-migrate-${this.#plan.pool.replace(/[^!-~]/g, '_')}`, // SETNAME refuses spaces
       connectTimeoutMs: CONNECT_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS,
     });
     this.#conns.push(conn);
+    await conn.connect();
+    return conn;
+  }
+
+  async #open(server: WalkServer): Promise<RedisConnection | null> {
     try {
-      await conn.connect();
-      return conn;
+      return await this.#connect(server);
     } catch (err) {
       this.#failures.push(`source ${serverLabel(server)} unreachable: ${(err as Error).message}`);
       return null;
@@ -203,22 +208,11 @@ export class MigrationWalker {
   #targetConnection(target: WalkServer): Promise<RedisConnection> {
     let c = this.#targets.get(target.name);
     if (c === undefined) {
-      c = this.#connectTarget(target);
+      c = this.#connect(target);
       this.#targets.set(target.name, c);
       c.then((conn) => conn.once('close', () => this.#targets.delete(target.name)), () => this.#targets.delete(target.name));
     }
     return c;
-  }
-
-  async #connectTarget(target: WalkServer): Promise<RedisConnection> {
-    const address = target.host.startsWith('/') ? { path: target.host } : { host: target.host, port: target.port };
-    const conn = new RedisConnection(address, {
-      auth: target.auth, db: target.db, name: `shardgate-migrate-${this.#plan.pool}`,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS,
-    });
-    this.#conns.push(conn);
-    await conn.connect();
-    return conn;
   }
 
   /** Reports progress at most every PROGRESS_EVERY_MS, or now when forced (start, end). */

@@ -5,9 +5,11 @@
 // afresh, an unreachable source fails the walk with a clear lastError.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationWalker, type WalkPlan, type WalkProgress, type WalkServer } from '../../../src/migration/walker.js';
-import type { RedisConnection } from '../../../src/redis/connection.js';
+import path from 'node:path';
+import { RedisConnection } from '../../../src/redis/connection.js';
+import { serverHashName } from '../../../src/ring/index.js';
 import { freePort } from '../../fixtures/ports.js';
-import { startRedis, type Proc } from '../../fixtures/procs.js';
+import { startRedis, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { changedOwners, connectAll, expectAllOnOwners, fill, makeItems, ringOwner, walkServer } from './walk-fixtures.js';
 
 describe('MigrationWalker (redis-server, no auth)', () => {
@@ -167,8 +169,43 @@ describe('MigrationWalker (redis-server, no auth)', () => {
   });
 });
 
+describe('MigrationWalker and a unix-socket server', () => {
+  it('is scanned as a source (its keys MIGRATE out), but as an owner it cannot be a MIGRATE target: its keys stay put as errors', async () => {
+    const tcp = await Promise.all([0, 1].map(() => startRedis()));
+    const sockPath = path.join(tmpDir('sg-walk-'), 'r.sock');
+    const unixProc = await startRedis(['--unixsocket', sockPath, '--unixsocketperm', '700']);
+    const unix: WalkServer = { name: serverHashName(sockPath, 0, 1, null), host: sockPath, port: 0, auth: null, db: 0 };
+    const servers = [...tcp.map((p) => walkServer(p.port)), unix];
+    const conns = [...await connectAll(servers.slice(0, 2)), new RedisConnection({ path: sockPath })];
+    await conns[2].connect();
+    const items = makeItems(3000, 'unix');
+    // Before: all three servers; after: the two TCP ones, or the unix one and one TCP one.
+    const before = ringOwner(servers, 'md5');
+    const toTcp = ringOwner(servers.slice(0, 2), 'md5');
+    await fill(items, servers, conns, before);
+    const fromUnix = changedOwners(items, before, toTcp).length;
+    const out = await new MigrationWalker({ pool: 'u', sources: servers, ownerOf: toTcp, ratePerSec: 0 }, () => {}).start();
+    expect(out).toMatchObject({ state: 'done', moved: fromUnix, errors: 0 });
+    expect(await conns[2].command(['DBSIZE'])).toBe(0);
+    await expectAllOnOwners(items, servers, conns, toTcp);
+
+    // Now server 1 leaves and the unix one is back: server 1's keys go to server 0 or (cannot) to the unix one.
+    const toUnix = ringOwner([servers[0], unix], 'md5');
+    const misplaced = changedOwners(items, toTcp, toUnix);
+    const stuck = misplaced.filter((it) => toUnix(it.key)!.name === unix.name).length;
+    expect(stuck).toBeGreaterThan(0);
+    const back = await new MigrationWalker({ pool: 'u', sources: servers, ownerOf: toUnix, ratePerSec: 0 }, () => {}).start();
+    expect(back).toMatchObject({ state: 'done', misplaced: misplaced.length, moved: misplaced.length - stuck, errors: stuck });
+    expect(back.lastError).toContain(`${unix.name} listens on a unix socket (${sockPath}): it cannot be a MIGRATE target`);
+    const where = (k: Buffer) => (toUnix(k)!.name === unix.name ? toTcp(k) : toUnix(k));
+    await expectAllOnOwners(items, servers, conns, where);
+    await Promise.all(conns.map((c) => c.close()));
+    await Promise.all([...tcp, unixProc].map((p) => p.stop()));
+  });
+});
+
 describe('MigrationWalker with requirepass on every server (MIGRATE … AUTH / AUTH2)', () => {
-  it('moves every misplaced key, logging in with a password or an ACL user', async () => {
+  it('moves every misplaced key, logging in with a password or an ACL user (pool name with a space: CLIENT SETNAME still accepted)', async () => {
     const procs = await Promise.all([0, 1, 2, 3].map(() => startRedis(['--requirepass', 'pw-123'])));
     const servers = procs.map((p, i) => walkServer(p.port, i % 2 === 0 ? { password: 'pw-123' } : { username: 'default', password: 'pw-123' }, 2));
     const conns = await connectAll(servers);
@@ -177,7 +214,7 @@ describe('MigrationWalker with requirepass on every server (MIGRATE … AUTH / A
     const after = ringOwner(servers, 'fnv1a_64');
     await fill(items, servers, conns, before);
     const changed = changedOwners(items, before, after).length;
-    const end = await new MigrationWalker({ pool: 'secure', sources: servers, ownerOf: after, ratePerSec: 0 }, () => {}).start();
+    const end = await new MigrationWalker({ pool: 'secure pool', sources: servers, ownerOf: after, ratePerSec: 0 }, () => {}).start();
     expect(end).toMatchObject({ state: 'done', moved: changed, errors: 0, busy: 0, lastError: null });
     await expectAllOnOwners(items, servers, conns, after);
     await Promise.all(conns.map((c) => c.close()));

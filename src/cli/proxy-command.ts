@@ -7,6 +7,7 @@ import { createLogger, levelForVerbosity } from '../log/index.js';
 import { runProxy } from '../proxy/workers.js';
 import { describeStats } from '../stats/fields.js';
 import { VERSION } from './version.js';
+import { ShardgateError } from '../errors/index.js';
 
 interface ProxyFlags {
   confFile: string;
@@ -22,6 +23,7 @@ interface ProxyFlags {
   version?: boolean;
   mbufSize?: string;
   workers?: string;
+  admin?: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -41,6 +43,7 @@ export function registerProxyCommand(program: Command): void {
     .option('-V, --version', 'print the version and exit')
     .option('-m, --mbuf-size <bytes>', 'accepted for compatibility; shardgate sizes buffers itself')
     .option('-w, --workers <n>', 'proxy processes sharing the listen addresses (default: shardgate.workers in the config, else 1)')
+    .option('--admin <host:port>', 'admin HTTP API address (default: shardgate.admin.listen in the config, else none)')
     .action(async (flags: ProxyFlags, cmd: Command) => {
       if (flags.version) {
         process.stdout.write(`This is shardgate-${VERSION} (nutcracker-compatible)\n`);
@@ -50,8 +53,14 @@ export function registerProxyCommand(program: Command): void {
         process.stdout.write(describeStats());
         return;
       }
-      const config = loadConfigOrReport(flags.confFile, `shardgate: configuration file '${flags.confFile}' syntax is invalid\n`);
-      if (config === null) return;
+      const loaded = loadConfigOrReport(flags.confFile, `shardgate: configuration file '${flags.confFile}' syntax is invalid\n`);
+      if (loaded === null) return;
+      const { config, text } = loaded;
+      if (flags.admin !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(flags.admin)) {
+        process.stderr.write(`shardgate: --admin must be host:port (got '${flags.admin}')\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (flags.testConf) {
         process.stdout.write(`shardgate: configuration file '${flags.confFile}' syntax is ok\n`);
         return;
@@ -67,9 +76,22 @@ export function registerProxyCommand(program: Command): void {
         ? config.shardgate.logLevel : levelForVerbosity(Number(flags.verbose));
       const log = createLogger({ level, file: flags.output ?? null });
       const workers = Number(flags.workers ?? config.shardgate.workers ?? 1);
-      await runProxy({
-        config, log, version: VERSION, workers: Number.isInteger(workers) && workers > 0 ? workers : 1,
-        statsHost: flags.statsAddr, statsPort: Number(flags.statsPort), pidFile: flags.pidFile ?? null,
-      });
+      // -s/-a win when given; else the file's shardgate.stats.listen; else nutcracker's defaults.
+      const fileStats = config.shardgate.stats.listen;
+      const fromFile = (flag: 'statsPort' | 'statsAddr') => cmd.getOptionValueSource(flag) === 'default' && fileStats !== null;
+      const statsHost = fromFile('statsAddr') ? fileStats!.slice(0, fileStats!.lastIndexOf(':')).replace(/^\[|\]$/g, '') : flags.statsAddr;
+      const statsPort = fromFile('statsPort') ? Number(fileStats!.slice(fileStats!.lastIndexOf(':') + 1)) : Number(flags.statsPort);
+      try {
+        await runProxy({
+          config, text, log, version: VERSION, workers: Number.isInteger(workers) && workers > 0 ? workers : 1,
+          statsHost, statsPort, pidFile: flags.pidFile ?? null, adminListen: flags.admin ?? null,
+        });
+      } catch (err) {
+        // A start-up failure (a listener that cannot bind): say what and where, no stack trace.
+        if (!(err instanceof ShardgateError)) throw err;
+        process.stderr.write(`shardgate: ${err.message}\n`);
+        log.flush?.();
+        process.exit(1);
+      }
     });
 }

@@ -89,8 +89,8 @@ export function parseConfig(text: string, file?: string): Config {
   return deepFreeze({ file: file ?? null, pools, shardgate });
 }
 
-/** Reads and parses a config file. Throws ConfigError, also when the file cannot be read. */
-export function loadConfig(file: string): Config {
+/** Reads and parses a config file, keeping its text. Throws ConfigError, also when the file cannot be read. */
+export function readConfigFile(file: string): { config: Config; text: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -98,7 +98,12 @@ export function loadConfig(file: string): Config {
     const e = err as NodeJS.ErrnoException;
     throw new ConfigError(`cannot read the config file: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { file });
   }
-  return parseConfig(text, file);
+  return { config: parseConfig(text, file), text };
+}
+
+/** Reads and parses a config file. Throws ConfigError, also when the file cannot be read. */
+export function loadConfig(file: string): Config {
+  return readConfigFile(file).config;
 }
 
 function check<S extends z.ZodType>(where: Where, schema: S, value: unknown, at: PathPart[]): z.output<S> {

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'SG_ERR_AUTH'            // bad password
   | 'SG_ERR_BUSY'            // too many pending requests / bytes
   | 'SG_ERR_CONFIG'          // config file invalid
+  | 'SG_ERR_MAXCLIENTS'      // a pool's client_connections limit is reached
   | 'SG_ERR_SYNTAX'          // bad command arguments
   | 'SG_ERR_SNAPSHOT_FORMAT' // built-in node: snapshot file unreadable
   | 'SG_ERR_AOF_FORMAT'      // built-in node: AOF corrupt (not just a torn tail)
@@ -51,6 +52,16 @@ export class ConfigError extends ShardgateError {
     this.file = where.file;
     this.line = where.line;
     this.key = where.key;
+  }
+}
+
+/** A listener could not bind: the message names what listens (pool, admin API) and the address. */
+export class ListenError extends ShardgateError {
+  override readonly name = 'ListenError';
+  constructor(what: string, address: string, cause: NodeJS.ErrnoException) {
+    const why = cause.code === 'EADDRINUSE' ? 'address already in use' : cause.code === 'EACCES' ? 'permission denied'
+      : cause.code === 'EADDRNOTAVAIL' ? 'address not available on this machine' : cause.code === 'ENOTFOUND' ? 'host name not found' : cause.message;
+    super('SG_ERR_LISTEN', `${what}: cannot listen on ${address}: ${why}`);
   }
 }
 

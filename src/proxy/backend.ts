@@ -14,6 +14,7 @@ import { scheduleFlushNextTurn, type Flushable } from './flush.js';
 import { Req, type ReplyTarget } from './request.js';
 import { OutBuffer } from './out-buffer.js';
 import { connectReading } from './socket-read.js';
+import type { ServerCounters } from '../topology/counters.js';
 
 export interface BackendAddress {
   readonly host: string | null;
@@ -68,16 +69,14 @@ export class BackendConn implements Flushable {
   #inflightBytes = 0;
   #queued = false;
   #blocked = false;
-  /** stats */
-  requests = 0;
-  requestBytes = 0;
-  responses = 0;
-  responseBytes = 0;
+  /** the server's counters: shared by its connections, kept across topology swaps */
+  readonly #counters: ServerCounters;
 
-  constructor(address: BackendAddress, opts: BackendOptions, owner: BackendOwner) {
+  constructor(address: BackendAddress, opts: BackendOptions, owner: BackendOwner, counters: ServerCounters) {
     this.address = address;
     this.#opts = opts;
     this.#owner = owner;
+    this.#counters = counters;
   }
 
   get inflight(): number {
@@ -106,7 +105,7 @@ export class BackendConn implements Flushable {
     const sink = { onReply: (buf: Buffer, start: number, end: number) => this.#onReply(buf, start, end) };
     const socket = connectReading(a.path !== null ? { path: a.path } : { host: a.host ?? '127.0.0.1', port: a.port }, (chunk) => {
       if (this.#socket !== socket) return;
-      this.responseBytes += chunk.length;
+      this.#counters.response_bytes += chunk.length;
       try {
         this.#scanner.feed(chunk, sink);
       } catch (err) {
@@ -174,8 +173,8 @@ export class BackendConn implements Flushable {
   #admit(req: Req, size: number): void {
     if (this.#state === 'idle') this.connect();
     if (this.#opts.timeout !== null) req.deadline = Date.now() + this.#opts.timeout;
-    this.requests++;
-    this.requestBytes += size;
+    this.#counters.requests++;
+    this.#counters.request_bytes += size;
   }
 
   /** In flight from now on, written with the next flush. */
@@ -216,7 +215,7 @@ export class BackendConn implements Flushable {
       return;
     }
     this.#inflightBytes -= req.size;
-    this.responses++;
+    this.#counters.responses++;
     if (!req.internal) this.#owner.onBackendReply(this);
     // Last use of req: once its target has the reply it may be reused (takeReq).
     req.reply(buf, start, end);

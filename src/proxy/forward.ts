@@ -3,13 +3,13 @@
 import { errorReplies } from '../errors/replies.js';
 import { takeReq } from './request.js';
 import type { ClientConn } from './client.js';
-import type { ServerRuntime } from './server-pool.js';
+import type { TopologyServer } from '../topology/topology.js';
 
 /** Forward buf[start,end) as it came to `server`, its reply in the client's order. */
-export function forwardWhole(client: ClientConn, server: ServerRuntime, buf: Buffer, start: number, end: number): void {
+export function forwardWhole(client: ClientConn, server: TopologyServer, buf: Buffer, start: number, end: number): void {
   const req = takeReq(client);
   client.enqueue(req);
-  server.connFor(client.id).send(req, buf, start, end);
+  server.backend.connFor(client.id).send(req, buf, start, end);
 }
 
 export function replyNoLiveServer(client: ClientConn): void {

@@ -1,47 +1,142 @@
-// The proxy: one listener per pool, each client bound to its pool's runtime.
-// Stateless: everything it holds is connections and counters.
+// The proxy's data plane in one process: a listener per pool, each client
+// bound to its pool's runtime, and `apply(plan)` — the one way the running
+// proxy changes. A plan brings a config and, per pool, a ring version, the
+// servers that are down and the rings migration still consults; applying it
+// builds every new topology completely, then swaps each in by one reference.
+// Pools that appear get a listener; pools that go stop accepting and their
+// clients are closed once their replies are written; a pool whose listen
+// address changes opens the new listener before it closes the old one (its
+// clients stay). Stateless: everything it holds is connections and counters.
+// Must not: decide health or versions (the controller does), read files.
 import net from 'node:net';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
-import type { Config, PoolConfig } from '../config/index.js';
+import type { Config, ListenConfig, PoolConfig } from '../config/index.js';
 import type { RespLimits } from '../resp/types.js';
-import { PoolRuntime } from './server-pool.js';
+import { ListenError } from '../errors/index.js';
+import { errorReplies } from '../errors/replies.js';
+import { PoolRuntime, type ControlLink } from './server-pool.js';
 import { ClientConn } from './client.js';
 import type { ProxyContext } from './context.js';
 import { acceptedReadMode } from './socket-read.js';
 import { writeMode } from './socket-write.js';
+import { BackendRegistry, type BackendSignals } from '../topology/registry.js';
+import { CounterStore } from '../topology/counters.js';
+import { buildTopology, releaseTopology, type PoolTopology } from '../topology/topology.js';
+import type { DataplanePlan, PoolPlan } from '../topology/plan.js';
 
 export interface ProxyOptions {
   log: Logger;
   version: string;
   limits?: Partial<RespLimits>;
+  /** where backend failures are reported */
+  control: ControlLink;
+  /**
+   * Whether this process counts ejections (server_ejects, server_ejected_at):
+   * under -w N only one worker does, so the summed stats count each once.
+   */
+  countsEjections?: boolean;
 }
 
 export interface PoolHandle {
   readonly runtime: PoolRuntime;
-  readonly server: net.Server;
   readonly ctx: ProxyContext;
+  /** null for a pool being removed (its clients are finishing) */
+  server: net.Server | null;
   /** where it listens: "host:port" or a socket path */
-  readonly address: string;
+  address: string;
+  listen: ListenConfig;
+}
+
+/** What applying a plan did; errors are per pool and leave that pool as it was. */
+export interface ApplyOutcome {
+  readonly generation: number;
+  readonly errors: string[];
+}
+
+const NO_PLAN: PoolPlan = { version: 1, down: [], prior: [] };
+
+function sameListen(a: ListenConfig, b: ListenConfig): boolean {
+  return a.host === b.host && a.port === b.port && a.path === b.path && a.mode === b.mode;
 }
 
 export class Proxy {
-  readonly pools: PoolHandle[] = [];
+  readonly #handles = new Map<string, PoolHandle>();
+  /** pools removed by a reload whose clients are still being answered */
+  readonly #leaving = new Set<PoolHandle>();
   readonly startedAt = Date.now();
   readonly totals = { connections: 0, commands: 0 };
+  readonly registry = new BackendRegistry();
+  readonly counters = new CounterStore();
   readonly #opts: ProxyOptions;
+  #generation = 0;
+  #config: Config | null = null;
 
   constructor(opts: ProxyOptions) {
     this.#opts = opts;
   }
 
-  async start(config: Config): Promise<void> {
-    for (const pc of config.pools) this.pools.push(await this.#listen(pc));
+  get pools(): PoolHandle[] {
+    return [...this.#handles.values()];
   }
 
-  async #listen(pc: PoolConfig): Promise<PoolHandle> {
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get config(): Config | null {
+    return this.#config;
+  }
+
+  /** Start with a config and no plan of a controller (every pool at version 1, all servers up). */
+  async start(config: Config): Promise<void> {
+    const outcome = await this.apply(config, { generation: 1, text: '', file: config.file, pools: {} });
+    if (outcome.errors.length > 0) throw new Error(outcome.errors.join('; '));
+  }
+
+  /**
+   * Apply a plan. At start (no pool yet) a listener that cannot bind is thrown
+   * (ListenError) after closing what opened; later it is reported in the outcome.
+   */
+  async apply(config: Config, plan: DataplanePlan): Promise<ApplyOutcome> {
+    const first = this.#generation === 0;
+    const errors: string[] = [];
+    for (const pc of config.pools) {
+      const pp = plan.pools[pc.name] ?? NO_PLAN;
+      const h = this.#handles.get(pc.name);
+      try {
+        if (h === undefined) this.#handles.set(pc.name, await this.#addPool(pc, pp));
+        else await this.#updatePool(h, pc, pp);
+      } catch (err) {
+        if (first) {
+          await this.close();
+          throw err;
+        }
+        errors.push((err as Error).message);
+      }
+    }
+    const names = new Set(config.pools.map((p) => p.name));
+    for (const [name, h] of this.#handles) if (!names.has(name)) this.#removePool(name, h);
+    this.#generation = plan.generation;
+    this.#config = config;
+    return { generation: plan.generation, errors };
+  }
+
+  #build(pc: PoolConfig, pp: PoolPlan, signals: BackendSignals): PoolTopology {
+    return buildTopology({
+      config: pc, version: pp.version, down: new Set(pp.down), prior: pp.prior, registry: this.registry, counters: this.counters, signals,
+    });
+  }
+
+  async #addPool(pc: PoolConfig, pp: PoolPlan): Promise<PoolHandle> {
     const log = this.#opts.log.child({ pool: pc.name });
-    const runtime = new PoolRuntime(pc, log);
+    // The runtime is its backends' signal sink, and it is made from its first topology: a late binding.
+    let runtime: PoolRuntime | null = null;
+    const topology = this.#build(pc, pp, {
+      backendFailed: (identity, label, kind, reason) => runtime?.backendFailed(identity, label, kind, reason),
+      backendRecovered: (identity, label) => runtime?.backendRecovered(identity, label),
+    });
+    runtime = new PoolRuntime(topology, this.counters.pool(pc.name), this.#opts.control, log);
     const clients = new Set<ClientConn>();
     const ctx: ProxyContext = {
       pool: runtime,
@@ -54,39 +149,123 @@ export class Proxy {
       onClientClosed: (c) => {
         clients.delete(c);
         runtime.stats.client_connections--;
+        this.#maybeGone();
       },
     };
-    // TCP_NODELAY and keepalive are set on every accepted socket by the server itself.
-    const server = net.createServer({ noDelay: true, keepAlive: pc.tcpkeepalive }, (socket) => {
-      this.totals.connections++;
-      runtime.stats.client_connections++;
-      clients.add(new ClientConn(socket, ctx));
-    });
-    server.on('error', (err) => log.error({ err }, 'listener error'));
+    const handle: PoolHandle = { runtime, ctx, server: null, address: '', listen: pc.listen };
+    try {
+      const { server, address } = await this.#listen(pc, handle);
+      handle.server = server;
+      handle.address = address;
+    } catch (err) {
+      releaseTopology(topology, this.registry);
+      throw err;
+    }
+    log.info({ listen: handle.address, servers: pc.servers.length, distribution: pc.distribution, hash: pc.hash, reads: acceptedReadMode(), writes: writeMode() },
+      `pool ${pc.name} listening on ${handle.address}`);
+    return handle;
+  }
+
+  async #updatePool(h: PoolHandle, pc: PoolConfig, pp: PoolPlan): Promise<void> {
+    if (!sameListen(h.listen, pc.listen)) {
+      // The new listener first: a failure leaves the pool as it was.
+      const { server, address } = await this.#listen(pc, h);
+      const old = h.server;
+      const oldAddress = h.address;
+      h.server = server;
+      h.address = address;
+      h.listen = pc.listen;
+      old?.close();
+      h.runtime.log.info({ old: oldAddress, listen: address }, `pool ${pc.name} now listens on ${address} (clients of ${oldAddress} stay connected)`);
+    }
+    const t = h.runtime.topology;
+    if (this.#opts.countsEjections !== false) {
+      const now = Math.floor(Date.now() / 1000);
+      for (const s of t.servers) {
+        if (s.live && pp.down.includes(s.identity)) {
+          h.runtime.stats.server_ejects++;
+          s.backend.counters.server_ejected_at = now;
+        }
+      }
+    }
+    if (t.version === pp.version && sameDown(t, pp) && samePrior(t, pp) && JSON.stringify(t.config) === JSON.stringify(pc)) return;
+    releaseTopology(h.runtime.swap(this.#build(pc, pp, h.runtime)), this.registry);
+  }
+
+  #removePool(name: string, h: PoolHandle): void {
+    this.#handles.delete(name);
+    h.server?.close();
+    h.server = null;
+    this.#leaving.add(h);
+    h.runtime.log.info(`pool ${name} removed: no new clients; its ${h.ctx.clients.size} clients are closed once answered`);
+    for (const c of h.ctx.clients) c.closeAfterReplies();
+    this.#maybeGone();
+  }
+
+  /** A removed pool whose last client left gives its backends back. */
+  #maybeGone(): void {
+    for (const h of this.#leaving) {
+      if (h.ctx.clients.size > 0) continue;
+      this.#leaving.delete(h);
+      releaseTopology(h.runtime.topology, this.registry);
+    }
+  }
+
+  #listen(pc: PoolConfig, h: PoolHandle): Promise<{ server: net.Server; address: string }> {
+    const server = net.createServer({ noDelay: true }, (socket) => this.#accept(h, socket));
     const l = pc.listen;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+    const shown = l.path ?? `${l.host}:${l.port}`;
+    return new Promise((resolve, reject) => {
+      server.once('error', (err) => reject(new ListenError(`pool '${pc.name}'`, shown, err as NodeJS.ErrnoException)));
+      const listening = () => {
+        server.removeAllListeners('error');
+        server.on('error', (err) => h.runtime.log.error({ err }, 'listener error'));
+        const a = server.address();
+        resolve({ server, address: typeof a === 'string' ? a : a ? `${a.address}:${a.port}` : '?' });
+      };
       if (l.path !== null) {
         try { fs.unlinkSync(l.path); } catch { /* not there */ }
         server.listen({ path: l.path, backlog: pc.backlog }, () => {
           if (l.mode !== null) fs.chmodSync(l.path!, l.mode);
-          resolve();
+          listening();
         });
       } else {
-        server.listen({ host: l.host ?? '0.0.0.0', port: l.port, backlog: pc.backlog }, () => resolve());
+        server.listen({ host: l.host ?? '0.0.0.0', port: l.port, backlog: pc.backlog }, listening);
       }
     });
-    const a = server.address();
-    const address = typeof a === 'string' ? a : a ? `${a.address}:${a.port}` : '?';
-    log.info({ listen: address, servers: pc.servers.length, distribution: pc.distribution, hash: pc.hash, reads: acceptedReadMode(), writes: writeMode() }, `pool ${pc.name} listening on ${address}`);
-    return { runtime, server, ctx, address };
+  }
+
+  #accept(h: PoolHandle, socket: net.Socket): void {
+    const pc = h.runtime.config;
+    if (pc.clientConnections > 0 && h.ctx.clients.size >= pc.clientConnections) {
+      socket.on('error', () => { /* closing anyway */ });
+      socket.end(errorReplies.maxClients());
+      return;
+    }
+    if (pc.tcpkeepalive) socket.setKeepAlive(true);
+    this.totals.connections++;
+    h.runtime.stats.client_connections++;
+    (h.ctx.clients as Set<ClientConn>).add(new ClientConn(socket, h.ctx));
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.pools.map((p) => new Promise<void>((resolve) => {
-      p.server.close(() => resolve());
-      for (const c of p.ctx.clients) c.close();
-      p.runtime.close();
+    const all = [...this.#handles.values(), ...this.#leaving];
+    this.#handles.clear();
+    this.#leaving.clear();
+    await Promise.all(all.map((h) => new Promise<void>((resolve) => {
+      for (const c of h.ctx.clients) c.close();
+      if (h.server === null) return resolve();
+      h.server.close(() => resolve());
     })));
+    this.registry.close();
   }
+}
+
+function sameDown(t: PoolTopology, pp: PoolPlan): boolean {
+  const down = t.servers.filter((s) => !s.live).map((s) => s.identity);
+  return down.length === pp.down.length && down.every((d) => pp.down.includes(d));
+}
+
+function samePrior(t: PoolTopology, pp: PoolPlan): boolean {
+  return t.prior.length === pp.prior.length && t.prior.every((p, i) => p.version === pp.prior[i]!.version);
 }

@@ -68,10 +68,10 @@ function infoText(c: ClientConn, section: string): string {
   if (want('pool')) {
     const p = pool.config;
     out.push('# Pool', `pool_name:${p.name}`, `distribution:${p.distribution}`, `hash:${p.hash}`, `hash_tag:${p.hashTag ?? ''}`,
-      `servers:${pool.servers.length}`, `servers_live:${pool.liveCount}`);
+      `servers:${pool.servers.length}`, `servers_live:${pool.liveCount}`, `ring_version:${pool.topology.version}`);
     for (const s of pool.servers) {
-      const ejected = s.ejectedUntil !== 0;
-      out.push(`server_${s.index}:label=${s.config.label},status=${ejected ? 'ejected' : 'up'},failures=${s.failures},connections=${s.stats.server_connections},last_error=${(s.lastError ?? '').replace(/[,\r\n]/g, ' ')}`);
+      const seen = pool.observation(s.identity);
+      out.push(`server_${s.index}:label=${s.label},status=${s.live ? 'up' : 'ejected'},failures=${seen.failures},connections=${s.backend.counters.server_connections},last_error=${(seen.lastError ?? '').replace(/[,\r\n]/g, ' ')}`);
     }
     out.push('');
   }

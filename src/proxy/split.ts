@@ -14,7 +14,7 @@ import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { keep } from './socket-read.js';
 import { copyInto } from './copy.js';
 import type { ClientConn } from './client.js';
-import type { ServerRuntime } from './server-pool.js';
+import type { TopologyServer } from '../topology/topology.js';
 import type { SplitKind } from '../commands/types.js';
 
 /**
@@ -52,14 +52,14 @@ class SplitRequest implements Entry, ReplyTarget {
   }
 
   /** Encode fragment `tag` straight into the output of the connection to `server`. */
-  addFragment(server: ServerRuntime, buf: Buffer, args: Int32Array, tag: number): void {
+  addFragment(server: TopologyServer, buf: Buffer, args: Int32Array, tag: number): void {
     const req = takeReq(this);
     req.tag = tag;
     this.#remaining++;
     const step = this.#kind === 'mset' ? 2 : 1;
     const from = this.#starts[tag];
     const to = this.#starts[tag + 1];
-    const conn = server.connFor(this.#client.id);
+    const conn = server.backend.connFor(this.#client.id);
     const off = conn.reserve(req, fragmentSize(args, this.#positions, from, to, step));
     encodeFragment(conn.outBytes, off, buf, args, this.#positions, from, to, step);
   }

@@ -1,28 +1,49 @@
 // Running the proxy in one process or in N worker processes sharing the
 // listen addresses (node:cluster; the primary hands each new connection to a
-// worker). Each worker has its own backend connections. The primary serves
-// the stats port, summing the workers' documents; it restarts a worker that
-// dies. Must not know about routing.
+// worker). One process decides: in one process it is that process; under
+// -w N it is the primary, which runs the controller (config, reloads, health,
+// versions, migration, the admin API) and sends every plan to every worker,
+// so all of them serve the same ring version. Workers hold the client and
+// backend connections and report backend failures to the primary. The
+// primary also serves the stats port, summing the workers' documents, and
+// restarts a worker that dies (it gets the current plan). Must not know about
+// routing.
 import cluster, { type Worker } from 'node:cluster';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
-import { Proxy } from './index.js';
+import { parseConfig, type Config } from '../config/index.js';
+import { Proxy, type ApplyOutcome } from './index.js';
+import type { ControlLink } from './server-pool.js';
+import type { FailureKind } from './backend.js';
 import { startStatsServer, statsDocument } from '../stats/server.js';
 import { aggregateStats } from '../stats/aggregate.js';
+import { startControlPlane, type ControlPlane } from '../control/runtime.js';
+import type { Dataplane } from '../control/controller.js';
+import type { DataplanePlan } from '../topology/plan.js';
 
 export interface RunOptions {
   config: Config;
+  /** the config file's text as read */
+  text: string;
   log: Logger;
   version: string;
   workers: number;
   statsHost: string;
   statsPort: number;
   pidFile: string | null;
+  /** `--admin host:port` */
+  adminListen: string | null;
 }
 
-interface StatsRequest { type: 'shardgate:stats'; id: number }
-interface StatsReply { type: 'shardgate:stats-reply'; id: number; doc: Record<string, unknown> }
+type ToWorker =
+  | { type: 'shardgate:stats'; id: number }
+  | { type: 'shardgate:plan'; plan: DataplanePlan };
+type FromWorker =
+  | { type: 'shardgate:ready' }
+  | { type: 'shardgate:stats-reply'; id: number; doc: Record<string, unknown> }
+  | { type: 'shardgate:applied'; generation: number; errors: string[]; fatal: boolean }
+  | { type: 'shardgate:signal'; kind: 'failed'; pool: string; identity: string; label: string; failure: FailureKind; reason: string }
+  | { type: 'shardgate:signal'; kind: 'recovered'; pool: string; identity: string; label: string };
 
 function onSignals(stop: (sig: string) => void): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -37,19 +58,32 @@ async function statsPortOrNull(source: () => Promise<Record<string, unknown>> | 
   });
 }
 
+/** A ControlLink whose target is set once the controller exists (the proxy is made first). */
+export class DeferredControlLink implements ControlLink {
+  target: ControlLink | null = null;
+  backendFailed(pool: string, identity: string, label: string, kind: FailureKind, reason: string): void {
+    this.target?.backendFailed(pool, identity, label, kind, reason);
+  }
+  backendRecovered(pool: string, identity: string, label: string): void {
+    this.target?.backendRecovered(pool, identity, label);
+  }
+}
+
+/** The proxy and its control plane in this one process (also what `shardgate up` runs). */
+export async function startInProcess(o: { config: Config; text: string; log: Logger; version: string; adminListen: string | null; sighup?: boolean }): Promise<{ proxy: Proxy; control: ControlPlane }> {
+  const link = new DeferredControlLink();
+  const proxy = new Proxy({ log: o.log, version: o.version, control: link });
+  const dataplane: Dataplane = { apply: async (plan, config) => [await proxy.apply(config, plan)] };
+  const control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, sighup: o.sighup });
+  link.target = control.controller;
+  return { proxy, control };
+}
+
 /** Start the proxy as this process's job; resolves once it listens. */
 export async function runProxy(o: RunOptions): Promise<void> {
-  if (o.workers > 1 && cluster.isPrimary) return runPrimary(o);
-  const proxy = new Proxy({ log: o.log, version: o.version });
-  await proxy.start(o.config);
-  if (cluster.isWorker) {
-    process.on('message', (m: StatsRequest) => {
-      if (m?.type === 'shardgate:stats') process.send!({ type: 'shardgate:stats-reply', id: m.id, doc: statsDocument(proxy, o.version) } satisfies StatsReply);
-    });
-    process.on('SIGTERM', () => void proxy.close().then(() => process.exit(0)));
-    process.on('SIGINT', () => { /* the primary decides */ });
-    return;
-  }
+  if (cluster.isWorker) return runWorker(o);
+  if (o.workers > 1) return runPrimary(o);
+  const { proxy, control } = await startInProcess(o);
   const stats = await statsPortOrNull(() => statsDocument(proxy, o.version), o);
   if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
   let stopping = false;
@@ -58,7 +92,7 @@ export async function runProxy(o: RunOptions): Promise<void> {
     stopping = true;
     o.log.info(`${sig}: shutting down`);
     stats?.close();
-    void proxy.close().then(() => exitClean(o));
+    void control.close().then(() => proxy.close()).then(() => exitClean(o));
   });
 }
 
@@ -68,39 +102,112 @@ function exitClean(o: RunOptions): void {
   process.exit(0);
 }
 
+/** A worker: applies the primary's plans, reports its backends' failures. */
+function runWorker(o: RunOptions): Promise<void> {
+  const send = (m: FromWorker) => { if (process.connected) process.send!(m); };
+  const link: ControlLink = {
+    backendFailed: (pool, identity, label, failure, reason) => send({ type: 'shardgate:signal', kind: 'failed', pool, identity, label, failure, reason }),
+    backendRecovered: (pool, identity, label) => send({ type: 'shardgate:signal', kind: 'recovered', pool, identity, label }),
+  };
+  const proxy = new Proxy({ log: o.log, version: o.version, control: link, countsEjections: process.env.SHARDGATE_WORKER_INDEX === '0' });
+  let chain: Promise<unknown> = Promise.resolve();
+  process.on('message', (m: ToWorker) => {
+    if (m?.type === 'shardgate:stats') {
+      send({ type: 'shardgate:stats-reply', id: m.id, doc: statsDocument(proxy, o.version) });
+    } else if (m?.type === 'shardgate:plan') {
+      // Plans apply one after another, in the order the primary made them.
+      chain = chain.then(async () => {
+        const first = proxy.generation === 0;
+        let outcome: ApplyOutcome;
+        try {
+          const config = m.plan.text === '' ? o.config : parseConfig(m.plan.text, m.plan.file ?? undefined);
+          outcome = await proxy.apply(config, m.plan);
+        } catch (err) {
+          send({ type: 'shardgate:applied', generation: m.plan.generation, errors: [(err as Error).message], fatal: first });
+          return;
+        }
+        send({ type: 'shardgate:applied', generation: outcome.generation, errors: outcome.errors, fatal: false });
+      });
+    }
+  });
+  process.on('SIGTERM', () => void proxy.close().then(() => process.exit(0)));
+  process.on('SIGINT', () => { /* the primary decides */ });
+  process.on('SIGHUP', () => { /* the primary reloads */ });
+  // Messages sent before this process listens for them would be lost: the primary waits for this.
+  send({ type: 'shardgate:ready' });
+  return Promise.resolve();
+}
+
+/** The primary under -w N: the controller, the admin API and the stats port; workers serve. */
 async function runPrimary(o: RunOptions): Promise<void> {
-  const workers = new Set<Worker>();
+  const workers = new Map<Worker, number>();
+  /** workers that listen for plans (a plan goes only to those; one that gets ready later catches up) */
+  const ready = new Set<Worker>();
   let stopping = false;
   let nextId = 1;
-  const pending = new Map<number, { docs: Record<string, unknown>[]; left: number; done: (d: Record<string, unknown>[]) => void }>();
-  const fork = () => {
-    const w = cluster.fork();
-    workers.add(w);
-    w.on('message', (m: StatsReply) => {
-      if (m?.type !== 'shardgate:stats-reply') return;
-      const p = pending.get(m.id);
-      if (!p) return;
-      p.docs.push(m.doc);
-      if (--p.left === 0) { pending.delete(m.id); p.done(p.docs); }
+  let control: ControlPlane | null = null;
+  const pendingStats = new Map<number, { docs: Record<string, unknown>[]; left: number; done: (d: Record<string, unknown>[]) => void }>();
+  const pendingApply = new Map<Worker, { generation: number; done: (o: ApplyOutcome) => void }[]>();
+  const fork = (index: number) => {
+    const w = cluster.fork({ SHARDGATE_WORKER_INDEX: String(index) });
+    workers.set(w, index);
+    pendingApply.set(w, []);
+    w.on('message', (m: FromWorker) => {
+      if (m?.type === 'shardgate:ready') {
+        ready.add(w);
+        w.emit('shardgate:ready');
+        // A worker started after the first plan (a restart) catches up at once.
+        const plan = control?.controller.lastPlan;
+        if (plan) w.send({ type: 'shardgate:plan', plan } satisfies ToWorker);
+      } else if (m?.type === 'shardgate:stats-reply') {
+        const p = pendingStats.get(m.id);
+        if (!p) return;
+        p.docs.push(m.doc);
+        if (--p.left === 0) { pendingStats.delete(m.id); p.done(p.docs); }
+      } else if (m?.type === 'shardgate:applied') {
+        if (m.fatal) {
+          process.stderr.write(`shardgate: ${m.errors.join('; ')}\n`);
+          stopping = true;
+          for (const x of workers.keys()) x.process.kill('SIGKILL');
+          process.exit(1);
+        }
+        const q = pendingApply.get(w) ?? [];
+        while (q.length > 0 && q[0]!.generation <= m.generation) q.shift()!.done({ generation: m.generation, errors: m.errors });
+      } else if (m?.type === 'shardgate:signal') {
+        const c = control?.controller;
+        if (m.kind === 'failed') c?.backendFailed(m.pool, m.identity, m.label, m.failure, m.reason);
+        else c?.backendRecovered(m.pool, m.identity);
+      }
     });
     w.on('exit', (code, signal) => {
       workers.delete(w);
+      ready.delete(w);
+      for (const p of pendingApply.get(w) ?? []) p.done({ generation: p.generation, errors: [`worker ${index} exited`] });
+      pendingApply.delete(w);
       if (!stopping) {
         o.log.error({ code, signal }, 'worker died; starting another');
-        fork();
+        fork(index);
       }
     });
   };
-  for (let i = 0; i < o.workers; i++) fork();
-  await Promise.all([...workers].map((w) => new Promise<void>((resolve) => w.once('listening', () => resolve()))));
+  for (let i = 0; i < o.workers; i++) fork(i);
+  const dataplane: Dataplane = {
+    apply: (plan) => Promise.all([...ready].map((w) => new Promise<ApplyOutcome>((resolve) => {
+      const t = setTimeout(() => resolve({ generation: plan.generation, errors: [`worker ${workers.get(w)} did not confirm plan ${plan.generation} within 10 s`] }), 10_000);
+      pendingApply.get(w)!.push({ generation: plan.generation, done: (r) => { clearTimeout(t); resolve(r); } });
+      w.send({ type: 'shardgate:plan', plan } satisfies ToWorker);
+    }))),
+  };
+  await Promise.all([...workers.keys()].map((w) => new Promise<void>((resolve) => w.once('shardgate:ready', () => resolve()))));
+  control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen });
   o.log.info({ workers: o.workers }, `${o.workers} workers listening`);
   const ask = (): Promise<Record<string, unknown>> => new Promise((resolve) => {
     const id = nextId++;
-    const live = [...workers].filter((w) => w.isConnected());
+    const live = [...workers.keys()].filter((w) => w.isConnected());
     if (live.length === 0) return resolve({});
-    const t = setTimeout(() => { pending.delete(id); resolve(aggregateStats([])); }, 2000);
-    pending.set(id, { docs: [], left: live.length, done: (docs) => { clearTimeout(t); resolve(aggregateStats(docs)); } });
-    for (const w of live) w.send({ type: 'shardgate:stats', id } satisfies StatsRequest);
+    const t = setTimeout(() => { pendingStats.delete(id); resolve(aggregateStats([])); }, 2000);
+    pendingStats.set(id, { docs: [], left: live.length, done: (docs) => { clearTimeout(t); resolve(aggregateStats(docs)); } });
+    for (const w of live) w.send({ type: 'shardgate:stats', id } satisfies ToWorker);
   });
   const stats = await statsPortOrNull(ask, o);
   if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
@@ -109,7 +216,7 @@ async function runPrimary(o: RunOptions): Promise<void> {
     stopping = true;
     o.log.info(`${sig}: stopping ${workers.size} workers`);
     stats?.close();
-    const all = [...workers].map((w) => new Promise<void>((resolve) => { w.once('exit', () => resolve()); w.process.kill('SIGTERM'); }));
-    void Promise.all(all).then(() => exitClean(o));
+    const all = [...workers.keys()].map((w) => new Promise<void>((resolve) => { w.once('exit', () => resolve()); w.process.kill('SIGTERM'); }));
+    void control?.close().then(() => Promise.all(all)).then(() => exitClean(o));
   });
 }

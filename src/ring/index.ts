@@ -134,3 +134,39 @@ export function buildRing(opts: RingOptions): Ring {
     }
   }
 }
+
+export interface Placement {
+  /** per server (the order given): ring points (ketama), slots (modula), or 1 (random); 0 when not live */
+  readonly points: readonly number[];
+  /** per server: its share of the key space, 0..1 */
+  readonly share: readonly number[];
+}
+
+/** How a ring divides the key space among its servers (for the admin API and status page; not the request path). */
+export function describePlacement(opts: RingOptions): Placement {
+  const n = opts.servers.length;
+  const points = new Array<number>(n).fill(0);
+  const share = new Array<number>(n).fill(0);
+  const live = (i: number) => opts.live === undefined || opts.live[i] === true;
+  const liveIdx = opts.servers.map((_, i) => i).filter(live);
+  if (liveIdx.length === 0) return { points, share };
+  if (opts.distribution === 'ketama' && n > 1) {
+    const members = liveIdx.map((index) => ({ name: Buffer.from(opts.servers[index]!.name, 'utf8'), weight: opts.servers[index]!.weight, index }));
+    members.sort((a, b) => byName(a.name, b.name));
+    const c = buildContinuum(members);
+    const v = c.values;
+    for (let i = 0; i < v.length; i++) {
+      const s = c.servers[i]!;
+      points[s]!++;
+      const arc = i === 0 ? v[0]! + (2 ** 32 - v[v.length - 1]!) : v[i]! - v[i - 1]!;
+      share[s]! += arc / 2 ** 32;
+    }
+  } else if (opts.distribution === 'modula') {
+    let total = 0;
+    for (const i of liveIdx) total += opts.servers[i]!.weight;
+    for (const i of liveIdx) { points[i] = opts.servers[i]!.weight; share[i] = opts.servers[i]!.weight / total; }
+  } else {
+    for (const i of liveIdx) { points[i] = 1; share[i] = 1 / liveIdx.length; }
+  }
+  return { points, share };
+}

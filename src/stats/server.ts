@@ -4,31 +4,27 @@
 import net from 'node:net';
 import os from 'node:os';
 import type { Proxy } from '../proxy/index.js';
-import type { ServerRuntime } from '../proxy/server-pool.js';
+import type { TopologyServer } from '../topology/topology.js';
 
-function serverStats(s: ServerRuntime): Record<string, number> {
-  let requests = 0, requestBytes = 0, responses = 0, responseBytes = 0;
+function serverStats(s: TopologyServer): Record<string, number> {
   let inQueue = 0, inQueueBytes = 0, outQueue = 0, outQueueBytes = 0;
-  for (const c of s.conns) {
-    requests += c.requests;
-    requestBytes += c.requestBytes;
-    responses += c.responses;
-    responseBytes += c.responseBytes;
+  const k = s.backend.counters;
+  for (const c of s.backend.conns) {
     inQueue += c.unsent;
     inQueueBytes += c.unsentBytes;
     outQueue += c.inflight - c.unsent;
     outQueueBytes += c.awaitingBytes;
   }
   return {
-    server_eof: s.stats.server_eof,
-    server_err: s.stats.server_err,
-    server_timedout: s.stats.server_timedout,
-    server_connections: s.stats.server_connections,
-    server_ejected_at: s.stats.server_ejected_at * 1_000_000,
-    requests,
-    request_bytes: requestBytes,
-    responses,
-    response_bytes: responseBytes,
+    server_eof: k.server_eof,
+    server_err: k.server_err,
+    server_timedout: k.server_timedout,
+    server_connections: k.server_connections,
+    server_ejected_at: k.server_ejected_at * 1_000_000,
+    requests: k.requests,
+    request_bytes: k.request_bytes,
+    responses: k.responses,
+    response_bytes: k.response_bytes,
     in_queue: inQueue,
     in_queue_bytes: inQueueBytes,
     out_queue: outQueue,
@@ -51,8 +47,8 @@ export function statsDocument(proxy: Proxy, version: string): Record<string, unk
   };
   for (const p of proxy.pools) {
     const pool: Record<string, unknown> = { ...p.runtime.stats };
-    for (const s of p.runtime.servers) pool[s.config.label] = serverStats(s);
-    doc[p.runtime.config.name] = pool;
+    for (const s of p.runtime.servers) pool[s.label] = serverStats(s);
+    doc[p.runtime.name] = pool;
   }
   return doc;
 }

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { startRedis, type Proc } from '../../fixtures/procs.js';
 import { until } from '../../fixtures/until.js';
+import { CounterStore } from '../../../src/topology/counters.js';
 import { BackendConn, type BackendOwner } from '../../../src/proxy/backend.js';
 import { Req, type ReplyTarget } from '../../../src/proxy/request.js';
 import { encodeCommand } from '../../../src/resp/encode.js';
@@ -55,7 +56,7 @@ async function connect(): Promise<{ conn: BackendConn; send: (...args: string[])
     onBackendClosed: () => {},
   };
   const conn = new BackendConn({ host: '127.0.0.1', port: relayPort, path: null, label: 'relay' },
-    { auth: null, db: 0, keepalive: false, timeout: null }, owner);
+    { auth: null, db: 0, keepalive: false, timeout: null }, owner, new CounterStore().server('test', 'relay'));
   conns.push(conn);
   conn.connect();
   await up;

@@ -1,0 +1,116 @@
+// The control plane of one proxy run, put together: the event bus, the
+// controller, key migration, the admin HTTP API (opened, moved or closed as
+// the config says), reloading on file change and on SIGHUP, and one log line
+// per event. Used by `shardgate proxy` (one process, or the primary of -w N)
+// and `shardgate up`. Must not: touch client or backend sockets.
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { EventBus } from '../events/bus.js';
+import type { ShardgateEvent } from '../events/types.js';
+import { startAdminServer, type AdminServer } from '../admin/index.js';
+import { Controller, type Dataplane } from './controller.js';
+import { MigrationManager } from './migration.js';
+import { controlRoutes } from './admin-routes.js';
+import { watchConfigFile, type FileWatch } from './file-watch.js';
+
+export interface ControlPlaneOptions {
+  config: Config;
+  /** the config file's text as read at start */
+  text: string;
+  log: Logger;
+  dataplane: Dataplane;
+  /** `--admin host:port` from the command line: wins over the file's admin.listen */
+  adminListen?: string | null;
+  /** reload on SIGHUP (the CLI's processes do; tests in one process may not) */
+  sighup?: boolean;
+}
+
+export interface ControlPlane {
+  readonly controller: Controller;
+  readonly bus: EventBus;
+  readonly migrations: MigrationManager;
+  /** where the admin API listens, or null */
+  adminAddress(): string | null;
+  close(): Promise<void>;
+}
+
+/** Events that are worth a log line of their own (the controller logs reloads itself). */
+function logEvent(log: Logger, e: ShardgateEvent): void {
+  if (e.type === 'ring_changed') log.info({ event: e }, `pool ${e.pool}: ring version ${e.old_version} -> ${e.new_version} (${e.reason})`);
+  else if (e.type === 'migration_started') log.info({ event: e }, `pool ${e.pool}: ${e.mode} key migration for ring version ${e.ring_version}`);
+}
+
+export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = o.log;
+  const bus = new EventBus({ onSubscriberError: (err) => log.error({ err }, 'event subscriber failed') });
+  bus.subscribe((e) => logEvent(log, e));
+  const controller = new Controller({ log, bus, dataplane: o.dataplane });
+  const migrations = new MigrationManager(controller, bus, log);
+  let admin: AdminServer | null = null;
+  let adminSpec: string | null = null;
+  let draining = false;
+  const routes = controlRoutes({
+    controller, bus, migrations,
+    ready: () => {
+      const reasons: string[] = [];
+      if (draining) reasons.push('shutting down');
+      for (const pc of controller.config.pools) {
+        const st = controller.pool(pc.name)!;
+        if (st.spec.servers.every((s) => st.health.isDown(s.identity))) reasons.push(`pool ${pc.name}: no server is live`);
+      }
+      return { ready: reasons.length === 0, reasons };
+    },
+  });
+  const syncAdmin = async (config: Config) => {
+    const a = config.shardgate.admin;
+    const want = o.adminListen ?? a.listen;
+    if (want === adminSpec) {
+      admin?.setAuth(a.token, a.authReads);
+      return;
+    }
+    const next = want === null ? null : await startAdminServer({ listen: want, token: a.token, authReads: a.authReads, routes, log });
+    await admin?.close();
+    admin = next;
+    adminSpec = want;
+    if (next !== null) log.info(`admin API listening on http://${next.address}`);
+  };
+  let watch: FileWatch | null = null;
+  const syncWatch = async (config: Config) => {
+    const want = config.shardgate.watch && config.file !== null;
+    if (want && watch === null) {
+      watch = watchConfigFile(config.file!, o.text, (text, error) => {
+        if (error !== null) log.error(`config file ${config.file}: ${error}`);
+        else if (text !== null) void controller.applyText(text, 'file', config.file);
+      });
+    } else if (!want && watch !== null) {
+      await watch.close();
+      watch = null;
+    }
+  };
+  controller.setHooks({
+    configApplied: async (config, prev) => {
+      if (prev !== null && prev.shardgate.logLevel !== config.shardgate.logLevel) log.level = config.shardgate.logLevel;
+      await syncAdmin(config).catch((err: Error) => {
+        if (prev === null) throw err;
+        log.error(`admin API not moved: ${err.message}`);
+      });
+      await syncWatch(config);
+    },
+    planApplied: (plan, changed) => migrations.planApplied(plan, changed),
+  });
+  await controller.start(o.config, o.text);
+  const onHup = () => void controller.reloadFile('sighup');
+  if (o.sighup !== false) process.on('SIGHUP', onHup);
+  return {
+    controller, bus, migrations,
+    adminAddress: () => admin?.address ?? null,
+    async close() {
+      draining = true;
+      process.off('SIGHUP', onHup);
+      migrations.close();
+      controller.close();
+      await watch?.close();
+      await admin?.close();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// What the deciding process (the controller) sends to every process that
+// serves clients: the config in force and, per pool, its ring version, the
+// servers health has out of the ring, and the earlier rings that migration
+// still consults. Plain data (it crosses process boundaries as JSON).
+import type { Distribution, HashName } from '../config/index.js';
+
+export interface RingSpec {
+  readonly version: number;
+  readonly distribution: Distribution;
+  readonly hash: HashName;
+  readonly hashTag: string | null;
+  readonly servers: readonly { identity: string; label: string; weight: number; host: string | null; port: number; path: string | null }[];
+}
+
+export interface PoolPlan {
+  readonly version: number;
+  readonly down: readonly string[];
+  /** newest first */
+  readonly prior: readonly RingSpec[];
+}
+
+export interface DataplanePlan {
+  /** increases with every plan the controller makes */
+  readonly generation: number;
+  /** the config file's text, as read (workers parse it themselves) */
+  readonly text: string;
+  readonly file: string | null;
+  readonly pools: Readonly<Record<string, PoolPlan>>;
+}

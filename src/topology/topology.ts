@@ -1,0 +1,129 @@
+// A pool's topology: its config, its servers with their backends, the ring
+// over the live ones and the rings before it that key migration still
+// consults — built and checked completely, then swapped in by one reference
+// (PoolRuntime). Immutable once built. A server's ring identity is what the
+// ring hashes for it (its name, or its address when unnamed), so a server that
+// keeps its name keeps its keys when its address changes.
+// Must not: open listeners, decide health, or keep anything per request.
+import type { PoolConfig, ServerConfig } from '../config/index.js';
+import { buildRing, serverHashName, type Ring } from '../ring/index.js';
+import type { BackendRegistry, BackendSignals, BackendSpec, ServerBackend } from './registry.js';
+import type { CounterStore } from './counters.js';
+import type { RingSpec } from './plan.js';
+
+export interface TopologyServer {
+  /** position in the pool's `servers` (config order); what the ring returns */
+  readonly index: number;
+  readonly identity: string;
+  readonly label: string;
+  readonly config: ServerConfig;
+  readonly backend: ServerBackend;
+  /** false while health has it out of the ring */
+  readonly live: boolean;
+}
+
+/** A ring of an earlier version, for keys that may still sit on their previous owner. */
+export interface PriorRing {
+  readonly version: number;
+  readonly ring: Ring;
+  /** by ring index: the identity and the backend to reach that server */
+  readonly identities: readonly string[];
+  readonly backends: readonly ServerBackend[];
+}
+
+export interface PoolTopology {
+  readonly version: number;
+  readonly config: PoolConfig;
+  readonly servers: readonly TopologyServer[];
+  /** over the live servers: what requests use */
+  readonly ring: Ring;
+  /** over every server, as if all were live: whose key it is by config, for migration */
+  readonly fullRing: Ring;
+  /** newest first; empty when no migration is pending */
+  readonly prior: readonly PriorRing[];
+  /** every backend this topology holds (servers and prior-only ones), for release */
+  readonly held: readonly ServerBackend[];
+}
+
+export function identityOf(s: ServerConfig): string {
+  return serverHashName(s.host ?? s.path ?? '', s.port, s.weight, s.name);
+}
+
+/** The ring spec of a pool config with every server live. */
+export function ringSpecOf(config: PoolConfig, version: number): RingSpec {
+  return {
+    version,
+    distribution: config.distribution,
+    hash: config.hash,
+    hashTag: config.hashTag,
+    servers: config.servers.map((s) => ({ identity: identityOf(s), label: s.label, weight: s.weight, host: s.host, port: s.port, path: s.path })),
+  };
+}
+
+export function ringOf(spec: RingSpec, live?: readonly boolean[]): Ring {
+  return buildRing({
+    distribution: spec.distribution, hash: spec.hash, hashTag: spec.hashTag,
+    servers: spec.servers.map((s) => ({ name: s.identity, weight: s.weight })), live,
+  });
+}
+
+/** Whether two specs place every key the same way. */
+export function samePlacement(a: RingSpec, b: RingSpec): boolean {
+  if (a.distribution !== b.distribution || a.hash !== b.hash || a.hashTag !== b.hashTag || a.servers.length !== b.servers.length) return false;
+  const key = (s: RingSpec['servers'][number]) => `${s.identity}\u0000${s.weight}`;
+  // The ring orders servers by name whatever the file's order (as nutcracker does).
+  const left = a.servers.map(key).sort();
+  const right = b.servers.map(key).sort();
+  return left.every((k, i) => k === right[i]);
+}
+
+export interface BuildInputs {
+  readonly config: PoolConfig;
+  readonly version: number;
+  /** identities health has out of the ring */
+  readonly down: ReadonlySet<string>;
+  readonly prior: readonly RingSpec[];
+  readonly registry: BackendRegistry;
+  readonly counters: CounterStore;
+  readonly signals: BackendSignals;
+}
+
+function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }): BackendSpec {
+  return {
+    pool: config.name, identity: s.identity, label: s.label, host: s.host, port: s.port, path: s.path,
+    auth: config.redisAuth, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections,
+  };
+}
+
+/** Build a topology; its backends are acquired from the registry (shared with the topology it replaces where they agree). */
+export function buildTopology(b: BuildInputs): PoolTopology {
+  const { config, registry, counters, signals } = b;
+  const held: ServerBackend[] = [];
+  const acquire = (s: Parameters<typeof specFor>[1]): ServerBackend => {
+    const backend = registry.acquire(specFor(config, s), counters.server(config.name, s.label), signals);
+    held.push(backend);
+    return backend;
+  };
+  const servers: TopologyServer[] = config.servers.map((sc, index) => {
+    const identity = identityOf(sc);
+    return { index, identity, label: sc.label, config: sc, backend: acquire({ identity, label: sc.label, host: sc.host, port: sc.port, path: sc.path }), live: !b.down.has(identity) };
+  });
+  const current = ringSpecOf(config, b.version);
+  const ring = ringOf(current, servers.map((s) => s.live));
+  const fullRing = ringOf(current);
+  const byIdentity = new Map(servers.map((s) => [s.identity, s.backend]));
+  const prior: PriorRing[] = b.prior.map((spec) => ({
+    version: spec.version,
+    ring: ringOf(spec),
+    identities: spec.servers.map((s) => s.identity),
+    // A server still in the pool is reached where it is now; one that left, where it was.
+    backends: spec.servers.map((s) => byIdentity.get(s.identity) ?? acquire(s)),
+  }));
+  if (config.preconnect) for (const s of servers) s.backend.connect();
+  return { version: b.version, config, servers, ring, fullRing, prior, held };
+}
+
+/** The topology is no longer routed to: its backends drain unless a newer topology holds them. */
+export function releaseTopology(t: PoolTopology, registry: BackendRegistry): void {
+  for (const b of t.held) registry.release(b);
+}

@@ -5,7 +5,7 @@
 // bar dependency.)
 import type { MigrationPoolStatus } from '../admin/migration-types.js';
 
-const BAR_WIDTH = 24;
+const BAR_WIDTH = 20;
 
 function percent(s: MigrationPoolStatus): number | null {
   if (s.total_keys === null || s.total_keys <= 0) return s.state === 'done' ? 100 : null;
@@ -20,13 +20,13 @@ function scannedText(s: MigrationPoolStatus): string {
   return s.total_keys === null ? `${s.scanned} keys scanned` : `${s.scanned}/${s.total_keys} keys`;
 }
 
-/** One terminal line: `cache [█████░░░░]  41%  41000/100000 keys  moved 38 ...`. */
+/** One terminal line: `cache [█████░░░░]  41% 41000/100000 keys moved 38 misplaced 40 ...`. */
 export function barLine(pool: string, s: MigrationPoolStatus, nameWidth: number): string {
   const p = percent(s);
   const filled = p === null ? 0 : Math.round((p / 100) * BAR_WIDTH);
   const bar = p === null ? '·'.repeat(BAR_WIDTH) : '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
   const pct = p === null ? '   ?' : `${String(p).padStart(3)}%`;
-  return `${pool.padEnd(nameWidth)} [${bar}] ${pct}  ${scannedText(s)}  ${counts(s)}  ${s.state}`;
+  return `${pool.padEnd(nameWidth)} [${bar}] ${pct} ${scannedText(s)} ${counts(s).replace(/ {2}/g, ' ')}`;
 }
 
 /** One log line for a non-terminal output. */

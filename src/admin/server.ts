@@ -60,9 +60,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     };
+    const cut = () => reject(new AdminError(400, 'bad_request', 'the request body ended early'));
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
+    req.once('error', cut);
+    req.once('close', cut); // after 'end' this rejects a settled promise: no effect
   });
 }
 

@@ -44,19 +44,25 @@ function open(address: string, pathAndQuery = '/events', headers: Record<string,
   });
 }
 
+/** A bus, a server on it, and one stream already subscribed. */
+async function subscribedStream(): Promise<{ bus: EventBus; address: string; s: Stream }> {
+  const bus = new EventBus();
+  const address = await serve(bus);
+  const s = await open(address);
+  await until('subscribed', () => bus.subscriberCount === 1);
+  return { bus, address, s };
+}
+
 function nodeDown(bus: EventBus, server: string) {
   return bus.publish({ type: 'node_down', pool: 'cache', server, address: '127.0.0.1:1', reason: 'timeout' });
 }
 
 describe('GET /events', () => {
   it('sends live events as id/event/data frames with SSE headers', async () => {
-    const bus = new EventBus();
-    const address = await serve(bus);
-    const s = await open(address);
+    const { bus, s } = await subscribedStream();
     expect(s.status).toBe(200);
     expect(s.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(s.headers['cache-control']).toBe('no-cache');
-    await until('subscribed', () => bus.subscriberCount === 1);
     const e = nodeDown(bus, 's1');
     await until('one message', () => s.messages.length === 1);
     expect(s.raw()).toContain(`id: ${e.id}\nevent: node_down\ndata: ${JSON.stringify(e)}\n\n`);
@@ -65,10 +71,7 @@ describe('GET /events', () => {
   });
 
   it('resuming with Last-Event-ID gets exactly the missed events, then live ones', async () => {
-    const bus = new EventBus();
-    const address = await serve(bus);
-    const first = await open(address);
-    await until('subscribed', () => bus.subscriberCount === 1);
+    const { bus, address, s: first } = await subscribedStream();
     for (let i = 0; i < 3; i++) nodeDown(bus, `s${i}`);
     await until('three', () => first.messages.length === 3);
     first.close();
@@ -188,10 +191,7 @@ describe('GET /events', () => {
   });
 
   it('close() ends open streams and resolves', async () => {
-    const bus = new EventBus();
-    const address = await serve(bus);
-    const s = await open(address);
-    await until('subscribed', () => bus.subscriberCount === 1);
+    const { bus, s } = await subscribedStream();
     const t0 = Date.now();
     await server!.close();
     server = null;

@@ -166,7 +166,6 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   server.on('error', (err) => log.error({ err }, 'admin listener error'));
   const bound = server.address();
   const address = typeof bound === 'object' && bound !== null ? formatAddress(bound.address, bound.port) : opts.listen;
-  log.info({ address }, 'admin API listening');
 
   let closing: Promise<void> | null = null;
   return {

@@ -10,8 +10,14 @@ export function listenError(listen: string, reason: string): ShardgateError {
 }
 
 export function parseListenAddress(listen: string): ListenAddress {
-  const invalid = () => listenError(listen, 'invalid address (expected host:port, e.g. 127.0.0.1:9100)');
-  const s = listen.trim();
+  const parsed = parseHostPort(listen);
+  if (parsed === null) throw listenError(listen, 'invalid address (expected host:port, e.g. 127.0.0.1:9100)');
+  return parsed;
+}
+
+/** 'host:port', ':port', 'port' or '[v6]:port' (host 127.0.0.1 when left out); null when it is none of these. */
+export function parseHostPort(text: string): ListenAddress | null {
+  const s = text.trim();
   let host: string;
   let portText: string;
   const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(s);
@@ -23,12 +29,12 @@ export function parseListenAddress(listen: string): ListenAddress {
     portText = s;
   } else {
     const i = s.lastIndexOf(':');
-    if (i < 0) throw invalid();
+    if (i < 0) return null;
     host = s.slice(0, i);
     portText = s.slice(i + 1);
-    if (/[:\s[\]]/.test(host)) throw invalid(); // an IPv6 host needs brackets
+    if (/[:\s[\]]/.test(host)) return null; // an IPv6 host needs brackets
   }
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw invalid();
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return null;
   return { host: host || '127.0.0.1', port: Number(portText) };
 }
 

@@ -60,9 +60,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     };
+    const cut = () => reject(new AdminError(400, 'bad_request', 'the request body ended early'));
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
+    req.once('error', cut);
+    req.once('close', cut); // after 'end' this rejects a settled promise: no effect
   });
 }
 
@@ -164,7 +166,6 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   server.on('error', (err) => log.error({ err }, 'admin listener error'));
   const bound = server.address();
   const address = typeof bound === 'object' && bound !== null ? formatAddress(bound.address, bound.port) : opts.listen;
-  log.info({ address }, 'admin API listening');
 
   let closing: Promise<void> | null = null;
   return {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerProxyCommand } from './proxy-command.js';
 import { registerNodeCommand } from './node-command.js';
 import { registerUpCommand } from './up-command.js';
+import { registerRebalanceCommand } from './rebalance-command.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -14,5 +15,6 @@ program
 registerProxyCommand(program);
 registerNodeCommand(program);
 registerUpCommand(program);
+registerRebalanceCommand(program);
 
 await program.parseAsync(process.argv);

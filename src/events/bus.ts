@@ -53,7 +53,7 @@ export class EventBus {
 
   /** Numbers and stamps the event, keeps it, and delivers it; returns it as delivered. */
   publish(input: EventInput): ShardgateEvent {
-    return this.#deliver({ ...input, id: this.#lastId + 1, time: new Date().toISOString() } as ShardgateEvent);
+    return this.#deliver({ id: this.#lastId + 1, time: new Date().toISOString(), ...input } as ShardgateEvent);
   }
 
   /**

@@ -131,12 +131,18 @@ export class Controller implements ControlLink {
     return this.applyText(text, source, file);
   }
 
-  /** Validate `text` as a whole config and apply it; a config that does not validate changes nothing. */
+  /**
+   * Validate `text` as a whole config and apply it; a config that does not
+   * validate changes nothing. A pushed config (source 'api') is named
+   * "PUT /config" in its errors and keeps the file it replaces as its file, so a
+   * later SIGHUP or file change reloads that file.
+   */
   applyText(text: string, source: ConfigSource, file: string | null = this.config.file): Promise<ReloadResult> {
     return this.#serialized(async () => {
       let next: Config;
       try {
-        next = parseConfig(text, file ?? undefined);
+        next = parseConfig(text, source === 'api' ? 'PUT /config' : file ?? undefined);
+        if (source === 'api') next = Object.freeze({ ...next, file: this.config.file });
       } catch (err) {
         const errors = problemsOf(err);
         this.#rejected(source, errors);

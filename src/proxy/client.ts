@@ -20,6 +20,21 @@ const MAX_OUT_BYTES = 16 * 1024 * 1024;
 
 let nextClientId = 1;
 
+/** A request kept while a key it touches is moved (key migration): its own bytes and argument offsets. */
+interface HeldRequest {
+  bytes: Buffer;
+  argc: number;
+  args: Int32Array;
+  /** its keys' moves are done: route it without looking again */
+  moved: boolean;
+}
+
+function heldCopy(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): HeldRequest {
+  const rel = new Int32Array(argc * 2);
+  for (let i = 0; i < argc * 2; i++) rel[i] = args[i]! - start;
+  return { bytes: Buffer.from(buf.subarray(start, end)), argc, args: rel, moved: false };
+}
+
 export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   readonly id = nextClientId++;
   readonly ctx: ProxyContext;
@@ -37,6 +52,8 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   #blocked = false;
   #closing = false;
   #closed = false;
+  /** requests waiting for a key move, in order (null: none) */
+  #held: HeldRequest[] | null = null;
 
   constructor(socket: net.Socket, ctx: ProxyContext) {
     this.socket = socket;
@@ -76,7 +93,42 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
 
   onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
     if (this.#closing) return;
+    if (this.#held !== null) {
+      this.#held.push(heldCopy(buf, start, end, argc, args));
+      if (this.#held.length > MAX_PENDING) this.#pause();
+      return;
+    }
     routeRequest(this, buf, start, end, argc, args);
+  }
+
+  /**
+   * Key migration: keep this request (a copy: buf may be the shared read
+   * buffer) and every later one of this client until releaseHeld(), so the
+   * client's order is kept while a key it touches is moved.
+   */
+  hold(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+    const h = heldCopy(buf, start, end, argc, args);
+    h.moved = true;
+    if (this.#held === null) this.#held = [h];
+    else this.#held.unshift(h);
+  }
+
+  /** The moves the head request waited for are done: route it and the ones behind it (until one waits again). */
+  releaseHeld(): void {
+    const q = this.#held;
+    if (q === null) return;
+    this.#held = null;
+    while (q.length > 0 && !this.#closing) {
+      const h = q.shift()!;
+      routeRequest(this, h.bytes, 0, h.bytes.length, h.argc, h.args, h.moved);
+      if (this.#held !== null) {
+        // That one (or one after it) waits for a move again: the rest stays behind it.
+        (this.#held as HeldRequest[]).push(...q);
+        return;
+      }
+    }
+    if (this.#queue.length > MAX_PENDING || this.#out.length > MAX_OUT_BYTES) this.#pause();
+    else this.#maybeResume();
   }
 
   /** Track a forwarded request (or split parent) in reply order. */
@@ -168,7 +220,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   }
 
   #maybeResume(): void {
-    if (this.#paused && !this.#blocked && this.#queue.length <= MAX_PENDING / 2 && this.#out.length <= MAX_OUT_BYTES / 2) {
+    if (this.#paused && !this.#blocked && this.#held === null && this.#queue.length <= MAX_PENDING / 2 && this.#out.length <= MAX_OUT_BYTES / 2) {
       this.#paused = false;
       this.socket.resume();
     }

@@ -8,6 +8,7 @@ import { errorReplies } from '../errors/replies.js';
 import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { runLocal } from './local.js';
 import { forwardSplit } from './split.js';
+import { holdForMoves } from './migrate-on-touch.js';
 import type { ClientConn } from './client.js';
 
 const NOAUTH = errorReplies.noAuth();
@@ -28,10 +29,11 @@ function arityOk(def: CommandDef, argc: number): boolean {
   return a >= 0 ? argc === a : argc >= -a;
 }
 
-export function routeRequest(client: ClientConn, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+/** `moved`: a held request whose keys' moves are done (key migration): route it without looking again. */
+export function routeRequest(client: ClientConn, buf: Buffer, start: number, end: number, argc: number, args: Int32Array, moved = false): void {
   let def = lookupCommandBytes(buf, args[0], args[1]);
   const ctx = client.ctx;
-  ctx.totals.commands++;
+  if (!moved) ctx.totals.commands++;
   if (def === undefined) {
     client.replyLocal(unknownCommandError(buf, argc, args));
     return;
@@ -59,6 +61,9 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     }
     def = sub;
   }
+  // Key migration in progress: a request touching a key that may still be on its previous owner waits for its move.
+  if (ctx.pool.migrating && !moved && (def.kind === 'single' || def.kind === 'split' || def.kind === 'same')
+    && holdForMoves(client, def, buf, start, end, argc, args)) return;
   switch (def.kind) {
     case 'single': {
       const k = def.firstKey * 2;

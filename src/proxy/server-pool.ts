@@ -20,8 +20,17 @@ export interface ControlLink {
 /** What this process saw of a server lately (INFO shows it). */
 export interface ServerObservation { failures: number; lastError: string | null }
 
+/** Keys remembered as settled (moved, or found absent on their previous owner) per pool at most. */
+const SETTLED_MAX = 100_000;
+
 export class PoolRuntime implements BackendSignals {
   readonly name: string;
+  /** whether the topology has earlier rings whose owners may still hold keys (the request path checks this one flag) */
+  migrating = false;
+  /** keys (latin1) that need no move any more in this migration */
+  readonly settledKeys = new Set<string>();
+  /** moves made on the request path: for logs and the admin API */
+  readonly migrationCounters = { moved: 0, busy: 0, errors: 0 };
   readonly stats: PoolCounters;
   readonly log: Logger;
   readonly #control: ControlLink;
@@ -34,6 +43,7 @@ export class PoolRuntime implements BackendSignals {
     this.stats = stats;
     this.#control = control;
     this.log = log;
+    this.migrating = topology.prior.length > 0;
   }
 
   get topology(): PoolTopology {
@@ -52,7 +62,15 @@ export class PoolRuntime implements BackendSignals {
   swap(t: PoolTopology): PoolTopology {
     const old = this.#topo;
     this.#topo = t;
+    this.migrating = t.prior.length > 0;
+    // Another ring change: what was settled against the old rings says nothing about the new ones.
+    if (t.prior.length !== old.prior.length || t.prior.some((p, i) => p.version !== old.prior[i]!.version)) this.settledKeys.clear();
     return old;
+  }
+
+  settle(key: string): void {
+    if (this.settledKeys.size >= SETTLED_MAX) this.settledKeys.clear();
+    this.settledKeys.add(key);
   }
 
   /** The server for key bytes buf[start,end), or null when no server is live. */

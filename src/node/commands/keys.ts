@@ -68,8 +68,8 @@ function ttl(c: Call, ms: boolean): NodeReply {
 function typeMatches(e: Entry, t: string): boolean { return TYPE_NAMES[e.t] === t; }
 
 function scan(c: Call): NodeReply {
-  const cur = parseInt64(c.argv[1]!);
-  if (cur === null || cur < 0n) return new ReplyError('ERR invalid cursor');
+  const cur = parseCursor(c.argv[1]!);
+  if (cur === null) return new ReplyError('ERR invalid cursor');
   let count = 10; let match: string | null = null; let type: string | null = null;
   for (let i = 2; i < c.argv.length; i++) {
     const o = lower(c.argv[i]!);
@@ -103,24 +103,41 @@ function scan(c: Call): NodeReply {
   return [buf(String(i)), out];
 }
 
+/** A SCAN cursor read as Redis does (strtoul: an unsigned 64-bit number; a leading '-' wraps around). */
+export function parseCursor(b: Buffer): bigint | null {
+  const s = str(b);
+  if (!/^[+-]?[0-9]{1,20}$/.test(s)) return null;
+  const n = BigInt(s.replace(/^[+-]/, ''));
+  if (n > 18446744073709551615n) return null;
+  return s[0] === '-' && n !== 0n ? 18446744073709551616n - n : n;
+}
+
 function restore(c: Call): NodeReply {
   const { argv } = c;
   const key = str(argv[1]!);
-  const t = parseInt64(argv[2]!);
-  if (t === null) return E.notInt;
-  let replace = false; let abs = false;
+  // Redis's order of checks: options, BUSYKEY, TTL, payload
+  let replace = false; let abs = false; let idle = false; let freq = false;
   for (let i = 4; i < argv.length; i++) {
     const o = lower(argv[i]!);
+    const more = i + 1 < argv.length;
     if (o === 'replace') replace = true;
     else if (o === 'absttl') abs = true;
-    else if ((o === 'idletime' || o === 'freq') && i + 1 < argv.length) {
+    else if (o === 'idletime' && more && !freq) {
       const n = parseInt64(argv[++i]!);
       if (n === null) return E.notInt;
-      if (n < 0n) return new ReplyError(o === 'freq' ? 'ERR Invalid FREQ value, must be >= 0 and <= 255' : 'ERR Invalid IDLETIME value, must be >= 0');
+      if (n < 0n) return new ReplyError('ERR Invalid IDLETIME value, must be >= 0');
+      idle = true;
+    } else if (o === 'freq' && more && !idle) {
+      const n = parseInt64(argv[++i]!);
+      if (n === null) return E.notInt;
+      if (n < 0n || n > 255n) return new ReplyError('ERR Invalid FREQ value, must be >= 0 and <= 255');
+      freq = true;
     } else return E.syntax;
   }
-  if (t < 0n) return new ReplyError('ERR Invalid TTL value, must be >= 0');
   if (!replace && c.ks.peek(key) !== undefined) return new ReplyError('BUSYKEY Target key name already exists.');
+  const t = parseInt64(argv[2]!);
+  if (t === null) return E.notInt;
+  if (t < 0n) return new ReplyError('ERR Invalid TTL value, must be >= 0');
   const d = loadValue(argv[3]!);
   if (d === null) return E.dumpBad;
   const now = Date.now();

@@ -31,6 +31,11 @@ export const CASES: Record<string, string[][]> = {
     ['renamenx', 'l', 'h'], ['renamenx', 'l', 'fresh'], ['dbsize'], ['keys', 'nomatch*'], ['select', '0'], ['select', 'x'],
     ['flushall'], ['dbsize'], ['flushdb', 'async'], ['flushall', 'foo'],
     ['dump', 'nokey'], ['restore', 'k', '0', 'garbage'], ['set', 'k', 'v'], ['restore', 'k', '0', 'garbage'], ['restore', 'k', '-1', 'garbage', 'replace'],
+    ['restore', 'k', 'x', 'garbage'], ['restore', 'k', '0', 'garbage', 'bogus'], ['restore', 'nk', 'x', 'garbage'], ['restore', 'nk', '-5', 'garbage'],
+    ['restore', 'nk', '0', 'garbage', 'freq', '256'], ['restore', 'nk', '0', 'garbage', 'freq', '-1'], ['restore', 'nk', '0', 'garbage', 'idletime', '-1'],
+    ['restore', 'nk', '0', 'garbage', 'idletime', 'x'], ['restore', 'nk', '0', 'garbage', 'idletime', '1', 'freq', '1'], ['restore', 'nk', '0', 'garbage', 'freq', '1', 'idletime', '1'],
+    ['restore', 'nk', '0', 'garbage', 'idletime'], ['restore', 'nk', '0', 'garbage', 'absttl', 'replace', 'idletime', '10'], ['restore', 'k', '0', 'garbage', 'replace', 'freq', '5'],
+    ['scan', '0', 'count', '0'], ['scan', '0', 'count', 'x'], ['scan', '0', 'match'], ['scan', 'x'], ['scan', '-'], ['scan', ' 1'], ['scan', '0', 'bogus', '1'],
     ['object', 'refcount', 'k'], ['object', 'idletime', 'nokey'], ['object', 'freq', 'k'], ['object', 'foo', 'k'], ['object', 'encoding', 'nokey'],
   ],
   lists: [

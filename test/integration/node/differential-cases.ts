@@ -75,6 +75,23 @@ export const CASES: Record<string, string[][]> = {
     ['zrem', 'z', 'a', 'nope'], ['zpopmin', 'z'], ['zpopmax', 'z', '2'], ['zpopmin', 'z', '0'], ['zpopmin', 'z', '-1'], ['zpopmin', 'nokey'], ['zpopmax', 'z', '100'], ['exists', 'z'],
     ['set', 's', 'x'], ['zadd', 's', '1', 'a'], ['zrange', 's', '0', '1'], ['zscore', 's', 'a'], ['zadd', 'f', '1.1', 'a', '0.1', 'b', '1e21', 'c', '-3.25', 'd', '123456789.123', 'e'], ['zrange', 'f', '0', '-1', 'withscores'],
   ],
+  // replies of SMEMBERS/SINTER/SUNION/SDIFF/SPOP n/SRANDMEMBER n are compared as sorted lists (set order is the server's own)
+  sets: [
+    ['sadd', 's', 'a', 'b', 'c'], ['sadd', 's', 'a', 'd'], ['sadd', 's'], ['scard', 's'], ['scard', 'nokey'], ['sismember', 's', 'a'], ['sismember', 's', 'zz'], ['sismember', 'nokey', 'a'],
+    ['smismember', 's', 'a', 'zz', 'd'], ['smismember', 'nokey', 'a'], ['smismember', 's'], ['smembers', 's'], ['smembers', 'nokey'],
+    ['srem', 's', 'd', 'zz'], ['srem', 'nokey', 'a'], ['srem', 's'], ['sadd', 't', 'b', 'c', 'e'], ['sadd', 'u', 'c', 'x'],
+    ['sinter', 's', 't'], ['sinter', 's', 't', 'u'], ['sinter', 's', 'nokey'], ['sunion', 's', 't', 'u'], ['sunion', 'nokey'], ['sdiff', 's', 't'], ['sdiff', 's', 'nokey', 'u'], ['sdiff', 'nokey', 's'],
+    ['sinterstore', 'd1', 's', 't'], ['smembers', 'd1'], ['sunionstore', 'd2', 's', 'u'], ['scard', 'd2'], ['sdiffstore', 'd3', 's', 's'], ['exists', 'd3'], ['sdiffstore', 'd1', 'nokey', 's'], ['exists', 'd1'],
+    ['set', 'str', 'v'], ['sinterstore', 'str', 's', 't'], ['type', 'str'], ['set', 'str', 'v'], ['sinter', 's', 'str'], ['sinter', 'nokey', 'str'], ['sunion', 's', 'str'], ['sdiff', 'nokey', 'str'], ['sadd', 'str', 'a'],
+    ['scard', 'str'], ['sismember', 'str', 'a'], ['smembers', 'str'], ['srem', 'str', 'a'], ['spop', 'str'], ['srandmember', 'str'], ['smove', 'str', 's', 'a'], ['smove', 's', 'str', 'a'], ['sunionstore', 'x', 'str'],
+    ['sintercard', '2', 's', 't'], ['sintercard', '3', 's', 't', 'u'], ['sintercard', '1', 'nokey'], ['sintercard', '2', 's', 't', 'limit', '1'], ['sintercard', '2', 's', 't', 'limit', '0'],
+    ['sintercard', '0', 's'], ['sintercard', 'x', 's'], ['sintercard', '-1', 's'], ['sintercard', '3', 's', 't'], ['sintercard', '1', 's', 'limit', '-1'], ['sintercard', '1', 's', 'limit', 'x'], ['sintercard', '1', 's', 'foo'], ['sintercard', '1', 's', 'limit'], ['sintercard', '1', 'str'],
+    ['smove', 's', 't', 'a'], ['smove', 's', 't', 'a'], ['smove', 'nokey', 't', 'a'], ['smove', 't', 't', 'a'], ['smove', 't', 't', 'zz'], ['smove', 't', 'new', 'b'], ['smembers', 'new'], ['smembers', 't'], ['smove', 'new', 't', 'b'], ['exists', 'new'],
+    ['spop', 'nokey'], ['spop', 'nokey', '3'], ['spop', 's', '0'], ['spop', 's', '-1'], ['spop', 's', 'x'], ['spop', 's', '1', '2'], ['spop', 'u', '100'], ['exists', 'u'], ['sadd', 'one', 'z'], ['spop', 'one'], ['exists', 'one'],
+    ['srandmember', 'nokey'], ['srandmember', 'nokey', '5'], ['srandmember', 'nokey', '-5'], ['srandmember', 's', '0'], ['srandmember', 's', '100'], ['srandmember', 's', 'x'], ['srandmember', 's', '1', '2'],
+    ['srandmember', 's', '-9223372036854775808'], ['sadd', 'ints', '3', '1', '2'], ['smembers', 'ints'], ['sadd', 'ints', 'a'], ['scard', 'ints'],
+    ['sscan', 's', '0', 'count', '0'], ['sscan', 's', 'x'], ['sscan', 'nokey', '0'], ['sscan', 's', '0', 'foo'], ['sscan', 's', '0', 'count'], ['sscan', 's', '0', 'type', 'string'], ['sscan', 'str', '0'],
+  ],
   server: [
     ['ping'], ['ping', 'hi'], ['ping', 'a', 'b'], ['echo', 'x'], ['echo'], ['nosuchcmd', 'a', 'b'], ['nosuchcmd'], ['NoSuch', 'x'.repeat(200)], ['get', 'a', 'b'],
     ['client', 'setname', 'me'], ['client', 'getname'], ['client', 'setname', 'a b'], ['client', 'foo'], ['config', 'get', 'maxmemory'],

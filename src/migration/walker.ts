@@ -46,8 +46,10 @@ function idleProgress(pool: string): WalkProgress {
   };
 }
 
+/** The server's name, with its address when the name does not already say it. */
 function serverLabel(s: WalkServer): string {
-  return s.host.startsWith('/') ? `${s.name} (${s.host})` : `${s.name} (${s.host}:${s.port})`;
+  const address = s.host.startsWith('/') ? s.host : `${s.host}:${s.port}`;
+  return s.name === address ? s.name : `${s.name} (${address})`;
 }
 
 export class MigrationWalker {

@@ -84,6 +84,50 @@ describe('MigrationWalker (redis-server, no auth)', () => {
     await expectAllOnOwners(items, servers, conns, after, new Set(rewritten.map((it) => it.key.toString())));
   });
 
+  it('deletes (old owner first, then new) and writes (new owner) racing the walk: no deleted key comes back, no write is overwritten', async () => {
+    const items = makeItems(8000, 'race');
+    const before = ringOwner(old3(), 'md5');
+    const after = ringOwner(servers, 'md5');
+    await fill(items, servers, conns, before);
+    const changed = changedOwners(items, before, after).filter((it) => it.kind === 'string');
+    const idx = (s: WalkServer) => servers.findIndex((x) => x.name === s.name);
+    const deleted = changed.filter((_, i) => i % 3 === 0);
+    const written = changed.filter((_, i) => i % 3 === 1);
+    const walker = new MigrationWalker(plan(after, { ratePerSec: 3000, scanCount: 50 }), () => {});
+    const run = walker.start();
+    // As the proxy does after the change, spread over the walk: DEL on the old owner, then on the new one; SET on the new one.
+    const racing = (async () => {
+      for (let i = 0; i < Math.max(deleted.length, written.length); i++) {
+        const d = deleted[i];
+        const w = written[i];
+        await Promise.all([
+          d && (async () => { await conns[idx(before(d.key)!)].command(['DEL', d.key]); await conns[idx(after(d.key)!)].command(['DEL', d.key]); })(),
+          w && conns[idx(after(w.key)!)].command(['SET', w.key, 'after-change']),
+        ]);
+        if (i % 4 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const [end] = await Promise.all([run, racing]);
+    expect(end.state).toBe('done');
+    expect(end.errors).toBe(0);
+    for (const it of deleted) {
+      expect(await Promise.all(conns.map((c) => c.command(['EXISTS', it.key]))), `${it.key} deleted`).toEqual([0, 0, 0, 0]);
+    }
+    for (const it of written) {
+      expect((await conns[idx(after(it.key)!)].command(['GET', it.key]))?.toString(), String(it.key)).toBe('after-change');
+      expect(await conns[idx(before(it.key)!)].command(['EXISTS', it.key])).toBe(0);
+    }
+    expect(end.moved + end.busy + end.missing).toBe(end.misplaced);
+    // The race really interleaved: some writes came before their key's move (busy), some after (moved, then overwritten);
+    // some deletes came before the move (missing).
+    expect(end.busy).toBeGreaterThan(0);
+    expect(end.busy).toBeLessThan(written.length);
+    expect(end.missing).toBeGreaterThan(0);
+    expect(end.missing).toBeLessThan(deleted.length);
+    const touched = new Set([...deleted, ...written].map((it) => it.key.toString()));
+    await expectAllOnOwners(items, servers, conns, after, touched);
+  }, 60_000);
+
   it('a removed server (a previous source) is emptied into the remaining ones', async () => {
     const items = makeItems(4000, 'rm');
     const before = ringOwner(servers, 'md5');

@@ -95,21 +95,27 @@ export class MigrationWalker {
     const p = this.#progress;
     this.#emit(true);
     try {
-      const reached: { server: WalkServer; conn: RedisConnection }[] = [];
+      // First every source's size (for totalKeys), on a short-lived connection: a connection kept
+      // idle while other sources are walked could meet the server's idle `timeout`.
+      const reached: WalkServer[] = [];
       for (const server of this.#plan.sources) {
         if (this.#stopRequested) break;
         const conn = await this.#open(server);
         if (conn === null) continue;
         const size = await this.#count(server, conn);
+        await this.#release(conn);
         if (size === null) continue;
         p.totalKeys = (p.totalKeys ?? 0) + size;
-        reached.push({ server, conn });
+        reached.push(server);
       }
       this.#emit(false);
       const bucket = new TokenBucket(this.#plan.ratePerSec);
-      for (const { server, conn } of reached) {
+      for (const server of reached) {
         if (this.#stopRequested) break;
+        const conn = await this.#open(server);
+        if (conn === null) continue;
         await this.#walkSource(server, conn, bucket);
+        await this.#release(conn);
       }
     } catch (err) {
       // A bug or a throwing ownerOf: the walk cannot go on.
@@ -136,6 +142,11 @@ export class MigrationWalker {
     this.#conns.push(conn);
     await conn.connect();
     return conn;
+  }
+
+  async #release(conn: RedisConnection): Promise<void> {
+    this.#conns = this.#conns.filter((c) => c !== conn);
+    await conn.close();
   }
 
   async #open(server: WalkServer): Promise<RedisConnection | null> {

@@ -214,6 +214,55 @@ describe('MigrationWalker (redis-server, no auth)', () => {
   });
 });
 
+describe('MigrationWalker when a source connection drops mid-walk', () => {
+  async function setup(n: number): Promise<{ procs: Proc[]; servers: WalkServer[]; conns: RedisConnection[]; items: ReturnType<typeof makeItems>; after: (k: Buffer) => WalkServer | null; changed: number }> {
+    const procs = await Promise.all([0, 1, 2, 3].map(() => startRedis()));
+    const servers = procs.map((p) => walkServer(p.port));
+    const conns = await connectAll(servers);
+    const items = makeItems(n, 'drop');
+    const before = ringOwner(servers.slice(0, 3), 'md5');
+    const after = ringOwner(servers, 'md5');
+    await fill(items, servers, conns, before);
+    return { procs, servers, conns, items, after, changed: changedOwners(items, before, after).length };
+  }
+
+  it('a killed connection (CLIENT KILL) is replaced, the SCAN resumes, and every key still ends on its owner', async () => {
+    const { procs, servers, conns, items, after, changed } = await setup(8000);
+    const walker = new MigrationWalker({ pool: 'alpha', sources: servers, ownerOf: after, ratePerSec: 2000 }, () => {});
+    const run = walker.start();
+    let killed = 0;
+    await new Promise((r) => setTimeout(r, 400));
+    for (const c of conns) {
+      const list = ((await c.command(['CLIENT', 'LIST'])) as Buffer).toString();
+      for (const line of list.split('\n').filter((l) => l.includes('name=shardgate-migrate-alpha '))) {
+        killed += (await c.command(['CLIENT', 'KILL', 'ID', /\bid=(\d+)/.exec(line)![1]])) as number;
+      }
+    }
+    expect(killed, walker.progress().state).toBe(1);
+    const end = await run;
+    expect(end, end.lastError ?? '').toMatchObject({ state: 'done', errors: 0 });
+    expect(end.lastError).toMatch(/connection lost mid-walk .*reconnecting/);
+    expect(end.moved).toBeLessThanOrEqual(changed);
+    expect(end.moved + end.missing).toBeGreaterThanOrEqual(changed);
+    await expectAllOnOwners(items, servers, conns, after);
+    await Promise.all(conns.map((c) => c.close()));
+    await Promise.all(procs.map((p) => p.stop()));
+  });
+
+  it('a source that dies mid-walk fails the walk, naming it', async () => {
+    const { procs, servers, conns } = await setup(8000);
+    const after = ringOwner(servers, 'md5');
+    const run = new MigrationWalker({ pool: 'alpha', sources: servers, ownerOf: after, ratePerSec: 2000 }, () => {}).start();
+    await new Promise((r) => setTimeout(r, 300));
+    await procs[1].stop('SIGKILL');
+    const end = await run;
+    expect(end.state).toBe('failed');
+    expect(end.lastError).toContain(`source ${servers[1].name} `);
+    await Promise.all(conns.map((c) => c.close().catch(() => {})));
+    await Promise.all(procs.map((p) => p.stop()));
+  });
+});
+
 describe('MigrationWalker and a unix-socket server', () => {
   it('is scanned as a source (its keys MIGRATE out), but as an owner it cannot be a MIGRATE target: its keys stay put as errors', async () => {
     const tcp = await Promise.all([0, 1].map(() => startRedis()));

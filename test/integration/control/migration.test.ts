@@ -5,6 +5,8 @@
 // is readable afterwards with its TTL kept (±1 s); with `lazy` every key read
 // once is found; with either no key written or deleted after the change is
 // overwritten or brought back. The same with -w 2, and with built-in nodes.
+// Servers are named, so placement (and the share of keys that move) does not
+// depend on the free ports the servers got.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,7 +31,7 @@ async function startNode(): Promise<Proc> {
 function yaml(listen: number, servers: number[], mode: string, rate: number): string {
   return [
     'cache:', `  listen: 127.0.0.1:${listen}`, '  hash: fnv1a_64', '  distribution: ketama', '  redis: true', '  servers:',
-    ...servers.map((p) => `    - 127.0.0.1:${p}:1`), '  shardgate:', `    migration: ${mode}`, `    migration_rate: ${rate}`, '',
+    ...servers.map((p, i) => `    - 127.0.0.1:${p}:1 shard-${i}`), '  shardgate:', `    migration: ${mode}`, `    migration_rate: ${rate}`, '',
   ].join('\n');
 }
 
@@ -72,7 +74,7 @@ async function scenario(s: Scenario): Promise<void> {
   expect((await run(port, writes)).filter((r) => r[0] === 0x2d)).toEqual([]);
 
   // Which keys change owner: the proxy's own ring, 3 servers and 4 (placement itself is checked against nutcracker elsewhere).
-  const ringOf = (n: number) => buildRing({ distribution: 'ketama', hash: 'fnv1a_64', hashTag: null, servers: ports.slice(0, n).map((p) => ({ name: serverHashName('127.0.0.1', p, 1, null), weight: 1 })) });
+  const ringOf = (n: number) => buildRing({ distribution: 'ketama', hash: 'fnv1a_64', hashTag: null, servers: ports.slice(0, n).map((p, i) => ({ name: serverHashName('127.0.0.1', p, 1, `shard-${i}`), weight: 1 })) });
   const r3 = ringOf(3);
   const r4 = ringOf(4);
   const moved: number[] = [];

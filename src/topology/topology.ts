@@ -17,7 +17,9 @@ export interface TopologyServer {
   readonly identity: string;
   readonly label: string;
   readonly config: ServerConfig;
+  /** its RESP2 connections, and the RESP3 ones (opened with HELLO 3) that RESP3 clients use */
   readonly backend: ServerBackend;
+  readonly backend3: ServerBackend;
   /** false while health has it out of the ring */
   readonly live: boolean;
 }
@@ -88,10 +90,10 @@ export interface BuildInputs {
   readonly signals: BackendSignals;
 }
 
-function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }): BackendSpec {
+function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }, protocol: 2 | 3): BackendSpec {
   return {
     pool: config.name, identity: s.identity, label: s.label, host: s.host, port: s.port, path: s.path,
-    auth: config.redisAuth, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections,
+    auth: config.redisAuth, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections, protocol,
   };
 }
 
@@ -99,14 +101,16 @@ function specFor(config: PoolConfig, s: { identity: string; label: string; host:
 export function buildTopology(b: BuildInputs): PoolTopology {
   const { config, registry, counters, signals } = b;
   const held: ServerBackend[] = [];
-  const acquire = (s: Parameters<typeof specFor>[1]): ServerBackend => {
-    const backend = registry.acquire(specFor(config, s), counters.server(config.name, s.label), signals);
+  const acquire = (s: Parameters<typeof specFor>[1], protocol: 2 | 3 = 2): ServerBackend => {
+    const backend = registry.acquire(specFor(config, s, protocol), counters.server(config.name, s.label), signals);
     held.push(backend);
     return backend;
   };
   const servers: TopologyServer[] = config.servers.map((sc, index) => {
     const identity = identityOf(sc);
-    return { index, identity, label: sc.label, config: sc, backend: acquire({ identity, label: sc.label, host: sc.host, port: sc.port, path: sc.path }), live: !b.down.has(identity) };
+    const at = { identity, label: sc.label, host: sc.host, port: sc.port, path: sc.path };
+    // The RESP3 connections open only when a RESP3 client first needs them (preconnect opens the RESP2 ones).
+    return { index, identity, label: sc.label, config: sc, backend: acquire(at), backend3: acquire(at, 3), live: !b.down.has(identity) };
   });
   const current = ringSpecOf(config, b.version);
   const ring = ringOf(current, servers.map((s) => s.live));

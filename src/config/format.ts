@@ -55,5 +55,6 @@ function formatShardgate(s: ShardgateSettings, out: string[]): void {
   if (s.workers !== 1) o.push(`  workers: ${s.workers}`);
   if (s.stats.listen !== null) o.push('  stats:', `    listen: ${q(s.stats.listen)}`);
   if (!s.watch) o.push('  watch: false');
+  if (s.drainTimeout !== 30000) o.push(`  drain_timeout: ${s.drainTimeout}`);
   if (o.length > 0) out.push('shardgate:', ...o);
 }

@@ -57,6 +57,8 @@ export interface ShardgateSettings {
   stats: { listen: string | null };
   /** reload the file when it changes */
   watch: boolean;
+  /** ms a shutdown waits for the replies owed to clients before it closes them anyway */
+  drainTimeout: number;
 }
 export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }
 

@@ -81,5 +81,7 @@ export const shardgateSchema = section({
   stats: section({ listen: hostPort.nullable().default(null) }).default({ listen: null }),
   /** reload the file when it changes (SIGHUP reloads it either way) */
   watch: bool().default(true),
+  /** on SIGTERM/SIGINT: ms to answer what was read before exiting anyway */
+  drain_timeout: int(0).default(30000),
 });
 export type RawShardgate = z.output<typeof shardgateSchema>;

@@ -69,5 +69,6 @@ export function buildShardgate(s: RawShardgate): ShardgateSettings {
     workers: s.workers,
     stats: { listen: s.stats.listen },
     watch: s.watch,
+    drainTimeout: s.drain_timeout,
   };
 }

@@ -63,6 +63,7 @@ function diffSettings(a: ShardgateSettings, b: ShardgateSettings, live: string[]
   if (a.admin.token !== b.admin.token || a.admin.authReads !== b.admin.authReads) live.push('admin API token / auth_reads');
   if (a.logLevel !== b.logLevel) live.push(`log_level ${b.logLevel}`);
   if (a.watch !== b.watch) live.push(`watch ${b.watch}`);
+  if (a.drainTimeout !== b.drainTimeout) live.push(`drain_timeout ${b.drainTimeout} ms`);
   if (a.workers !== b.workers) restart.push(`shardgate.workers (${a.workers} -> ${b.workers}): the number of processes is fixed at start`);
   if (a.stats.listen !== b.stats.listen) restart.push('shardgate.stats.listen: the stats port opens at start');
 }

@@ -51,6 +51,8 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   #paused = false;
   #blocked = false;
   #closing = false;
+  /** shutting down: nothing more is read; what was read is answered, then the connection ends */
+  #draining = false;
   #closed = false;
   /** requests waiting for a key move, in order (null: none) */
   #held: HeldRequest[] | null = null;
@@ -79,7 +81,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#draining) return;
     try {
       this.#scanner.feed(chunk, this);
     } catch (err) {
@@ -196,7 +198,22 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
       this.#blocked = true;
       this.#pause();
     }
-    if (this.#closing && this.#queue.length === 0 && this.#out.length === 0) this.socket.end();
+    if ((this.#closing || this.#draining) && this.#queue.length === 0 && this.#out.length === 0 && this.#held === null) {
+      this.socket.end();
+      // A paused socket never reads the peer's FIN: read on (and drop what comes) so the connection can close.
+      if (this.#draining) this.socket.resume();
+    }
+  }
+
+  /** Graceful shutdown: read nothing more, answer every request already read, then end the connection. */
+  drain(): void {
+    if (this.#draining || this.#closed) return;
+    this.#draining = true;
+    this.#pause();
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      scheduleFlush(this);
+    }
   }
 
   /** QUIT, protocol errors: finish the replies owed, then close. */
@@ -220,7 +237,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   }
 
   #maybeResume(): void {
-    if (this.#paused && !this.#blocked && this.#held === null && this.#queue.length <= MAX_PENDING / 2 && this.#out.length <= MAX_OUT_BYTES / 2) {
+    if (this.#paused && !this.#blocked && this.#held === null && !this.#draining && this.#queue.length <= MAX_PENDING / 2 && this.#out.length <= MAX_OUT_BYTES / 2) {
       this.#paused = false;
       this.socket.resume();
     }

@@ -60,6 +60,7 @@ const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
   workers: int(1, 256),
   stats: fc.record({ listen: fc.option(fc.constant('127.0.0.1:22222'), { nil: null }) }),
   watch: fc.boolean(),
+  drainTimeout: int(0, 600000),
 });
 
 describe('formatConfig -> parseConfig round trip', () => {

@@ -39,6 +39,7 @@ function formatPool(p: PoolConfig, out: string[]): void {
   const ext: string[] = [];
   if (p.migration !== 'off') ext.push(`    migration: ${p.migration}`);
   if (p.migrationRate !== 5000) ext.push(`    migration_rate: ${p.migrationRate}`);
+  if (p.proxyProtocol) ext.push('    proxy_protocol: true');
   if (ext.length > 0) out.push('  shardgate:', ...ext);
 }
 

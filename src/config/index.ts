@@ -40,6 +40,8 @@ export interface PoolConfig {
   migration: MigrationMode;
   /** keys per second the background walk moves at most; 0 = no limit (`shardgate: migration_rate:`) */
   migrationRate: number;
+  /** every connection starts with a PROXY protocol header (`shardgate: proxy_protocol:`) */
+  proxyProtocol: boolean;
 }
 export type MigrationMode = 'off' | 'lazy' | 'background';
 export interface AdminSettings {

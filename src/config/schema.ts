@@ -40,6 +40,8 @@ export const poolExtensionSchema = section({
   migration: oneOf(MIGRATION_MODES).default('off'),
   /** keys moved per second at most by the background walk; 0 = no limit */
   migration_rate: int(0).default(5000),
+  /** clients arrive through a load balancer that sends a PROXY protocol (v1 or v2) header first */
+  proxy_protocol: bool().default(false),
 });
 
 export const poolSchema = section({

@@ -59,6 +59,7 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     servers,
     migration: ext?.migration ?? 'off',
     migrationRate: ext?.migration_rate ?? 5000,
+    proxyProtocol: ext?.proxy_protocol ?? false,
   };
 }
 

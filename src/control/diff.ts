@@ -29,13 +29,14 @@ const listenText = (p: PoolConfig): string => p.listen.path ?? `${p.listen.host}
 /** Pool settings compared one by one (servers and listen are compared apart). */
 const POOL_SETTINGS: readonly (keyof PoolConfig)[] = [
   'hash', 'hashTag', 'distribution', 'timeout', 'backlog', 'clientConnections', 'preconnect', 'redisAuth', 'redisDb',
-  'serverConnections', 'autoEjectHosts', 'serverRetryTimeout', 'serverFailureLimit', 'tcpkeepalive', 'migration', 'migrationRate',
+  'serverConnections', 'autoEjectHosts', 'serverRetryTimeout', 'serverFailureLimit', 'tcpkeepalive', 'migration', 'migrationRate', 'proxyProtocol',
 ];
 /** The file's key for each setting, as users write it. */
 const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
   hashTag: 'hash_tag', clientConnections: 'client_connections', redisAuth: 'redis_auth', redisDb: 'redis_db',
   serverConnections: 'server_connections', autoEjectHosts: 'auto_eject_hosts', serverRetryTimeout: 'server_retry_timeout',
   serverFailureLimit: 'server_failure_limit', migrationRate: 'shardgate.migration_rate', migration: 'shardgate.migration',
+  proxyProtocol: 'shardgate.proxy_protocol (for new connections)',
 };
 
 export function diffPool(a: PoolConfig | undefined, b: PoolConfig | undefined): PoolDiff {

@@ -36,7 +36,7 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
       name: 'alpha', hash: 'fnv1a_64', hashTag: null, distribution: 'ketama', timeout: null, backlog: 512,
       clientConnections: 0, preconnect: false, redis: true, redisAuth: null, redisDb: 0, serverConnections: 1,
       autoEjectHosts: false, serverRetryTimeout: 30000, serverFailureLimit: 2, tcpkeepalive: false,
-      migration: 'off', migrationRate: 5000,
+      migration: 'off', migrationRate: 5000, proxyProtocol: false,
     });
   });
   it('fills the shardgate section when absent', () => {

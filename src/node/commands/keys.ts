@@ -5,6 +5,7 @@ import { ReplyError } from '../contracts.js';
 import { T, dumpValue, loadValue } from '../dump.js';
 import type { Entry } from '../keyspace.js';
 import type { DenseSet } from '../types/dense-set.js';
+import type { Deque } from '../types/deque.js';
 import type { NodeReply } from '../reply.js';
 import { def, type Call, type Cmd } from './types.js';
 import { E, buf, globMatch, lower, parseInt64, str } from './util.js';
@@ -151,7 +152,7 @@ function encodingOf(e: Entry): Buffer {
     if (v.length <= 20 && parseInt64(v) !== null) return buf('int');
     return buf(v.length <= 44 ? 'embstr' : 'raw');
   }
-  if (e.t === T.List) return buf((e.v as Buffer[]).length <= 128 ? 'listpack' : 'quicklist');
+  if (e.t === T.List) return buf((e.v as Deque).length <= 128 ? 'listpack' : 'quicklist');
   if (e.t === T.Hash) return buf((e.v as Map<string, Buffer>).size <= 128 ? 'listpack' : 'hashtable');
   if (e.t === T.Set) {
     const st = e.v as DenseSet;

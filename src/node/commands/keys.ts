@@ -36,11 +36,14 @@ function expireGeneric(c: Call, unitMs: bigint, absolute: boolean): NodeReply {
   if (nx && (xx || gt || lt)) return new ReplyError('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (gt && lt) return new ReplyError('ERR GT and LT options at the same time are not compatible');
   const bad = new ReplyError(`ERR invalid expire time in '${name}' command`);
+  // Redis's overflow checks: the unit conversion must fit 64 bits, then so must the addition of now
+  if (unitMs !== 1n && (n > MAXLL / unitMs || n < (-MAXLL - 1n) / unitMs)) return bad;
   let when = n * unitMs;
-  if (unitMs !== 1n && when / unitMs !== n) return bad;
   const now = Date.now();
-  if (!absolute) when += BigInt(now);
-  if (when > MAXLL || when < -MAXLL - 1n) return bad;
+  if (!absolute) {
+    if (when > MAXLL - BigInt(now)) return bad;
+    when += BigInt(now);
+  }
   const key = str(c.argv[1]!);
   const e = c.ks.write(key);
   if (e === undefined) return 0;

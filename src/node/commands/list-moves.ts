@@ -20,7 +20,9 @@ const RIGHT = buf('RIGHT');
 export function parseTimeout(b: Buffer): number | ReplyError {
   const t = parseFloatArg(b);
   if (t === null) return new ReplyError('ERR timeout is not a float or out of range');
-  if (t < 0 || !Number.isFinite(t) || t * 1000 >= 2 ** 63) return new ReplyError('ERR timeout is negative');
+  // an integer number of seconds is checked exactly (doubles round near 2^63; redis-server uses long double)
+  const whole = /^\+?[0-9]+$/.test(str(b)) ? BigInt(str(b).replace('+', '')) * 1000n : null;
+  if (t < 0 || !Number.isFinite(t) || (whole !== null ? whole >= 2n ** 63n : t * 1000 >= 2 ** 63)) return new ReplyError('ERR timeout is negative');
   return Math.round(t * 1000);
 }
 

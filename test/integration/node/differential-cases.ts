@@ -26,6 +26,7 @@ export const CASES: Record<string, string[][]> = {
     ['persist', 'e'], ['persist', 'e'], ['ttl', 'e'], ['expire', 'e', '10', 'gt'], ['expire', 'e', '10', 'lt'], ['ttl', 'e'], ['persist', 'e'],
     ['pexpire', 'e', '100000'], ['ttl', 'e'], ['expireat', 'e', '99999999999'], ['ttl', 'nokey'], ['pttl', 'nokey'], ['expire', 'nokey', '10'],
     ['expire', 'e', '-1'], ['exists', 'e'], ['set', 'e', '1'], ['pexpireat', 'e', '1'], ['exists', 'e'], ['expire', 'e', '9223372036854775807'], ['set', 'e', '1'], ['expire', 'e', '9223372036854775807'], ['pexpire', 'e', '9223372036854775807'],
+    ['expire', 'e', '-9223372036854776'], ['expire', 'e', '9223372036854776'], ['expire', 'e', '9223372036854775'], ['expireat', 'e', '-9223372036854776'], ['exists', 'e'], ['expire', 'e', '-9223372036854775'], ['exists', 'e'], ['set', 'e', '1'], ['expire', 'e', '-0'],
     ['set', 's', 'x'], ['lpush', 'l', 'x'], ['hset', 'h', 'f', 'v'], ['zadd', 'z', '1', 'm'], ['type', 's'], ['type', 'l'], ['type', 'h'], ['type', 'z'], ['type', 'nokey'],
     ['rename', 's', 's2'], ['get', 's2'], ['rename', 'nokey', 'x'], ['rename', 's2', 's2'], ['set', 'r', '1'], ['expire', 'r', '100'], ['rename', 'r', 'l'], ['type', 'l'], ['ttl', 'l'],
     ['renamenx', 'l', 'h'], ['renamenx', 'l', 'fresh'], ['dbsize'], ['keys', 'nomatch*'], ['select', '0'], ['select', 'x'],

@@ -39,6 +39,7 @@ function formatPool(p: PoolConfig, out: string[]): void {
   const ext: string[] = [];
   if (p.migration !== 'off') ext.push(`    migration: ${p.migration}`);
   if (p.migrationRate !== 5000) ext.push(`    migration_rate: ${p.migrationRate}`);
+  if (p.proxyProtocol) ext.push('    proxy_protocol: true');
   if (ext.length > 0) out.push('  shardgate:', ...ext);
 }
 
@@ -55,5 +56,6 @@ function formatShardgate(s: ShardgateSettings, out: string[]): void {
   if (s.workers !== 1) o.push(`  workers: ${s.workers}`);
   if (s.stats.listen !== null) o.push('  stats:', `    listen: ${q(s.stats.listen)}`);
   if (!s.watch) o.push('  watch: false');
+  if (s.drainTimeout !== 30000) o.push(`  drain_timeout: ${s.drainTimeout}`);
   if (o.length > 0) out.push('shardgate:', ...o);
 }

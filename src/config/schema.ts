@@ -40,6 +40,8 @@ export const poolExtensionSchema = section({
   migration: oneOf(MIGRATION_MODES).default('off'),
   /** keys moved per second at most by the background walk; 0 = no limit */
   migration_rate: int(0).default(5000),
+  /** clients arrive through a load balancer that sends a PROXY protocol (v1 or v2) header first */
+  proxy_protocol: bool().default(false),
 });
 
 export const poolSchema = section({
@@ -81,5 +83,7 @@ export const shardgateSchema = section({
   stats: section({ listen: hostPort.nullable().default(null) }).default({ listen: null }),
   /** reload the file when it changes (SIGHUP reloads it either way) */
   watch: bool().default(true),
+  /** on SIGTERM/SIGINT: ms to answer what was read before exiting anyway */
+  drain_timeout: int(0).default(30000),
 });
 export type RawShardgate = z.output<typeof shardgateSchema>;

@@ -59,6 +59,7 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     servers,
     migration: ext?.migration ?? 'off',
     migrationRate: ext?.migration_rate ?? 5000,
+    proxyProtocol: ext?.proxy_protocol ?? false,
   };
 }
 
@@ -69,5 +70,6 @@ export function buildShardgate(s: RawShardgate): ShardgateSettings {
     workers: s.workers,
     stats: { listen: s.stats.listen },
     watch: s.watch,
+    drainTimeout: s.drain_timeout,
   };
 }

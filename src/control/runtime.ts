@@ -31,6 +31,8 @@ export interface ControlPlane {
   readonly migrations: MigrationManager;
   /** where the admin API listens, or null */
   adminAddress(): string | null;
+  /** shutting down: /readyz answers 503 from now on, reloads stop */
+  setDraining(): void;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   return {
     controller, bus, migrations,
     adminAddress: () => admin?.address ?? null,
+    setDraining() {
+      draining = true;
+      process.off('SIGHUP', onHup);
+      void watch?.close();
+      watch = null;
+    },
     async close() {
       draining = true;
       process.off('SIGHUP', onHup);

@@ -30,13 +30,18 @@ function checkPassword(c: ClientConn, user: string | null, pass: string): Buffer
 
 const BAD_NAME = /[^\x21-\x7e]/;
 
+/** The client's address as CLIENT LIST shows it (its real one behind a PROXY-protocol balancer). */
+function addrOf(c: ClientConn): string {
+  return `${c.peerAddress.includes(':') ? `[${c.peerAddress}]` : c.peerAddress}:${c.peerPort}`;
+}
+
 function clientInfoLine(c: ClientConn): string {
   const s = c.socket;
   const age = Math.floor((Date.now() - c.createdAt) / 1000);
   const subs = c.session?.subs?.sets;
   const tx = c.session?.tx;
   const flags = `${subs !== undefined && subs[0].size + subs[1].size + subs[2].size > 0 ? 'P' : ''}${tx?.multi ? 'x' : ''}${c.noEvict ? 'e' : ''}` || 'N';
-  return `id=${c.id} addr=${s.remoteAddress}:${s.remotePort} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=${flags} db=0 sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${tx?.multi ? 0 : -1} qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=default resp=${c.resp}`;
+  return `id=${c.id} addr=${addrOf(c)} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=${flags} db=0 sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${tx?.multi ? 0 : -1} qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=default resp=${c.resp}`;
 }
 
 function commandInfoReply(info: RedisCommandInfo): Buffer {
@@ -85,7 +90,6 @@ export function infoText(c: ClientConn, section: string): string {
 
 /** CLIENT KILL addr | [ID id] [ADDR addr] [LADDR addr] [USER name] [SKIPME yes|no]: over this pool's clients. */
 function clientKill(c: ClientConn, a: Buffer[]): Buffer {
-  const addrOf = (x: ClientConn) => `${x.socket.remoteAddress}:${x.socket.remotePort}`;
   if (a.length === 3) {
     const target = [...c.ctx.clients].find((x) => addrOf(x) === a[2]!.toString());
     if (target === undefined) return encodeError('ERR No such client');

@@ -97,8 +97,8 @@ Object.assign(DECISIONS, {
   'client|caching': NO_TRACKING, 'client|tracking': NO_TRACKING, 'client|trackinginfo': NO_TRACKING, 'client|getredir': NO_TRACKING,
   'client|pause': ADMIN, 'client|unpause': ADMIN, 'client|reply': no('replies are always sent through the proxy'),
   'client|unblock': no('a blocked client\'s backend connection is its own; disconnect the client instead'),
-  'client|help': no('see docs/commands.md'), 'command|help': no('see docs/commands.md'),
-  'command|getkeysandflags': no('use COMMAND GETKEYS'),
+  'client|help': no('the proxy\'s commands are listed in docs/commands.md'), 'command|help': no('the proxy\'s commands are listed in docs/commands.md'),
+  'command|getkeysandflags': no('use COMMAND GETKEYS instead'),
 });
 for (const sub of ['cat', 'deluser', 'dryrun', 'genpass', 'getuser', 'help', 'list', 'load', 'log', 'save', 'setuser', 'users', 'whoami']) {
   DECISIONS[`acl|${sub}`] = no('ACL users live on each backend server; the proxy has one password (redis_auth)');

@@ -70,6 +70,9 @@ export function infoText(c: ClientConn, section: string): string {
       `tcp_port:${c.socket.localPort ?? 0}`, `uptime_in_seconds:${up}`, `uptime_in_days:${Math.floor(up / 86400)}`, '');
   }
   if (want('clients')) out.push('# Clients', `connected_clients:${ctx.clients.size}`, '');
+  // What clients check at start-up: a proxy is a master outside any Redis Cluster.
+  if (want('replication')) out.push('# Replication', 'role:master', 'connected_slaves:0', '');
+  if (want('cluster')) out.push('# Cluster', 'cluster_enabled:0', '');
   if (want('stats')) {
     out.push('# Stats', `total_connections_received:${ctx.totals.connections}`, `total_commands_processed:${ctx.totals.commands}`,
       `client_eof:${pool.stats.client_eof}`, `client_err:${pool.stats.client_err}`, `forward_error:${pool.stats.forward_error}`,

@@ -106,6 +106,9 @@ describe('fan-out and admin reads', () => {
     const info = await io.info();
     expect(info).toMatch(/# Server\r\nredis_version:/);
     expect(info).toMatch(/# Memory\r\nused_memory:\d+/);
+    // What redis-py's and other clients' start-up checks read.
+    expect(await io.info('cluster')).toBe((await direct[0].info('cluster')));
+    expect(await io.info('replication')).toMatch(/^# Replication\r\nrole:master\r\n/);
     const used = await Promise.all(direct.map(async (d) => Number(/used_memory:(\d+)/.exec(await d.info('memory'))![1])));
     expect(Number(/used_memory:(\d+)/.exec(info)![1])).toBeGreaterThanOrEqual(Math.min(...used) * 3 * 0.5);
     const a = new Redis({ port: c.port, connectionName: 'victim' });

@@ -99,6 +99,8 @@ Object.assign(DECISIONS, {
   'client|unblock': no('a blocked client\'s backend connection is its own; disconnect the client instead'),
   'client|help': no('the proxy\'s commands are listed in docs/commands.md'), 'command|help': no('the proxy\'s commands are listed in docs/commands.md'),
   'command|getkeysandflags': no('use COMMAND GETKEYS instead'),
+  // the proxy's table is redis-server's: a backend lists and documents the same commands
+  'command|list': ANY, 'command|docs': ANY,
 });
 for (const sub of ['cat', 'deluser', 'dryrun', 'genpass', 'getuser', 'help', 'list', 'load', 'log', 'save', 'setuser', 'users', 'whoami']) {
   DECISIONS[`acl|${sub}`] = no('ACL users live on each backend server; the proxy has one password (redis_auth)');
@@ -126,7 +128,7 @@ function classify(c: RedisCommandInfo, localContainer = false): CommandDef {
   if (SPLIT[name]) return def('split', { split: SPLIT[name], firstKey: 1 });
   const d = DECISIONS[name];
   // A subcommand of a container the proxy answers (CLIENT, COMMAND): local unless refused.
-  if (localContainer) return d?.kind === 'unsupported' ? def('unsupported', { reason: d.reason }) : def('local');
+  if (localContainer) return d?.kind === 'unsupported' ? def('unsupported', { reason: d.reason }) : d?.kind === 'any' ? def('any') : def('local');
   if (d !== undefined) {
     if (d.kind === 'fanout') return def('fanout', { fanout: d.fanout });
     if (d.kind === 'unsupported') return def('unsupported', { reason: d.reason });

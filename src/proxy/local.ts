@@ -232,10 +232,6 @@ const HANDLERS: Record<string, Handler> = {
           const info = commandByName.get(lower(n));
           return info === undefined ? nullReply(c.resp) : commandInfoReply(info);
         }));
-      case 'docs':
-        return encodeMap([], c.resp);
-      case 'list':
-        return encodeBulkArray(REDIS_COMMANDS.map((x) => x.name));
       case 'getkeys': {
         const argv = a.slice(2);
         const top = argv.length > 0 ? lookupCommand(lower(argv[0])) : undefined;

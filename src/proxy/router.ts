@@ -53,7 +53,17 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     client.replyLocal(errorReplies.arity(name));
     return;
   }
-  if (def.subcommands !== null && def.kind !== 'local') {
+  if (def.subcommands !== null && def.kind === 'local') {
+    // CLIENT, COMMAND: answered here, but a subcommand may be forwarded or refused (its own entry says).
+    const sub = argc > 1 ? resolveSubcommand(def, buf.toString('latin1', args[2], args[3]).toLowerCase()) : undefined;
+    if (sub !== undefined && sub.kind !== 'local') {
+      if (!arityOk(sub, argc)) {
+        client.replyLocal(errorReplies.arity(sub.name));
+        return;
+      }
+      def = sub;
+    }
+  } else if (def.subcommands !== null) {
     const subName = buf.toString('latin1', args[2], args[3]);
     const sub = resolveSubcommand(def, subName.toLowerCase());
     if (sub === undefined) {

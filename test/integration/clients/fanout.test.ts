@@ -126,6 +126,10 @@ describe('fan-out and admin reads', () => {
     const raw = await RespClient.connect(c.port);
     expect((await raw.raw(['COMMAND', 'COUNT'])).toString()).toBe((await (await RespClient.connect(c.redis[0].port)).raw(['COMMAND', 'COUNT'])).toString());
     expect(await io.command('GETKEYS', 'MSET', 'a', '1', 'b', '2')).toEqual(['a', 'b']);
+    // COMMAND LIST (with FILTERBY) and DOCS: the proxy's table is redis-server's, so a backend answers.
+    for (const args of [['LIST'], ['LIST', 'FILTERBY', 'ACLCAT', 'list'], ['LIST', 'FILTERBY', 'PATTERN', 'l*'], ['DOCS', 'get']]) {
+      expect(await io.call('COMMAND', ...args)).toEqual(await direct[0].call('COMMAND', ...args));
+    }
     raw.close();
     a.disconnect();
   });

@@ -150,6 +150,8 @@ export class BackendConn implements Flushable {
 
   #setup(what: string, command: Buffer): void {
     const req = new Req(new SetupTarget(this, what), true);
+    // A stalled server must not hold the session setup (the head of the queue) forever: the requests behind it would never time out.
+    if (this.#opts.timeout !== null) req.deadline = Date.now() + this.#opts.timeout;
     this.#track(req, command.length);
     this.#out.append(command, 0, command.length);
   }

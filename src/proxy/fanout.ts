@@ -126,6 +126,8 @@ const SUMMED_SECTIONS = new Set(['keyspace', 'memory', 'stats']);
 function mergeInfo(client: ClientConn, section: string, rs: Buffer[]): Buffer {
   const sums = new Map<string, Map<string, string | number>>();
   for (const r of rs) {
+    // A server that failed or timed out leaves its numbers out: INFO (a client's start-up check) still answers.
+    if (isErrorReply(r, 0)) continue;
     const text = r[0] === 61 ? r.toString('utf8', r.indexOf(10) + 5, r.length - 2) : r.toString('utf8', r.indexOf(10) + 1, r.length - 2);
     let sec = '';
     for (const line of text.split('\r\n')) {
@@ -193,7 +195,7 @@ export function runFanout(client: ClientConn, def: CommandDef, buf: Buffer, star
     merge = MERGES[kind];
   }
   // SCRIPT KILL / FUNCTION KILL: OK when one server had a script to kill (the others' NOTBUSY is expected).
-  const g = kind === 'any-ok' ? new Gather(client, servers.length, anyOk, true) : new Gather(client, servers.length, merge);
+  const g = new Gather(client, servers.length, merge, kind === 'any-ok' || kind === 'info');
   g.send(servers, buf, start, end);
 }
 

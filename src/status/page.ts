@@ -1,0 +1,1 @@
+export const STATUS_PAGE = '<html></html>';

@@ -95,6 +95,9 @@ export function parseConfig(text: string, file?: string): Config {
   if (!shardgate.metrics.enabled && shardgate.slowlog.thresholdUs >= 0 && sg?.slowlog !== undefined) {
     fail(where, [RESERVED, 'slowlog'], 'the slow log times requests with the metrics: it needs metrics: { enabled: true } (or set threshold_us: -1)');
   }
+  if (shardgate.admin.authReads && shardgate.admin.token === null) {
+    fail(where, [RESERVED, 'admin', 'auth_reads'], 'needs shardgate.admin.token: without a token there is nothing for reads to check');
+  }
   const pools = buildPools(where, raw);
   return deepFreeze({ file: file ?? null, pools, shardgate });
 }

@@ -39,6 +39,7 @@ function formatPool(p: PoolConfig, out: string[]): void {
   const ext: string[] = [];
   if (p.migration !== 'off') ext.push(`    migration: ${p.migration}`);
   if (p.migrationRate !== 5000) ext.push(`    migration_rate: ${p.migrationRate}`);
+  if (p.proxyProtocol) ext.push('    proxy_protocol: true');
   if (ext.length > 0) out.push('  shardgate:', ...ext);
 }
 
@@ -60,5 +61,6 @@ function formatShardgate(s: ShardgateSettings, out: string[]): void {
   if (!m.enabled || m.infoInterval !== 5000) o.push('  metrics:', `    enabled: ${m.enabled}`, `    info_interval: ${m.infoInterval}`);
   const sl = s.slowlog;
   if (sl.thresholdUs !== 10_000 || sl.maxLen !== 128) o.push('  slowlog:', `    threshold_us: ${sl.thresholdUs}`, `    max_len: ${sl.maxLen}`);
+  if (s.drainTimeout !== 30000) o.push(`  drain_timeout: ${s.drainTimeout}`);
   if (o.length > 0) out.push('shardgate:', ...o);
 }

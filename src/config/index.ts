@@ -40,6 +40,8 @@ export interface PoolConfig {
   migration: MigrationMode;
   /** keys per second the background walk moves at most; 0 = no limit (`shardgate: migration_rate:`) */
   migrationRate: number;
+  /** every connection starts with a PROXY protocol header (`shardgate: proxy_protocol:`) */
+  proxyProtocol: boolean;
 }
 export type MigrationMode = 'off' | 'lazy' | 'background';
 export interface AdminSettings {
@@ -63,6 +65,8 @@ export interface ShardgateSettings {
   metrics: { enabled: boolean; infoInterval: number };
   /** `slowlog:`: threshold in µs (0: every request, -1: none) and entries kept */
   slowlog: { thresholdUs: number; maxLen: number };
+  /** ms a shutdown waits for the replies owed to clients before it closes them anyway */
+  drainTimeout: number;
 }
 export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }
 

@@ -30,7 +30,6 @@ export const PENDING_POOL_KEYS: readonly Pending[] = [
   { key: 'sentinel', what: 'heartbeats and failover (sentinel issue)' },
   { key: 'sentinel_master', what: 'following Redis Sentinel (sentinel issue)' },
   { key: 'read_from', what: 'reads from replicas (sentinel issue)' },
-  { key: 'proxy_protocol', what: 'the PROXY protocol (deployment issue)' },
 ];
 
 /** The path of the first pending key the file sets, and its message; null when none. */

@@ -40,6 +40,8 @@ export const poolExtensionSchema = section({
   migration: oneOf(MIGRATION_MODES).default('off'),
   /** keys moved per second at most by the background walk; 0 = no limit */
   migration_rate: int(0).default(5000),
+  /** clients arrive through a load balancer that sends a PROXY protocol (v1 or v2) header first */
+  proxy_protocol: bool().default(false),
 });
 
 export const poolSchema = section({
@@ -94,5 +96,7 @@ export const shardgateSchema = section({
     threshold_us: int(-1).default(10_000),
     max_len: int(0, 1_000_000).default(128),
   }).default({ threshold_us: 10_000, max_len: 128 }),
+  /** on SIGTERM/SIGINT: ms to answer what was read before exiting anyway */
+  drain_timeout: int(0).default(30000),
 });
 export type RawShardgate = z.output<typeof shardgateSchema>;

@@ -59,6 +59,7 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     servers,
     migration: ext?.migration ?? 'off',
     migrationRate: ext?.migration_rate ?? 5000,
+    proxyProtocol: ext?.proxy_protocol ?? false,
   };
 }
 
@@ -71,5 +72,6 @@ export function buildShardgate(s: RawShardgate): ShardgateSettings {
     watch: s.watch,
     metrics: { enabled: s.metrics.enabled, infoInterval: s.metrics.info_interval },
     slowlog: { thresholdUs: s.slowlog.threshold_us, maxLen: s.slowlog.max_len },
+    drainTimeout: s.drain_timeout,
   };
 }

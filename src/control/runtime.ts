@@ -37,6 +37,8 @@ export interface ControlPlane {
   readonly observability: Observability;
   /** where the admin API listens, or null */
   adminAddress(): string | null;
+  /** shutting down: /readyz answers 503 from now on, reloads stop */
+  setDraining(): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   return {
     controller, bus, migrations, observability,
     adminAddress: () => admin?.address ?? null,
+    setDraining() {
+      draining = true;
+      process.off('SIGHUP', onHup);
+      void watch?.close();
+      watch = null;
+    },
     async close() {
       draining = true;
       process.off('SIGHUP', onHup);

@@ -36,7 +36,7 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
       name: 'alpha', hash: 'fnv1a_64', hashTag: null, distribution: 'ketama', timeout: null, backlog: 512,
       clientConnections: 0, preconnect: false, redis: true, redisAuth: null, redisDb: 0, serverConnections: 1,
       autoEjectHosts: false, serverRetryTimeout: 30000, serverFailureLimit: 2, tcpkeepalive: false,
-      migration: 'off', migrationRate: 5000,
+      migration: 'off', migrationRate: 5000, proxyProtocol: false,
     });
   });
   it('fills the shardgate section when absent', () => {
@@ -44,7 +44,7 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
     expect(c.file).toBeNull();
     expect(c.shardgate).toEqual({
       admin: { listen: null, token: null, authReads: false, readyMinLivePercent: 1 }, logLevel: 'info', workers: 1,
-      stats: { listen: null }, watch: true, metrics: { enabled: true, infoInterval: 5000 }, slowlog: { thresholdUs: 10_000, maxLen: 128 },
+      stats: { listen: null }, watch: true, drainTimeout: 30000, metrics: { enabled: true, infoInterval: 5000 }, slowlog: { thresholdUs: 10_000, maxLen: 128 },
     });
   });
   it('returns a deeply frozen config', () => {
@@ -236,6 +236,7 @@ describe('shardgate extensions', () => {
   stats:
     listen: 127.0.0.1:22222
   watch: false
+  drain_timeout: 5000
   metrics:
     enabled: true
     info_interval: 1000
@@ -245,7 +246,7 @@ describe('shardgate extensions', () => {
 `);
     expect(c.shardgate).toEqual({
       admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true, readyMinLivePercent: 50 }, logLevel: 'debug', workers: 2,
-      stats: { listen: '127.0.0.1:22222' }, watch: false, metrics: { enabled: true, infoInterval: 1000 }, slowlog: { thresholdUs: 0, maxLen: 10 },
+      stats: { listen: '127.0.0.1:22222' }, watch: false, drainTimeout: 5000, metrics: { enabled: true, infoInterval: 1000 }, slowlog: { thresholdUs: 0, maxLen: 10 },
     });
   });
   it('reads the per-pool block', () => {

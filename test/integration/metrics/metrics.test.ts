@@ -39,6 +39,7 @@ describe('one process', () => {
   let proxy: Proc;
   let port: number;
   let admin: string;
+  let file: string;
   const names = ['a', 'b'];
 
   beforeAll(async () => {
@@ -47,7 +48,7 @@ describe('one process', () => {
     port = await freePort();
     const adminPort = await freePort();
     admin = `127.0.0.1:${adminPort}`;
-    const file = config(port, adminPort, redis.map((r, i) => ({ port: r.port, name: names[i]! })));
+    file = config(port, adminPort, redis.map((r, i) => ({ port: r.port, name: names[i]! })));
     proxy = await startShardgate(['proxy', '-c', file, '-s', '0'], port);
     await until('the admin API', async () => (await adminRequest(admin, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
   });
@@ -101,6 +102,20 @@ describe('one process', () => {
     expect(Number(info.get('keyspace_misses'))).toBe(metric(m, 'shardgate_cache_misses_total', p));
   });
 
+  it('keeps its counts across a reload that swaps the topology', async () => {
+    const before = await readMetrics(admin);
+    const text = fs.readFileSync(file, 'utf8').replace('  redis: true\n', '  redis: true\n  timeout: 5000\n');
+    const r = await adminRequest(admin, 'PUT', '/config', text);
+    expect(r.status).toBe(200);
+    expect(r.body.live.join(' ')).toMatch(/timeout/);
+    const after = await readMetrics(admin);
+    for (const name of ['shardgate_requests_total', 'shardgate_cache_hits_total', 'shardgate_cache_misses_total', 'shardgate_server_requests_total']) {
+      expect(metric(after, name)).toBe(metric(before, name));
+    }
+    expect(metric(after, 'shardgate_config_generation')).toBe(metric(before, 'shardgate_config_generation') + 1);
+    expect(metric(after, 'shardgate_events_total', { type: 'config_applied' })).toBe(2);
+  });
+
   it('shows every backend\'s INFO figures as the backend reports them', async () => {
     for (const [i, r] of redis.entries()) {
       const want = await directInfo(r.port);
@@ -131,7 +146,7 @@ describe('one process', () => {
     expect(lagBytes).toBeLessThanOrEqual(Number(master.get('master_repl_offset')) - Number(slave.get('offset')) + 1024);
     expect(metric(m, 'shardgate_backend_replication_offset_bytes', { server: 'a' })).toBeGreaterThan(0);
     expect(metric(m, 'shardgate_server_up', { server: 'a' })).toBe(1);
-    expect(metric(m, 'shardgate_ring_version', { pool: 'alpha' })).toBe(1);
+    expect(metric(m, 'shardgate_ring_version', { pool: 'alpha' })).toBe((await adminRequest(admin, 'GET', '/ring')).body.pools.alpha.version);
     expect(metric(m, 'shardgate_process_resident_memory_bytes')).toBeGreaterThan(1e6);
   });
 

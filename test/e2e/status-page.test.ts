@@ -10,7 +10,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { freePort } from '../fixtures/ports.js';
 import { ROOT, startRedis, startShardgate, tmpDir, type Proc } from '../fixtures/procs.js';
 import { RespClient } from '../fixtures/resp-client.js';
-import { adminRequest } from '../fixtures/admin.js';
+import { adminRequest, waitForAdmin } from '../fixtures/admin.js';
 import { until } from '../fixtures/until.js';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -53,7 +53,7 @@ beforeAll(async () => {
     'shardgate:', `  admin: { listen: ${admin} }`, '  metrics: { info_interval: 500 }', '',
   ].join('\n'));
   proxy = await startShardgate(['proxy', '-c', file, '-s', '0'], port);
-  await until('the admin API', async () => (await adminRequest(admin, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
+  await waitForAdmin(admin);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 }, 60_000);
 

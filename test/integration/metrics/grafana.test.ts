@@ -9,7 +9,7 @@ import { load } from 'js-yaml';
 import { freePort } from '../../fixtures/ports.js';
 import { ROOT, startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { pipeline } from '../../fixtures/resp-client.js';
-import { adminRequest } from '../../fixtures/admin.js';
+import { adminRequest, waitForAdmin } from '../../fixtures/admin.js';
 import { readMetrics } from '../../fixtures/metrics.js';
 import { until } from '../../fixtures/until.js';
 import { METRICS } from '../../../src/metrics/table.js';
@@ -47,7 +47,7 @@ beforeAll(async () => {
   fs.writeFileSync(file, ['alpha:', `  listen: 127.0.0.1:${port}`, '  redis: true', '  servers:', ...redis.map((r, i) => `    - 127.0.0.1:${r.port}:1 s${i}`),
     'shardgate:', `  admin: { listen: ${admin} }`, '  metrics: { info_interval: 200 }', ''].join('\n'));
   proxy = await startShardgate(['proxy', '-c', file, '-s', '0'], port);
-  await until('the admin API', async () => (await adminRequest(admin, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
+  await waitForAdmin(admin);
 });
 afterAll(async () => {
   await proxy?.stop();

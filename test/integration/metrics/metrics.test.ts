@@ -10,7 +10,7 @@ import path from 'node:path';
 import { freePort } from '../../fixtures/ports.js';
 import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { command, pipeline, type Reply } from '../../fixtures/resp-client.js';
-import { adminRequest } from '../../fixtures/admin.js';
+import { adminRequest, waitForAdmin } from '../../fixtures/admin.js';
 import { has, metric, readMetrics } from '../../fixtures/metrics.js';
 import { until } from '../../fixtures/until.js';
 
@@ -50,7 +50,7 @@ describe('one process', () => {
     admin = `127.0.0.1:${adminPort}`;
     file = config(port, adminPort, redis.map((r, i) => ({ port: r.port, name: names[i]! })));
     proxy = await startShardgate(['proxy', '-c', file, '-s', '0'], port);
-    await until('the admin API', async () => (await adminRequest(admin, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
+    await waitForAdmin(admin);
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -208,7 +208,7 @@ describe('-w 2', () => {
     admin = `127.0.0.1:${adminPort}`;
     const file = config(port, adminPort, redis.map((r, i) => ({ port: r.port, name: `s${i}` })));
     proxy = await startShardgate(['proxy', '-c', file, '-s', '0', '-w', '2'], port);
-    await until('the admin API', async () => (await adminRequest(admin, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
+    await waitForAdmin(admin);
   });
   afterAll(async () => {
     await proxy?.stop();

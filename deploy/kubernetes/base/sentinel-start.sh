@@ -4,7 +4,7 @@
 # what it learns, so it must survive restarts): it monitors every shard in
 # SHARDS by its pod-0 master, with QUORUM sentinels to agree on a failure.
 set -eu
-conf=/data/sentinel.conf
+conf="${SENTINEL_CONF:-/data/sentinel.conf}"   # another path only for the tests of this script
 if [ ! -f "$conf" ]; then
   for shard in $SHARDS; do
     until nslookup "${shard}-0.${shard}" >/dev/null 2>&1; do

@@ -41,7 +41,7 @@ export function describeClusterEvent(e: ClusterEvent): string {
   if (e.type === 'restarted') return `${describeProcess(e.process, e.pid)} is back and listening`;
   if (e.type === 'restart-failed') return `${e.process.role} 127.0.0.1:${e.process.port} was restarted but ${e.reason}; the proxy keeps running`;
   const how = e.signal !== null ? `died by ${e.signal}` : `exited with code ${e.code}`;
-  const tail = e.stderrTail.trim().split('\n').slice(-3).join('\n    ');
+  const tail = e.outputTail.trim().split('\n').slice(-3).join('\n    ');
   const last = tail === '' ? '' : `\n    last output: ${tail}`;
   const action = e.restart !== null
     ? `restarting it with the same data folder (restart ${e.restart.attempt} of ${e.restart.limit} allowed within ${RESTART_WINDOW_MS / 1000} s)`

@@ -5,7 +5,9 @@
 // restarted, at most RESTART_LIMIT times within RESTART_WINDOW_MS, then left
 // down), and stops exactly the processes it started (by pid). Must not know
 // about routing (the proxy is started by the caller) nor print anything: it
-// reports through the onEvent callback and the caller words it.
+// reports through the onEvent callback and the caller words it. A watchdog
+// process (watchdog.ts) holds the backends' pids and stops them if this
+// process dies without stopping them (SIGKILL cannot be caught).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -28,7 +30,7 @@ export interface LocalProcess {
 /** What happened to a process after start-up; the caller says it to the user. */
 export type ClusterEvent =
   | { readonly type: 'exited'; readonly process: LocalProcess; readonly pid: number; readonly code: number | null; readonly signal: NodeJS.Signals | null;
-      readonly stderrTail: string; readonly restart: { readonly attempt: number; readonly limit: number } | null }
+      readonly outputTail: string; readonly restart: { readonly attempt: number; readonly limit: number } | null }
   | { readonly type: 'restarted'; readonly process: LocalProcess; readonly pid: number }
   | { readonly type: 'restart-failed'; readonly process: LocalProcess; readonly reason: string };
 
@@ -40,6 +42,7 @@ const READY_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5000;
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/shardgate.js');
+const WATCHDOG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'watchdog.js');
 
 function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +62,7 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Prom
   });
 }
 
-interface Spawned { readonly child: ChildProcess; stderrTail(): string }
+interface Spawned { readonly child: ChildProcess; outputTail(): string }
 
 function launch(kind: BackendKind, port: number, dataDir: string, replicaOf: number | null): Spawned {
   fs.mkdirSync(dataDir, { recursive: true });
@@ -69,12 +72,29 @@ function launch(kind: BackendKind, port: number, dataDir: string, replicaOf: num
     : ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no',
       ...(replicaOf !== null ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])];
   const cmd = kind === 'node' ? process.execPath : 'redis-server';
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Both streams are kept (redis-server logs to stdout, the built-in node to stderr): the tail goes into reports.
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
-  child.stderr?.on('data', (d) => { tail = (tail + d).slice(-4096); });
+  const keep = (d: Buffer) => { tail = (tail + d.toString('utf8')).slice(-4096); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   // A spawn failure (redis-server not on PATH) arrives as 'error' and then 'exit'; the exit carries the report.
   child.on('error', (err) => { tail += `${err.message}\n`; });
-  return { child, stderrTail: () => tail };
+  return { child, outputTail: () => tail };
+}
+
+/** Resolves once the process listens; rejects naming it, with the last lines it wrote. */
+async function ready(p: Supervised): Promise<void> {
+  try {
+    await waitForPort(p.port, p.child, READY_TIMEOUT_MS);
+  } catch (err) {
+    throw new Error(`${p.role} 127.0.0.1:${p.port} (${p.kind === 'node' ? 'built-in node' : 'redis-server'}): ${(err as Error).message}${tailOf(p)}`);
+  }
+}
+
+function tailOf(p: Supervised): string {
+  const tail = p.outputTail().trim().split('\n').slice(-3).join('\n    ');
+  return tail === '' ? '' : `\n    last output: ${tail}`;
 }
 
 class Supervised implements LocalProcess {
@@ -98,7 +118,7 @@ class Supervised implements LocalProcess {
 
   get child(): ChildProcess { return this.#spawned.child; }
   get running(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
-  stderrTail(): string { return this.#spawned.stderrTail(); }
+  outputTail(): string { return this.#spawned.outputTail(); }
   relaunch(): void { this.#spawned = launch(this.kind, this.port, this.dataDir, this.replicaOf); }
 }
 
@@ -107,6 +127,7 @@ export class LocalCluster {
   readonly #onEvent: (e: ClusterEvent) => void;
   readonly #timers = new Set<NodeJS.Timeout>();
   #stopping = false;
+  #watchdog: ChildProcess | null = null;
 
   constructor(onEvent: (e: ClusterEvent) => void = () => undefined) {
     this.#onEvent = onEvent;
@@ -116,34 +137,49 @@ export class LocalCluster {
 
   /** Start a master per port (and a replica on port+replicaOffset when replicaOffset > 0); supervise them once all listen. */
   async start(kind: BackendKind, ports: readonly number[], dataRoot: string, replicaOffset: number): Promise<void> {
+    this.#watchdog = spawn(process.execPath, [WATCHDOG], { stdio: ['pipe', 'ignore', 'inherit'] });
+    this.#watchdog.stdin!.on('error', () => undefined);
     const masters = ports.map((port) => new Supervised(kind, 'master', port, path.join(dataRoot, String(port)), null));
     this.#processes.push(...masters);
-    await Promise.all(masters.map((p) => waitForPort(p.port, p.child, READY_TIMEOUT_MS)));
+    for (const p of masters) this.#register(p.child);
+    await Promise.all(masters.map((p) => ready(p)));
     if (replicaOffset > 0 && !this.#stopping) {
       const replicas = ports.map((port) => new Supervised(kind, 'replica', port + replicaOffset, path.join(dataRoot, String(port + replicaOffset)), port));
       this.#processes.push(...replicas);
-      await Promise.all(replicas.map((p) => waitForPort(p.port, p.child, READY_TIMEOUT_MS)));
+      for (const p of replicas) this.#register(p.child);
+      await Promise.all(replicas.map((p) => ready(p)));
+    }
+    // Something else may hold a port and have answered for a process that could not listen there.
+    const gone = this.#processes.filter((p) => !p.running);
+    if (gone.length > 0) {
+      await new Promise((r) => setTimeout(r, 50));
+      throw new Error(gone.map((p) => `${p.role} 127.0.0.1:${p.port} exited during start-up (${p.child.signalCode ?? `code ${p.child.exitCode}`})`
+        + `; is the port taken?${tailOf(p)}`).join('\n'));
     }
     for (const p of this.#processes) this.#watch(p);
   }
 
   #watch(p: Supervised): void {
     const child = p.child;
-    child.once('exit', (code, signal) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (this.#stopping) return;
       const now = Date.now();
       while (p.restarts.length > 0 && now - p.restarts[0]! > RESTART_WINDOW_MS) p.restarts.shift();
       const again = p.restarts.length < RESTART_LIMIT;
       if (again) p.restarts.push(now);
-      this.#onEvent({ type: 'exited', process: p, pid: child.pid ?? -1, code, signal, stderrTail: p.stderrTail(),
+      this.#onEvent({ type: 'exited', process: p, pid: child.pid ?? -1, code, signal, outputTail: p.outputTail(),
         restart: again ? { attempt: p.restarts.length, limit: RESTART_LIMIT } : null });
       if (again) this.#later(() => this.#restart(p), RESTART_DELAY_MS);
-    });
+    };
+    // It may have exited already (between its start and now): report that too.
+    if (child.exitCode !== null || child.signalCode !== null) queueMicrotask(() => onExit(child.exitCode, child.signalCode));
+    else child.once('exit', onExit);
   }
 
   #restart(p: Supervised): void {
     if (this.#stopping) return;
     p.relaunch();
+    this.#register(p.child);
     this.#watch(p);
     waitForPort(p.port, p.child, READY_TIMEOUT_MS).then(
       () => { if (!this.#stopping) this.#onEvent({ type: 'restarted', process: p, pid: p.child.pid ?? -1 }); },
@@ -152,6 +188,22 @@ export class LocalCluster {
         if (!this.#stopping && p.running) this.#onEvent({ type: 'restart-failed', process: p, reason: err.message });
       },
     );
+  }
+
+  /** Tell the watchdog about a backend process, and about its exit. */
+  #register(child: ChildProcess): void {
+    const tell = (line: string) => { if (this.#watchdog?.stdin?.writable) this.#watchdog.stdin.write(`${line}\n`); };
+    if (child.pid === undefined) return;
+    const pid = child.pid;
+    tell(`+${pid}`);
+    child.once('exit', () => tell(`-${pid}`));
+  }
+
+  /** Every backend is stopped: the watchdog may go. */
+  #releaseWatchdog(): void {
+    const w = this.#watchdog;
+    this.#watchdog = null;
+    if (w?.stdin?.writable) w.stdin.end('done\n');
   }
 
   #later(fn: () => void, ms: number): void {
@@ -170,6 +222,7 @@ export class LocalCluster {
       p.child.once('exit', () => { clearTimeout(t); resolve(); });
       p.child.kill('SIGTERM');
     })));
+    this.#releaseWatchdog();
   }
 
   /** SIGKILL every running process now (a second Ctrl-C, or the process is exiting). Synchronous. */
@@ -177,5 +230,7 @@ export class LocalCluster {
     this.#stopping = true;
     for (const t of this.#timers) clearTimeout(t);
     for (const p of this.#processes) if (p.running) p.child.kill('SIGKILL');
+    // Killed, but maybe not reaped yet: the watchdog is told to go only once they are gone.
+    if (this.#processes.every((p) => !p.running)) this.#releaseWatchdog();
   }
 }

@@ -19,6 +19,8 @@ export interface RunningUp {
   readonly upPid: number;
   /** The backends' pids as `up` printed them at start-up. */
   readonly backendPids: readonly number[];
+  /** The watchdog process `up` starts (a child of `up` running watchdog.js). */
+  readonly watchdogPid: number;
   output(): string;
   /** Stop whatever is left: SIGINT to the child, then SIGKILL to every pid printed. */
   cleanup(): Promise<void>;
@@ -55,7 +57,8 @@ export async function startUp(backend: 'node' | 'redis', how: 'direct' | 'npm st
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
-  const printedPids = (): number[] => [...out.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+  let watchdog = -1;
+  const printedPids = (): number[] => [...out.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])).concat(watchdog > 0 ? [watchdog] : []);
   const cleanup = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');
@@ -77,7 +80,27 @@ export async function startUp(backend: 'node' | 'redis', how: 'direct' | 'npm st
   }
   const upPid = Number(/up \(pid (\d+)\)/.exec(out)?.[1]);
   const backendPids = [...out.matchAll(/\(pid (\d+), data /g)].map((m) => Number(m[1]));
-  return { child, listen, masters, offset, upPid, backendPids, output: () => out, cleanup };
+  const watchdogPid = childrenOf(upPid).find((k) => k.cmd.includes('watchdog.js'))?.pid;
+  watchdog = watchdogPid ?? -1;
+  if (watchdogPid === undefined) {
+    await cleanup();
+    throw new Error(`no watchdog among the children of up (pid ${upPid}):\n${out}`);
+  }
+  return { child, listen, masters, offset, upPid, backendPids, watchdogPid, output: () => out, cleanup };
+}
+
+/** The pids whose parent is `pid` (from /proc), with their command lines. */
+export function childrenOf(pid: number): { pid: number; cmd: string }[] {
+  const out: { pid: number; cmd: string }[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push({ pid: Number(e), cmd: fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
 }
 
 /** Resolves once none of the pids runs (rejects after ms, naming the ones left). */

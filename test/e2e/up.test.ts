@@ -27,7 +27,7 @@ async function runUp(backend: 'node' | 'redis'): Promise<void> {
     up.child.kill('SIGINT');
     await new Promise((r) => up.child.once('exit', r));
     expect(up.child.exitCode).toBe(0);
-    await allGone(up.backendPids);
+    await allGone([...up.backendPids, up.watchdogPid]);
   } finally {
     await up.cleanup();
   }

@@ -44,19 +44,38 @@ const STOP_GRACE_MS = 5000;
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/shardgate.js');
 const WATCHDOG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'watchdog.js');
 
+/**
+ * Resolves once the process answers PING on its port (+PONG, or an error other
+ * than LOADING): a port that merely accepts may belong to something else.
+ */
 function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
+    const retry = () => {
+      if (Date.now() > deadline) reject(new Error(`nothing answers PING on 127.0.0.1:${port} after ${timeoutMs} ms`));
+      else setTimeout(attempt, 50);
+    };
     const attempt = () => {
       if (child.exitCode !== null || child.signalCode !== null) {
-        return reject(new Error(`process on port ${port} exited (${child.signalCode ?? `code ${child.exitCode}`})`));
+        return reject(new Error(`exited during start-up (${child.signalCode ?? `code ${child.exitCode}`})`));
       }
       const s = net.connect({ port, host: '127.0.0.1' });
-      s.once('connect', () => { s.destroy(); resolve(); });
-      s.once('error', () => {
-        if (Date.now() > deadline) reject(new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`));
-        else setTimeout(attempt, 50);
+      let reply = '';
+      let settled = false;
+      const done = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
+        s.destroy();
+        if (ok) resolve(); else retry();
+      };
+      s.setTimeout(1000, () => done(false));
+      s.once('connect', () => s.write('PING\r\n'));
+      s.on('data', (d: Buffer) => {
+        reply += d.toString('latin1');
+        if (reply.includes('\r\n')) done(reply.startsWith('+') || (reply.startsWith('-') && !reply.startsWith('-LOADING')));
       });
+      s.once('error', () => done(false));
+      s.once('close', () => done(false));
     };
     attempt();
   });
@@ -88,8 +107,12 @@ async function ready(p: Supervised): Promise<void> {
   try {
     await waitForPort(p.port, p.child, READY_TIMEOUT_MS);
   } catch (err) {
-    throw new Error(`${p.role} 127.0.0.1:${p.port} (${p.kind === 'node' ? 'built-in node' : 'redis-server'}): ${(err as Error).message}${tailOf(p)}`);
+    throw new Error(`${describe(p)} ${(err as Error).message}${tailOf(p)}`);
   }
+}
+
+function describe(p: LocalProcess): string {
+  return `${p.role} 127.0.0.1:${p.port} (${p.kind === 'node' ? 'built-in node' : 'redis-server'})`;
 }
 
 function tailOf(p: Supervised): string {
@@ -153,8 +176,7 @@ export class LocalCluster {
     const gone = this.#processes.filter((p) => !p.running);
     if (gone.length > 0) {
       await new Promise((r) => setTimeout(r, 50));
-      throw new Error(gone.map((p) => `${p.role} 127.0.0.1:${p.port} exited during start-up (${p.child.signalCode ?? `code ${p.child.exitCode}`})`
-        + `; is the port taken?${tailOf(p)}`).join('\n'));
+      throw new Error(gone.map((p) => `${describe(p)} exited during start-up (${p.child.signalCode ?? `code ${p.child.exitCode}`})${tailOf(p)}`).join('\n'));
     }
     for (const p of this.#processes) this.#watch(p);
   }

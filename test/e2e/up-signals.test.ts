@@ -93,7 +93,7 @@ describe('shardgate up fails cleanly at start-up', () => {
       const r = spawnSync(process.execPath, [SHARDGATE_BIN, 'up', '-c', conf, '--backend', 'redis', '--data', path.join(dir, 'data'), '--replica-offset', '0', '-s', '0'],
         { encoding: 'utf8', timeout: 30_000 });
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain(`master 127.0.0.1:${taken} exited during start-up (code 1); is the port taken?`);
+      expect(r.stderr).toContain(`master 127.0.0.1:${taken} (redis-server) exited during start-up (code 1)`);
       expect(r.stderr).toContain('Address already in use');
       // The backend that did start is stopped again: nothing listens on its port.
       await until(`port ${free} closed`, () => new Promise<boolean>((resolve) => {

@@ -28,14 +28,14 @@ describe('a fresh checkout', () => {
   afterAll(() => { fs.rmSync(scratch, { recursive: true, force: true }); });
 
   it('`npm ci && npx shardgate --version` works (npm ci built dist/)', () => {
-    expect(npm(checkout, ['shardgate', '--version'], 30_000, 'npx').trim()).toBe(PACKAGE.version);
-    expect(npm(checkout, ['shardgate', '--help'], 30_000, 'npx')).toContain('Usage: shardgate');
+    expect(npm(checkout, ['shardgate', '--version'], 60_000, 'npx').trim()).toBe(PACKAGE.version);
+    expect(npm(checkout, ['shardgate', '--help'], 60_000, 'npx')).toContain('Usage: shardgate');
     expect(fs.existsSync(path.join(checkout, 'dist/cli/main.js'))).toBe(true);
-  });
+  }, 120_000);
 
   it('`npm i -g .` from the installed checkout puts a working `shardgate` on the PATH', () => {
     npm(checkout, ['install', '-g', '--prefix', global, '--prefer-offline', '--no-audit', '--no-fund', '.'], 120_000);
     const out = execFileSync(path.join(global, 'bin', 'shardgate'), ['--version'], { encoding: 'utf8', env: cleanEnv() });
     expect(out.trim()).toBe(PACKAGE.version);
-  });
+  }, 180_000);
 });

@@ -57,17 +57,17 @@ describe('the packed package', () => {
     }, 180_000);
 
     it('`npx shardgate --version` and `--help` work in a project that depends on it', () => {
-      expect(npm(project, ['shardgate', '--version'], 30_000, 'npx').trim()).toBe(PACKAGE.version);
-      const help = npm(project, ['shardgate', '--help'], 30_000, 'npx');
+      expect(npm(project, ['shardgate', '--version'], 60_000, 'npx').trim()).toBe(PACKAGE.version);
+      const help = npm(project, ['shardgate', '--help'], 60_000, 'npx');
       for (const sub of ['proxy', 'node', 'up']) expect(help).toMatch(new RegExp(`^\\s+${sub}\\b`, 'm'));
-    });
+    }, 120_000);
 
     it('`npm i -g` of the tarball puts a working `shardgate` on the PATH', () => {
       const bin = path.join(global, 'bin', 'shardgate');
       expect(run(bin, ['--version']).trim()).toBe(PACKAGE.version);
       expect(run(bin, ['--help'])).toContain('Usage: shardgate');
       expect(fs.realpathSync(bin).startsWith(fs.realpathSync(global)), 'the global bin runs the installed copy, not this checkout').toBe(true);
-    });
+    }, 60_000);
 
     it('runs a proxy that sets and gets through a real redis-server', async () => {
       const listen = await freePort();
@@ -83,6 +83,6 @@ describe('the packed package', () => {
       } finally {
         await proxy.stop();
       }
-    });
+    }, 60_000);
   });
 });

@@ -114,7 +114,7 @@ describe('docker-compose.yml', () => {
     const bad = path.join(tmpDir('shardgate-compose-'), 'docker-compose.yml');
     fs.writeFileSync(bad, fs.readFileSync(file, 'utf8').replace('stop_grace_period:', 'stop_grace_perod:'));
     expect(spawnSync('docker-compose', ['-f', bad, 'config', '-q'], { encoding: 'utf8', timeout: 60_000 }).status).not.toBe(0);
-  });
+  }, 150_000);
 
   it('runs three masters, a replica of each, and the proxy over the masters with a mounted config that spreads keys evenly', () => {
     const services = doc.services;

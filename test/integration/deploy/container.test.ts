@@ -131,6 +131,9 @@ describe('docker-compose.yml', () => {
     expect(pool.listen.host).toBe('0.0.0.0');
     expect(pool.servers.map((s) => s.host).sort()).toEqual([...masters].sort());
     for (const key of Object.values(SEQUENCES)) expect(spreadOf(pool, key, SEQUENCE_LENGTH).worst).toBeLessThanOrEqual(0.10);
+    // docker compose stop waits stop_grace_period before SIGKILL: longer than the proxy's drain.
+    const grace = /^(\d+)s$/.exec((proxy as { stop_grace_period?: string }).stop_grace_period ?? '');
+    expect(Number(grace?.[1])).toBeGreaterThan(config.shardgate.drainTimeout / 1000);
     // The mount is a directory, so the proxy sees an edited file (a file mount would pin the old inode).
     expect(fs.statSync(path.join(ROOT, mount[0]!)).isDirectory()).toBe(true);
   });

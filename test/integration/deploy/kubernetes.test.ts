@@ -19,8 +19,6 @@ import { SEQUENCE_LENGTH, SEQUENCES, spreadOf } from './spread.js';
 
 const K8S = path.join(ROOT, 'deploy/kubernetes');
 const TARGETS = { base: path.join(K8S, 'base'), loadbalancer: path.join(K8S, 'overlays/loadbalancer') };
-/** The proxy's drain timeout when not configured (the proxy's default, issue 16). */
-const DRAIN_TIMEOUT_S = 30;
 
 /** kubectl's built-in kustomize when it is v4 or later (v2, in Debian's kubectl 1.20, cannot read these files). */
 function kubectlKustomize(): boolean {
@@ -118,10 +116,12 @@ describe('deploy/kubernetes', () => {
       expect(pod.spec.securityContext.runAsNonRoot).toBe(true);
     });
 
-    it('proxy: preStop, then a grace period longer than preStop plus the drain timeout; spread over nodes and zones', () => {
+    it('proxy: preStop, then a grace period longer than preStop plus the config\'s drain timeout; spread over nodes and zones', () => {
       const pre = proxy.lifecycle.preStop.exec.command as string[];
       expect(pre[0]).toBe('sleep');
-      expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(Number(pre[1]) + DRAIN_TIMEOUT_S);
+      const vol = pod.spec.volumes.find((v: any) => v.configMap !== undefined);
+      const config = parseConfig(find(objects, 'ConfigMap', vol.configMap.name)[0]!.data!['proxy.yaml']!, 'proxy.yaml');
+      expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(Number(pre[1]) + config.shardgate.drainTimeout / 1000);
       const keys = pod.spec.topologySpreadConstraints.map((t: any) => t.topologyKey);
       expect(keys).toEqual(expect.arrayContaining(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']));
       for (const t of pod.spec.topologySpreadConstraints) expect(selects(t.labelSelector.matchLabels, pod.metadata.labels)).toBe(true);

@@ -111,6 +111,18 @@ export const CASES: Record<string, string[][]> = {
     ['srandmember', 's', '-9223372036854775808'], ['sadd', 'ints', '3', '1', '2'], ['smembers', 'ints'], ['sadd', 'ints', 'a'], ['scard', 'ints'],
     ['sscan', 's', '0', 'count', '0'], ['sscan', 's', 'x'], ['sscan', 'nokey', '0'], ['sscan', 's', '0', 'foo'], ['sscan', 's', '0', 'count'], ['sscan', 's', '0', 'type', 'string'], ['sscan', 'str', '0'],
   ],
+  transactions: [
+    ['multi'], ['multi'], ['set', 'a', '1'], ['exec'], ['multi'], ['set', 'a'], ['nosuch'], ['get', 'a'], ['exec'], ['exec'], ['discard'],
+    ['multi'], ['watch', 'a'], ['exec'], ['multi'], ['set', 'a', '2'], ['discard'], ['get', 'a'],
+    ['multi'], ['incr', 'a'], ['lpush', 'a', 'x'], ['get', 'a'], ['incrby', 'a', 'x'], ['exec'],
+    ['multi'], ['blpop', 'nolist', '0'], ['blmove', 'x', 'y', 'left', 'left', '0'], ['brpop', 'nolist', '1'], ['blmpop', '0', '1', 'nolist', 'left'], ['exec'],
+    ['watch'], ['unwatch'], ['multi'], ['unwatch'], ['ping'], ['exec'], ['multi'], ['select', '0'], ['select', '16'], ['exec'],
+    ['multi'], ['reset'], ['get', 'a'], ['multi'], ['exec'], ['watch', 'a', 'b'], ['set', 'a', '5'], ['multi'], ['get', 'a'], ['exec'],
+    ['watch', 'a'], ['multi'], ['exec'], ['watch', 'w'], ['multi'], ['set', 'w', '1'], ['exec'], ['get', 'w'],
+    ['watch', 'w'], ['get', 'w'], ['multi'], ['del', 'w'], ['exec'], ['watch', 'nokey'], ['del', 'nokey'], ['multi'], ['ping'], ['exec'],
+    ['multi'], ['set', 'x', '1'], ['del', 'x'], ['rpush', 'l', '1', '2'], ['lpop', 'l'], ['sadd', 's', 'm'], ['exec'], ['lrange', 'l', '0', '-1'],
+    ['multi'], ['get'], ['set', 'k', 'v'], ['exec'], ['exists', 'k'], ['multi'], ['exec', 'x'], ['discard', 'x'], ['exec'],
+  ],
   server: [
     ['ping'], ['ping', 'hi'], ['ping', 'a', 'b'], ['echo', 'x'], ['echo'], ['nosuchcmd', 'a', 'b'], ['nosuchcmd'], ['NoSuch', 'x'.repeat(200)], ['get', 'a', 'b'],
     ['client', 'setname', 'me'], ['client', 'getname'], ['client', 'setname', 'a b'], ['client', 'foo'], ['config', 'get', 'maxmemory'],

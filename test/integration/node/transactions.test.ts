@@ -6,25 +6,17 @@
 // MULTI … EXEC and a file cut inside a transaction loads without any of it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { startRedis, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { describe, expect, it } from 'vitest';
+import { tmpDir } from '../../fixtures/procs.js';
 import { RespClient, pipeline } from '../../fixtures/resp-client.js';
 import { until } from '../../fixtures/until.js';
-import { startNode, type RunningNode } from '../../../src/node/index.js';
+import { sideBySide, sleep } from './side-by-side.js';
 
-const silent = pino({ level: 'silent' });
-let redis: Proc;
-let node: RunningNode;
-const extra: RunningNode[] = [];
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => { redis = await startRedis(); node = await startNode({ port: 0 }, silent); });
-afterAll(async () => { for (const n of extra) await n.close(); await node?.close(); await redis?.stop(); });
+const env = sideBySide();
 
 /** WATCH on one connection, something else happens, then MULTI/SET/EXEC: the raw EXEC replies. */
 async function watchCase(port: number, between: (other: RespClient) => Promise<void>): Promise<string> {
-  await pipeline(port, [['FLUSHALL'], ['SET', 'w', '1'], ['SET', 'ttl', '1', 'PX', '80']]);
+  await pipeline(port, [['FLUSHALL'], ['SET', 'w', '1'], ['SET', 'ttl', '1', 'PX', '500']]);
   const [a, b] = await Promise.all([RespClient.connect(port), RespClient.connect(port)]);
   try {
     await a.raw(['WATCH', 'w', 'ttl']);
@@ -43,28 +35,27 @@ describe('transactions', () => {
       ['other key written', async (o) => { await o.raw(['SET', 'unwatched', 'x']); }],
       ['watched key written', async (o) => { await o.raw(['SET', 'w', 'theirs']); }],
       ['watched key deleted', async (o) => { await o.raw(['DEL', 'w']); }],
-      ['watched key expired', async () => { await sleep(150); }],
+      ['watched key expired', async () => { await sleep(700); }],
       ['flushall', async (o) => { await o.raw(['FLUSHALL']); }],
     ];
     for (const [name, between] of cases) {
-      const n = await watchCase(node.port, between);
-      const r = await watchCase(redis.port, between);
+      const n = await watchCase(env.node.port, between);
+      const r = await watchCase(env.redis.port, between);
       expect({ name, n }).toEqual({ name, n: r });
     }
-    expect(await watchCase(node.port, async () => {})).toBe('*1\r\n+OK\r\n');
-    expect(await watchCase(node.port, async (o) => { await o.raw(['SET', 'w', 'x']); })).toBe('*-1\r\n');
+    expect(await watchCase(env.node.port, async () => {})).toBe('*1\r\n+OK\r\n');
+    expect(await watchCase(env.node.port, async (o) => { await o.raw(['SET', 'w', 'x']); })).toBe('*-1\r\n');
   });
 
   it('a MIGRATE of a watched key fails the EXEC', async () => {
-    const target = await startNode({ port: 0 }, silent);
-    extra.push(target);
-    const n = await watchCase(node.port, async (o) => { await o.raw(['MIGRATE', '127.0.0.1', String(target.port), 'w', '0', '1000']); });
+    const target = await env.extraNode();
+    const n = await watchCase(env.node.port, async (o) => { await o.raw(['MIGRATE', '127.0.0.1', String(target.port), 'w', '0', '1000']); });
     expect(n).toBe('*-1\r\n');
   });
 
   it('EXEC runs its commands with no other client in between', async () => {
-    await pipeline(node.port, [['FLUSHALL']]);
-    const [a, b] = await Promise.all([RespClient.connect(node.port), RespClient.connect(node.port)]);
+    await pipeline(env.node.port, [['FLUSHALL']]);
+    const [a, b] = await Promise.all([RespClient.connect(env.node.port), RespClient.connect(env.node.port)]);
     const cmds: string[][] = [['MULTI']];
     for (let i = 0; i < 2000; i++) cmds.push(['INCR', 'counter']);
     cmds.push(['GET', 'counter'], ['EXEC']);
@@ -82,9 +73,8 @@ describe('transactions', () => {
 
   it('a replica applies a transaction; the AOF holds MULTI … EXEC; a file cut inside a transaction loads without it', async () => {
     const dir = tmpDir();
-    const m = await startNode({ port: 0, dir, appendonly: true, appendfsync: 'always' }, silent);
-    const replica = await startNode({ port: 0, replicaof: { host: '127.0.0.1', port: m.port } }, silent);
-    extra.push(replica);
+    const m = await env.extraNode({ dir, appendonly: true, appendfsync: 'always' });
+    const replica = await env.extraNode({ replicaof: { host: '127.0.0.1', port: m.port } });
     await pipeline(m.port, [['SET', 'before', '1'], ['MULTI'], ['SET', 'a', '1'], ['INCR', 'a'], ['RPUSH', 'l', 'x'], ['GET', 'a'], ['EXEC']]);
     const read = async (port: number): Promise<string> => JSON.stringify((await pipeline(port, [['MGET', 'before', 'a'], ['LRANGE', 'l', '0', '-1']])).map((x) => (x as Buffer[]).map(String)));
     const want = await read(m.port);
@@ -99,8 +89,7 @@ describe('transactions', () => {
     // cut the file right after the transaction's second command: nothing of it may load
     const cut = aof.indexOf('RPUSH', multiAt);
     fs.writeFileSync(file, Buffer.from(aof.slice(0, cut - 12), 'latin1'));
-    const again = await startNode({ port: 0, dir, appendonly: true }, silent);
-    extra.push(again);
+    const again = await env.extraNode({ dir, appendonly: true });
     const [before, rest] = await pipeline(again.port, [['GET', 'before'], ['EXISTS', 'a', 'l']]);
     expect([String(before), rest]).toEqual(['1', 0]);
     expect(fs.statSync(file).size).toBe(multiAt); // cut back to before MULTI: later appends cannot complete it

@@ -12,6 +12,7 @@ import { Controller, type Dataplane } from './controller.js';
 import { MigrationManager } from './migration.js';
 import { controlRoutes } from './admin-routes.js';
 import { watchConfigFile, type FileWatch } from './file-watch.js';
+import { SentinelManager } from '../sentinel/index.js';
 
 export interface ControlPlaneOptions {
   config: Config;
@@ -29,6 +30,7 @@ export interface ControlPlane {
   readonly controller: Controller;
   readonly bus: EventBus;
   readonly migrations: MigrationManager;
+  readonly sentinel: SentinelManager;
   /** where the admin API listens, or null */
   adminAddress(): string | null;
   close(): Promise<void>;
@@ -36,7 +38,8 @@ export interface ControlPlane {
 
 /** Events that are worth a log line of their own (the controller logs reloads itself). */
 function logEvent(log: Logger, e: ShardgateEvent): void {
-  if (e.type === 'ring_changed') log.info({ event: e }, `pool ${e.pool}: ring version ${e.old_version} -> ${e.new_version} (${e.reason})`);
+  if (e.type === 'failover') log.warn({ event: e }, `pool ${e.pool}: ${e.server} failed over ${e.old_address} -> ${e.new_address} (${e.mode}), ring version ${e.ring_version}`);
+  else if (e.type === 'ring_changed') log.info({ event: e }, `pool ${e.pool}: ring version ${e.old_version} -> ${e.new_version} (${e.reason})`);
   else if (e.type === 'migration_started') log.info({ event: e }, `pool ${e.pool}: ${e.mode} key migration for ring version ${e.ring_version}`);
 }
 
@@ -46,11 +49,14 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   bus.subscribe((e) => logEvent(log, e));
   const controller = new Controller({ log, bus, dataplane: o.dataplane });
   const migrations = new MigrationManager(controller, bus, log);
+  const sentinel = new SentinelManager(controller, log);
+  controller.setPassiveSignals(sentinel);
   let admin: AdminServer | null = null;
   let adminSpec: string | null = null;
   let draining = false;
   const routes = controlRoutes({
     controller, bus, migrations,
+    sentinel: () => sentinel.view(),
     ready: () => {
       const reasons: string[] = [];
       if (draining) reasons.push('shutting down');
@@ -95,6 +101,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         log.error(`admin API not moved: ${err.message}`);
       });
       await syncWatch(config);
+      sentinel.configure(config);
     },
     planApplied: (plan, changed) => migrations.planApplied(plan, changed),
   });
@@ -102,12 +109,13 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const onHup = () => void controller.reloadFile('sighup');
   if (o.sighup !== false) process.on('SIGHUP', onHup);
   return {
-    controller, bus, migrations,
+    controller, bus, migrations, sentinel,
     adminAddress: () => admin?.address ?? null,
     async close() {
       draining = true;
       process.off('SIGHUP', onHup);
       migrations.close();
+      sentinel.close();
       controller.close();
       await watch?.close();
       await admin?.close();

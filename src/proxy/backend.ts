@@ -39,6 +39,8 @@ export interface BackendOwner {
   onBackendFailure(conn: BackendConn, kind: FailureKind, reason: string): void;
   /** A reply arrived: the server is alive. */
   onBackendReply(conn: BackendConn): void;
+  /** An error reply saying the server does not serve as a master now (-LOADING, -READONLY, -MASTERDOWN): a health signal, the connection stays. */
+  onBackendNotServing(conn: BackendConn, reason: string): void;
   /** Counters for stats. */
   onBackendConnected(conn: BackendConn): void;
   onBackendClosed(conn: BackendConn): void;
@@ -216,7 +218,10 @@ export class BackendConn implements Flushable {
     }
     this.#inflightBytes -= req.size;
     this.#counters.responses++;
-    if (!req.internal) this.#owner.onBackendReply(this);
+    if (!req.internal) {
+      if (buf[start] === 45 /* - */ && notServing(buf, start)) this.#owner.onBackendNotServing(this, readLine(buf, start, end));
+      else this.#owner.onBackendReply(this);
+    }
     // Last use of req: once its target has the reply it may be reused (takeReq).
     req.reply(buf, start, end);
   }
@@ -253,4 +258,12 @@ export class BackendConn implements Flushable {
     if (socket !== null) socket.destroy();
     for (const r of this.#inflight.drain()) r.fail(line);
   }
+}
+
+const NOT_SERVING = ['-LOADING', '-READONLY', '-MASTERDOWN'].map((w) => Buffer.from(w));
+
+/** Whether the error reply at buf[start] is one of the NOT_SERVING words. */
+function notServing(buf: Buffer, start: number): boolean {
+  for (const w of NOT_SERVING) if (buf.length - start >= w.length && buf.compare(w, 0, w.length, start, start + w.length) === 0) return true;
+  return false;
 }

@@ -22,8 +22,9 @@ import { acceptedReadMode } from './socket-read.js';
 import { writeMode } from './socket-write.js';
 import { BackendRegistry, type BackendSignals } from '../topology/registry.js';
 import { CounterStore } from '../topology/counters.js';
-import { buildTopology, releaseTopology, type PoolTopology } from '../topology/topology.js';
+import { buildTopology, failoverKeyOf, releaseTopology, type PoolTopology } from '../topology/topology.js';
 import type { DataplanePlan, PoolPlan } from '../topology/plan.js';
+import { EventsChannel } from './events-channel.js';
 
 export interface ProxyOptions {
   log: Logger;
@@ -68,6 +69,8 @@ export class Proxy {
   readonly totals = { connections: 0, commands: 0 };
   readonly registry = new BackendRegistry();
   readonly counters = new CounterStore();
+  /** `SUBSCRIBE __shardgate__:events` clients of this process; fed with the control plane's events */
+  readonly events = new EventsChannel();
   readonly #opts: ProxyOptions;
   #generation = 0;
   #config: Config | null = null;
@@ -124,7 +127,7 @@ export class Proxy {
 
   #build(pc: PoolConfig, pp: PoolPlan, signals: BackendSignals): PoolTopology {
     return buildTopology({
-      config: pc, version: pp.version, down: new Set(pp.down), prior: pp.prior, registry: this.registry, counters: this.counters, signals,
+      config: pc, version: pp.version, down: new Set(pp.down), prior: pp.prior, failover: pp, registry: this.registry, counters: this.counters, signals,
     });
   }
 
@@ -146,8 +149,10 @@ export class Proxy {
       version: this.#opts.version,
       clients,
       totals: this.totals,
+      events: this.events,
       onClientClosed: (c) => {
         clients.delete(c);
+        this.events.drop(c);
         runtime.stats.client_connections--;
         this.#maybeGone();
       },
@@ -188,7 +193,7 @@ export class Proxy {
         }
       }
     }
-    if (t.version === pp.version && sameDown(t, pp) && samePrior(t, pp) && JSON.stringify(t.config) === JSON.stringify(pc)) return;
+    if (t.version === pp.version && sameDown(t, pp) && samePrior(t, pp) && t.failoverKey === failoverKeyOf(pp) && JSON.stringify(t.config) === JSON.stringify(pc)) return;
     releaseTopology(h.runtime.swap(this.#build(pc, pp, h.runtime)), this.registry);
   }
 

@@ -20,6 +20,7 @@ import { aggregateStats } from '../stats/aggregate.js';
 import { startControlPlane, type ControlPlane } from '../control/runtime.js';
 import type { Dataplane } from '../control/controller.js';
 import type { DataplanePlan } from '../topology/plan.js';
+import type { ShardgateEvent } from '../events/types.js';
 
 export interface RunOptions {
   config: Config;
@@ -37,7 +38,9 @@ export interface RunOptions {
 
 type ToWorker =
   | { type: 'shardgate:stats'; id: number }
-  | { type: 'shardgate:plan'; plan: DataplanePlan };
+  | { type: 'shardgate:plan'; plan: DataplanePlan }
+  /** a control-plane event, for the workers' `SUBSCRIBE __shardgate__:events` clients */
+  | { type: 'shardgate:event'; event: ShardgateEvent };
 type FromWorker =
   | { type: 'shardgate:ready' }
   | { type: 'shardgate:stats-reply'; id: number; doc: Record<string, unknown> }
@@ -76,6 +79,7 @@ export async function startInProcess(o: { config: Config; text: string; log: Log
   const dataplane: Dataplane = { apply: async (plan, config) => [await proxy.apply(config, plan)] };
   const control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, sighup: o.sighup });
   link.target = control.controller;
+  control.bus.subscribe((e) => proxy.events.publish(e));
   return { proxy, control };
 }
 
@@ -114,6 +118,8 @@ function runWorker(o: RunOptions): Promise<void> {
   process.on('message', (m: ToWorker) => {
     if (m?.type === 'shardgate:stats') {
       send({ type: 'shardgate:stats-reply', id: m.id, doc: statsDocument(proxy, o.version) });
+    } else if (m?.type === 'shardgate:event') {
+      proxy.events.publish(m.event);
     } else if (m?.type === 'shardgate:plan') {
       // Plans apply one after another, in the order the primary made them.
       chain = chain.then(async () => {
@@ -200,6 +206,8 @@ async function runPrimary(o: RunOptions): Promise<void> {
   };
   await Promise.all([...workers.keys()].map((w) => new Promise<void>((resolve) => w.once('shardgate:ready', () => resolve()))));
   control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen });
+  // Every worker's subscribed clients hear every event (the primary decides; workers only serve).
+  control.bus.subscribe((event) => { for (const w of ready) if (w.isConnected()) w.send({ type: 'shardgate:event', event } satisfies ToWorker); });
   o.log.info({ workers: o.workers }, `${o.workers} workers listening`);
   const ask = (): Promise<Record<string, unknown>> => new Promise((resolve) => {
     const id = nextId++;

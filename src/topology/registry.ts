@@ -84,6 +84,10 @@ export class ServerBackend implements BackendOwner {
     }
   }
 
+  onBackendNotServing(_conn: BackendConn, reason: string): void {
+    if (this.drainingSince === 0) this.#signals.backendFailed(this.spec.identity, this.spec.label, 'error', reason);
+  }
+
   onBackendConnected(): void {
     this.counters.server_connections++;
   }

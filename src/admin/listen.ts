@@ -1,7 +1,7 @@
 // The admin listen address: 'host:port', ':port' or 'port' (host 127.0.0.1),
 // '[v6]:port'. Parsing and the listener error that names the address; must not
 // open sockets.
-import { ShardgateError } from '../errors/index.js';
+import { listenReason, ShardgateError } from '../errors/index.js';
 
 export interface ListenAddress { host: string; port: number }
 
@@ -43,14 +43,6 @@ export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-const REASONS: Record<string, string> = {
-  EADDRINUSE: 'address already in use',
-  EADDRNOTAVAIL: 'address not available on this machine',
-  EACCES: 'permission denied',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-};
-
 export function bindFailure(listen: string, err: NodeJS.ErrnoException): ShardgateError {
-  return listenError(listen, REASONS[err.code ?? ''] ?? err.message);
+  return listenError(listen, listenReason(err));
 }

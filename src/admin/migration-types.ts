@@ -1,13 +1,17 @@
 // The JSON of the admin API's /migration route (served by the proxy, read by
 // `shardgate rebalance`). Types only: one definition both sides build against.
 
-export type MigrationMode = 'off' | 'lazy' | 'background';
+import type { MigrationMode } from '../config/index.js';
+
+export type { MigrationMode };
 export type MigrationState = 'idle' | 'running' | 'done' | 'failed';
 
 export interface MigrationPoolStatus {
   mode: MigrationMode;
   state: MigrationState;
   ring_version: number;
+  /** earlier ring versions whose keys may not have moved yet */
+  prior_versions: number[];
   scanned: number;
   misplaced: number;
   moved: number;

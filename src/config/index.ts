@@ -102,6 +102,9 @@ export function parseConfig(text: string, file?: string): Config {
   }
   const sgRaw = check(where, shardgateSchema, section ?? {}, [RESERVED]);
   const shardgate = buildShardgate(sgRaw);
+  if (shardgate.admin.authReads && shardgate.admin.token === null) {
+    fail(where, [RESERVED, 'admin', 'auth_reads'], 'needs shardgate.admin.token: without a token there is nothing for reads to check');
+  }
   const pools = buildPools(where, raw);
   return deepFreeze({ file: file ?? null, pools, shardgate });
 }

@@ -12,6 +12,7 @@ import { MigrationWalker, type WalkProgress, type WalkServer } from '../migratio
 import { ringOf } from '../topology/topology.js';
 import type { DataplanePlan, RingSpec } from '../topology/plan.js';
 import type { Controller } from './controller.js';
+import type { MigrationPoolStatus } from '../admin/migration-types.js';
 
 interface PoolWalk {
   walker: MigrationWalker | null;
@@ -119,8 +120,8 @@ export class MigrationManager {
   }
 
   /** GET /migration's per-pool view. */
-  view(pool: string | null): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+  view(pool: string | null): Record<string, MigrationPoolStatus> {
+    const out: Record<string, MigrationPoolStatus> = {};
     for (const pc of this.#controller.config.pools) {
       if (pool !== null && pc.name !== pool) continue;
       const st = this.#controller.pool(pc.name)!;

@@ -56,13 +56,24 @@ export class ConfigError extends ShardgateError {
   }
 }
 
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available on this machine',
+  EACCES: 'permission denied',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+/** Why a listener could not bind, in words (the errno's, or the error's own message). */
+export function listenReason(err: NodeJS.ErrnoException): string {
+  return LISTEN_REASONS[err.code ?? ''] ?? err.message;
+}
+
 /** A listener could not bind: the message names what listens (pool, admin API) and the address. */
 export class ListenError extends ShardgateError {
   override readonly name = 'ListenError';
   constructor(what: string, address: string, cause: NodeJS.ErrnoException) {
-    const why = cause.code === 'EADDRINUSE' ? 'address already in use' : cause.code === 'EACCES' ? 'permission denied'
-      : cause.code === 'EADDRNOTAVAIL' ? 'address not available on this machine' : cause.code === 'ENOTFOUND' ? 'host name not found' : cause.message;
-    super('SG_ERR_LISTEN', `${what}: cannot listen on ${address}: ${why}`);
+    super('SG_ERR_LISTEN', `${what}: cannot listen on ${address}: ${listenReason(cause)}`);
   }
 }
 

@@ -37,7 +37,7 @@ export function isUnknownMigrate(r: RespValue): boolean {
 }
 
 export class KeyMover {
-  readonly #source: RedisConnection;
+  #source: RedisConnection;
   readonly #sourceName: string;
   readonly #opts: MoveOptions;
   /** The source answered "unknown command" to MIGRATE: every later batch goes the DUMP / RESTORE way. */
@@ -49,7 +49,8 @@ export class KeyMover {
     this.#opts = opts;
   }
 
-  get usesDumpPath(): boolean { return this.#dumpPath; }
+  /** A new connection to the same source (the last one dropped); what was learnt about the source stays. */
+  setSource(conn: RedisConnection): void { this.#source = conn; }
 
   /** Moves keys (all owned by target) off the source, adding each key's outcome to counts. */
   async move(target: WalkServer, keys: readonly Buffer[], counts: MoveCounts): Promise<void> {
@@ -60,9 +61,12 @@ export class KeyMover {
       return;
     }
     const src = this.#source;
-    const existed = keys.map((k) => src.command(['EXISTS', k]));
-    const reply = await src.command(this.#migrateArgv(target, keys), { timeoutMs: this.#migrateCommandTimeout(keys.length) });
-    const before = (await Promise.all(existed)).map((r) => r === 1);
+    // One pipeline; awaited together so that a dropped connection rejects once, with nothing left unhandled.
+    const [existed, reply] = await Promise.all([
+      Promise.all(keys.map((k) => src.command(['EXISTS', k]))),
+      src.command(this.#migrateArgv(target, keys), { timeoutMs: this.#migrateCommandTimeout(keys.length) }),
+    ]);
+    const before = existed.map((r) => r === 1);
     if (reply === 'NOKEY') {
       counts.missing += keys.length;
       return;

@@ -23,12 +23,12 @@
 // MIGRATE has none of this atomicity and says so (progress.nonAtomic,
 // lastError). Full write-up: docs/operations.md, "Key migration".
 //
-// Failure policy: a source that cannot be reached (connect, AUTH, DBSIZE) or
-// whose connection drops mid-scan is recorded in lastError, the walk carries
-// on with the other sources, and ends `failed` (its keys were not all looked
-// at). Per-key failures (owner unreachable, RESTORE refused) are counted in
+// Failure policy: a source that cannot be reached (connect, AUTH, DBSIZE), or
+// whose connection drops mid-scan and cannot be re-established (3 tries), is
+// recorded in lastError, the walk carries on with the other sources, and ends
+// `failed` (its keys were not all looked at). Per-key failures (owner unreachable, RESTORE refused) are counted in
 // `errors`, keep the key on the source, and do not fail the walk.
-import { RedisConnection, RespError, type RespValue } from '../redis/connection.js';
+import { RedisConnection, RedisConnectionError, RespError, type RespValue } from '../redis/connection.js';
 import { KeyMover, type MoveCounts } from './move.js';
 import { TokenBucket } from './token-bucket.js';
 import type { WalkPlan, WalkProgress, WalkServer } from './types.js';
@@ -38,6 +38,8 @@ export type { WalkPlan, WalkProgress, WalkServer } from './types.js';
 const PROGRESS_EVERY_MS = 250;
 const CONNECT_TIMEOUT_MS = 3000;
 const COMMAND_TIMEOUT_MS = 10_000;
+/** Times a source's connection may drop mid-walk and be replaced before the source counts as failed. */
+const MAX_RECONNECTS = 3;
 
 function idleProgress(pool: string): WalkProgress {
   return {
@@ -46,8 +48,10 @@ function idleProgress(pool: string): WalkProgress {
   };
 }
 
+/** The server's name, with its address when the name does not already say it. */
 function serverLabel(s: WalkServer): string {
-  return s.host.startsWith('/') ? `${s.name} (${s.host})` : `${s.name} (${s.host}:${s.port})`;
+  const address = s.host.startsWith('/') ? s.host : `${s.host}:${s.port}`;
+  return s.name === address ? s.name : `${s.name} (${address})`;
 }
 
 export class MigrationWalker {
@@ -93,21 +97,24 @@ export class MigrationWalker {
     const p = this.#progress;
     this.#emit(true);
     try {
-      const reached: { server: WalkServer; conn: RedisConnection }[] = [];
+      // First every source's size (for totalKeys), on a short-lived connection: a connection kept
+      // idle while other sources are walked could meet the server's idle `timeout`.
+      const reached: WalkServer[] = [];
       for (const server of this.#plan.sources) {
         if (this.#stopRequested) break;
         const conn = await this.#open(server);
         if (conn === null) continue;
         const size = await this.#count(server, conn);
+        await this.#release(conn);
         if (size === null) continue;
         p.totalKeys = (p.totalKeys ?? 0) + size;
-        reached.push({ server, conn });
+        reached.push(server);
       }
       this.#emit(false);
       const bucket = new TokenBucket(this.#plan.ratePerSec);
-      for (const { server, conn } of reached) {
+      for (const server of reached) {
         if (this.#stopRequested) break;
-        await this.#walkSource(server, conn, bucket);
+        await this.#walkSource(server, bucket);
       }
     } catch (err) {
       // A bug or a throwing ownerOf: the walk cannot go on.
@@ -136,6 +143,11 @@ export class MigrationWalker {
     return conn;
   }
 
+  async #release(conn: RedisConnection): Promise<void> {
+    this.#conns = this.#conns.filter((c) => c !== conn);
+    await conn.close();
+  }
+
   async #open(server: WalkServer): Promise<RedisConnection | null> {
     try {
       return await this.#connect(server);
@@ -156,52 +168,74 @@ export class MigrationWalker {
     return null;
   }
 
-  async #walkSource(source: WalkServer, conn: RedisConnection, bucket: TokenBucket): Promise<void> {
+  /**
+   * SCAN the source to the end, moving its misplaced keys. A connection that
+   * drops mid-walk is replaced (up to MAX_RECONNECTS times) and the SCAN
+   * resumes at the page it was on; that page is looked at again (its keys
+   * already moved then count as missing).
+   */
+  async #walkSource(source: WalkServer, bucket: TokenBucket): Promise<void> {
+    const plan = this.#plan;
+    const cursor = { at: '0' };
+    let mover: KeyMover | null = null;
+    for (let drops = 0; ; drops++) {
+      const conn = await this.#open(source);
+      if (conn === null) return;
+      if (mover === null) mover = new KeyMover(conn, serverLabel(source), { migrateTimeoutMs: plan.migrateTimeoutMs ?? 5000, targetConnection: (t) => this.#targetConnection(t) });
+      else mover.setSource(conn);
+      try {
+        await this.#scan(source, conn, mover, bucket, cursor);
+        return;
+      } catch (err) {
+        if (!(err instanceof RedisConnectionError) || drops >= MAX_RECONNECTS) {
+          this.#failures.push(`source ${serverLabel(source)} failed mid-walk: ${(err as Error).message}`);
+          return;
+        }
+        this.#progress.lastError = `source ${serverLabel(source)}: connection lost mid-walk (${err.message}); reconnecting`;
+      } finally {
+        await this.#release(conn);
+      }
+    }
+  }
+
+  /** SCAN from cursor.at to the end (cursor.at advances after each page is done); returns early when stopped. */
+  async #scan(source: WalkServer, conn: RedisConnection, mover: KeyMover, bucket: TokenBucket, cursor: { at: string }): Promise<void> {
     const p = this.#progress;
     const plan = this.#plan;
     const scanCount = plan.scanCount ?? 200;
     const batchMax = Math.max(1, Math.min(scanCount, bucket.capacity));
-    const mover = new KeyMover(conn, serverLabel(source), {
-      migrateTimeoutMs: plan.migrateTimeoutMs ?? 5000,
-      targetConnection: (t) => this.#targetConnection(t),
-    });
     const counts: MoveCounts = p;
-    let cursor = '0';
-    try {
-      do {
-        if (this.#stopRequested) return;
-        const r = await conn.command(['SCAN', cursor, 'COUNT', scanCount]);
-        const page = readScanPage(r);
-        if (page === null) {
-          this.#failures.push(`source ${serverLabel(source)} answered SCAN with ${describe(r)}`);
-          return;
+    do {
+      if (this.#stopRequested) return;
+      const r = await conn.command(['SCAN', cursor.at, 'COUNT', scanCount]);
+      const page = readScanPage(r);
+      if (page === null) {
+        this.#failures.push(`source ${serverLabel(source)} answered SCAN with ${describe(r)}`);
+        return;
+      }
+      p.scanned += page.keys.length;
+      // Misplaced keys of this page, by owner: at most one page is held at a time.
+      const byOwner = new Map<string, { owner: WalkServer; keys: Buffer[] }>();
+      for (const key of page.keys) {
+        const owner = plan.ownerOf(key);
+        if (owner === null || owner.name === source.name) continue;
+        p.misplaced++;
+        let g = byOwner.get(owner.name);
+        if (g === undefined) byOwner.set(owner.name, g = { owner, keys: [] });
+        g.keys.push(key);
+      }
+      for (const { owner, keys } of byOwner.values()) {
+        for (let i = 0; i < keys.length; i += batchMax) {
+          if (this.#stopRequested) return;
+          const batch = keys.slice(i, i + batchMax);
+          await bucket.take(batch.length);
+          await mover.move(owner, batch, counts);
+          this.#emit(false);
         }
-        cursor = page.cursor;
-        p.scanned += page.keys.length;
-        // Misplaced keys of this page, by owner: at most one page is held at a time.
-        const byOwner = new Map<string, { owner: WalkServer; keys: Buffer[] }>();
-        for (const key of page.keys) {
-          const owner = plan.ownerOf(key);
-          if (owner === null || owner.name === source.name) continue;
-          p.misplaced++;
-          let g = byOwner.get(owner.name);
-          if (g === undefined) byOwner.set(owner.name, g = { owner, keys: [] });
-          g.keys.push(key);
-        }
-        for (const { owner, keys } of byOwner.values()) {
-          for (let i = 0; i < keys.length; i += batchMax) {
-            if (this.#stopRequested) return;
-            const batch = keys.slice(i, i + batchMax);
-            await bucket.take(batch.length);
-            await mover.move(owner, batch, counts);
-            this.#emit(false);
-          }
-        }
-        this.#emit(false);
-      } while (cursor !== '0');
-    } catch (err) {
-      this.#failures.push(`source ${serverLabel(source)} failed mid-walk: ${(err as Error).message}`);
-    }
+      }
+      cursor.at = page.cursor;
+      this.#emit(false);
+    } while (cursor.at !== '0');
   }
 
   /** The walk's connection to a DUMP-path target; a new one if the last one closed or never connected. */

@@ -4,10 +4,11 @@
 // version + CRC-64 trailer) do not pass the check. Pure: no keyspace access.
 import zlib from 'node:zlib';
 import { ZSet } from './types/zset.js';
+import { DenseSet } from './types/dense-set.js';
 
 export const DUMP_VERSION = 1;
-export const enum T { String = 0, List = 1, Hash = 2, ZSet = 3 }
-export type Value = Buffer | Buffer[] | Map<string, Buffer> | ZSet;
+export const enum T { String = 0, List = 1, Hash = 2, ZSet = 3, Set = 4 }
+export type Value = Buffer | Buffer[] | Map<string, Buffer> | ZSet | DenseSet;
 
 export function dumpValue(t: T, v: Value): Buffer {
   const parts: Buffer[] = [Buffer.from([t])];
@@ -16,6 +17,7 @@ export function dumpValue(t: T, v: Value): Buffer {
   if (t === T.String) blob(v as Buffer);
   else if (t === T.List) { const l = v as Buffer[]; u32(l.length); for (const x of l) blob(x); }
   else if (t === T.Hash) { const h = v as Map<string, Buffer>; u32(h.size); for (const [k, x] of h) { blob(Buffer.from(k, 'latin1')); blob(x); } }
+  else if (t === T.Set) { const st = v as DenseSet; u32(st.size); for (const m of st) blob(Buffer.from(m, 'latin1')); }
   else {
     const z = v as ZSet; u32(z.size);
     for (let n = z.sl.first(); n !== null; n = n.levels[0]!.next) {
@@ -50,6 +52,10 @@ export function loadValue(p: Buffer): { t: T; v: Value } | null {
       const n = u32(); const z = new ZSet();
       for (let i = 0; i < n; i++) { const m = blob().toString('latin1'); if (pos + 8 > lim) return null; z.set(m, p.readDoubleBE(pos)); pos += 8; }
       v = z;
+    } else if (t === T.Set) {
+      const n = u32(); const st = new DenseSet();
+      for (let i = 0; i < n; i++) st.add(blob().toString('latin1'));
+      v = st;
     } else return null;
     if (pos !== lim) return null;
     return { t, v };

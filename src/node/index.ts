@@ -26,7 +26,7 @@ export async function startNode(opts: Partial<NodeOptions>, logger?: Logger): Pr
   });
   const port = (server.address() as AddressInfo).port;
   options.port = port;
-  const expiry = setInterval(() => core.keyspace.activeExpireCycle(), 100);
+  const expiry = setInterval(() => { if (!core.held) core.keyspace.activeExpireCycle(); }, 100);
   expiry.unref();
   log.info({ port, bind: options.bind, maxmemory: options.maxmemory, policy: options.maxmemoryPolicy }, 'shardgate node ready to accept connections');
   let closing: Promise<void> | null = null;
@@ -36,6 +36,7 @@ export async function startNode(opts: Partial<NodeOptions>, logger?: Logger): Pr
     close() {
       closing ??= (async () => {
         clearInterval(expiry);
+        core.migrateLinks.closeAll();
         await new Promise<void>((resolve) => { server.close(() => resolve()); core.closeAllClients(); });
         await replication.close();
         await persistence.close();

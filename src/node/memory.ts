@@ -3,6 +3,7 @@
 // arrayBuffers) on Node 20; see docs/node.md "Memory". Pure functions.
 import { T, type Value } from './dump.js';
 import type { ZSet } from './types/zset.js';
+import type { DenseSet } from './types/dense-set.js';
 
 /** Map slot + Entry object + key string header + index slots. */
 export const ENTRY_OVERHEAD = 190;
@@ -11,12 +12,15 @@ export const BUF_OVERHEAD = 125;
 export const LIST_ELEM = 22 + BUF_OVERHEAD;
 export const HASH_FIELD = 65 + BUF_OVERHEAD;
 export const ZSET_ELEM = 215;
+/** Map entry + dense array slot + member string header. */
+export const SET_ELEM = 90;
 
 export function valueSize(t: T, v: Value): number {
   switch (t) {
     case T.String: return BUF_OVERHEAD + (v as Buffer).length;
     case T.List: { let s = 32; for (const b of v as Buffer[]) s += LIST_ELEM + b.length; return s; }
     case T.Hash: { let s = 64; for (const [k, b] of v as Map<string, Buffer>) s += HASH_FIELD + k.length + b.length; return s; }
+    case T.Set: { let s = 96; for (const m of v as DenseSet) s += SET_ELEM + m.length; return s; }
     default: { let s = 128; for (const k of (v as ZSet).dict.keys()) s += ZSET_ELEM + k.length; return s; }
   }
 }

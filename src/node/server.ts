@@ -2,7 +2,9 @@
 // shared RequestScanner, dispatches to NodeState, and writes replies in
 // request order (batched per read chunk, one socket.write per batch; reading
 // pauses while the socket needs draining). A client blocked in BLPOP queues its
-// later requests until the pop is served. Must not know command semantics.
+// later requests until the pop is served; while another client's MIGRATE holds
+// the node, a connection queues its requests and parks until the hold is
+// released. Must not know command semantics.
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { RequestScanner } from '../resp/request-scanner.js';
@@ -23,6 +25,8 @@ class Connection implements RequestSink {
   #scheduled = false;
   #waiting = false;
   #queue: Buffer[][] = [];
+  /** parked until another client's MIGRATE releases the node */
+  #parked = false;
   #quitting = false;
   #detached: { onData(chunk: Buffer): void; onClose(): void } | null = null;
   #isDetached = false;
@@ -68,7 +72,8 @@ class Connection implements RequestSink {
     if (argc === 0 || this.#quitting) return;
     const argv: Buffer[] = new Array(argc);
     for (let i = 0; i < argc; i++) argv[i] = buf.subarray(args[2 * i]!, args[2 * i + 1]!);
-    if (this.#waiting) { this.#queue.push(argv); return; }
+    if (this.#waiting || this.#parked) { this.#queue.push(argv); return; }
+    if (this.node.mustWait(this.client)) { this.#queue.push(argv); this.#park(); return; }
     this.#run(argv);
   }
 
@@ -91,8 +96,27 @@ class Connection implements RequestSink {
     this.#waiting = false;
     if (this.sock.destroyed) return;
     this.#reply(r);
-    while (this.#queue.length > 0 && !this.#waiting && !this.#quitting) this.#run(this.#queue.shift()!);
+    this.#pump();
     this.flush();
+  }
+
+  /** Run queued requests until one blocks, the connection quits, or another client holds the node. */
+  #pump(): void {
+    while (this.#queue.length > 0 && !this.#waiting && !this.#quitting) {
+      if (this.node.mustWait(this.client)) { this.#park(); return; }
+      this.#run(this.#queue.shift()!);
+    }
+  }
+
+  #park(): void {
+    if (this.#parked) return;
+    this.#parked = true;
+    this.node.whenReleased(() => {
+      this.#parked = false;
+      if (this.sock.destroyed) return;
+      this.#pump();
+      this.flush();
+    });
   }
 
   send(b: Buffer): void {

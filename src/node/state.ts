@@ -1,7 +1,8 @@
 // NodeState: the NodeCore of `shardgate node`. Owns the command table, the
 // dispatch checks (auth, arity, subscribed mode, read-only, maxmemory), the
-// write stream, blocked pops, pub/sub registries and stats. Must not touch
-// sockets (server.ts does) and knows data types only through command files.
+// write stream, blocked pops, pub/sub registries, stats, and the hold a
+// MIGRATE takes (other clients' commands wait until it is released). Must not
+// touch sockets (server.ts does) and knows data types only through command files.
 import { NO_REPLY, ReplyError, type CommandSpec, type NodeCore, type NodeOptions, type Reply, type WriteListener } from './contracts.js';
 import { Keyspace } from './keyspace.js';
 import { LIST_ELEM } from './memory.js';
@@ -10,6 +11,7 @@ import type { Call, ClientState, Cmd } from './commands/types.js';
 import { E, arity, buf } from './commands/util.js';
 import { allCommands } from './commands/index.js';
 import { globMatch } from './commands/util.js';
+import { TargetLinks } from './migrate/target-links.js';
 
 interface Waiter {
   client: ClientState;
@@ -42,6 +44,11 @@ export class NodeState implements NodeCore {
   readonly #blocked = new Map<string, Waiter[]>();
   readonly #ready = new Set<string>();
   readonly #internal: ClientState;
+  /** the client whose MIGRATE is in flight: only it (and internal clients) may run commands */
+  #holder: ClientState | null = null;
+  #parked: (() => void)[] = [];
+  /** connections to MIGRATE targets */
+  readonly migrateLinks = new TargetLinks();
 
   constructor(readonly options: NodeOptions) {
     for (const c of allCommands()) this.#add(c);
@@ -75,6 +82,28 @@ export class NodeState implements NodeCore {
   #unsub(m: Map<string, Set<ClientState>>, k: string, c: ClientState): void {
     const s = m.get(k);
     if (s) { s.delete(c); if (s.size === 0) m.delete(k); }
+  }
+
+  // ---- the MIGRATE hold ----
+  /** Hold the node for `client`: until release(), other clients' commands must wait (see mustWait). */
+  hold(client: ClientState): void { this.#holder = client; }
+
+  release(client: ClientState): void {
+    if (this.#holder !== client) return;
+    this.#holder = null;
+    const parked = this.#parked;
+    this.#parked = [];
+    for (const resume of parked) resume();
+  }
+
+  get held(): boolean { return this.#holder !== null; }
+
+  /** true when another client holds the node: the caller queues the command and parks (whenReleased). */
+  mustWait(client: ClientState): boolean { return this.#holder !== null && this.#holder !== client; }
+
+  /** Call `resume` once the hold is released (at once when nothing holds the node). */
+  whenReleased(resume: () => void): void {
+    if (this.#holder === null) resume(); else this.#parked.push(resume);
   }
 
   // ---- NodeCore ----

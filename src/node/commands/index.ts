@@ -7,7 +7,9 @@ import { hashCommands } from './hashes.js';
 import { zsetCommands } from './zsets.js';
 import { pubsubCommands } from './pubsub.js';
 import { serverCommands } from './server.js';
+import { migrateCommands } from './migrate.js';
+import { setCommands } from './sets.js';
 
 export function allCommands(): Cmd[] {
-  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...hashCommands(), ...zsetCommands(), ...pubsubCommands(), ...serverCommands()];
+  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...hashCommands(), ...zsetCommands(), ...setCommands(), ...pubsubCommands(), ...serverCommands(), ...migrateCommands()];
 }

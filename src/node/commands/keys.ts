@@ -4,11 +4,13 @@
 import { ReplyError } from '../contracts.js';
 import { T, dumpValue, loadValue } from '../dump.js';
 import type { Entry } from '../keyspace.js';
+import type { DenseSet } from '../types/dense-set.js';
 import type { NodeReply } from '../reply.js';
 import { def, type Call, type Cmd } from './types.js';
 import { E, buf, globMatch, lower, parseInt64, str } from './util.js';
+import { parseScanArgs, walk } from './scan.js';
 
-const TYPE_NAMES = ['string', 'list', 'hash', 'zset'];
+const TYPE_NAMES = ['string', 'list', 'hash', 'zset', 'set'];
 const MAXLL = 9223372036854775807n;
 
 function del(c: Call): NodeReply {
@@ -68,59 +70,44 @@ function ttl(c: Call, ms: boolean): NodeReply {
 function typeMatches(e: Entry, t: string): boolean { return TYPE_NAMES[e.t] === t; }
 
 function scan(c: Call): NodeReply {
-  const cur = parseInt64(c.argv[1]!);
-  if (cur === null || cur < 0n) return new ReplyError('ERR invalid cursor');
-  let count = 10; let match: string | null = null; let type: string | null = null;
-  for (let i = 2; i < c.argv.length; i++) {
-    const o = lower(c.argv[i]!);
-    if (i + 1 >= c.argv.length) return E.syntax;
-    if (o === 'count') {
-      const n = parseInt64(c.argv[++i]!);
-      if (n === null) return E.notInt;
-      if (n < 1n) return E.syntax;
-      count = Number(n);
-    } else if (o === 'match') match = str(c.argv[++i]!);
-    else if (o === 'type') type = lower(c.argv[++i]!);
-    else return E.syntax;
-  }
-  // Walk the dense key array from the end towards 0: a removal moves the last
-  // key into the hole, i.e. from the visited part to the unvisited one, so a key
-  // present for the whole scan is never missed (it may be returned twice).
+  const a = parseScanArgs(c.argv, 1, true);
+  if (a instanceof ReplyError) return a;
   const all = c.ks.allKeys();
-  let i = cur === 0n ? all.length : Math.min(Number(cur), all.length);
   const out: Buffer[] = [];
   const now = Date.now();
-  let visited = 0;
-  while (i > 0 && visited < count) {
-    i--; visited++;
-    const k = all[i]!;
-    const e = c.ks.peek(k, now);
-    if (e === undefined) continue;
-    if (match !== null && !globMatch(match, k)) continue;
-    if (type !== null && !typeMatches(e, type)) continue;
-    out.push(buf(k));
-  }
-  return [buf(String(i)), out];
+  const next = walk(all.length, a, (i) => all[i]!, (i) => {
+    const e = c.ks.peek(all[i]!, now);
+    if (e !== undefined && (a.type === null || typeMatches(e, a.type))) out.push(buf(all[i]!));
+  });
+  return [buf(String(next)), out];
 }
 
 function restore(c: Call): NodeReply {
   const { argv } = c;
   const key = str(argv[1]!);
-  const t = parseInt64(argv[2]!);
-  if (t === null) return E.notInt;
-  let replace = false; let abs = false;
+  // Redis's order of checks: options, BUSYKEY, TTL, payload
+  let replace = false; let abs = false; let idle = false; let freq = false;
   for (let i = 4; i < argv.length; i++) {
     const o = lower(argv[i]!);
+    const more = i + 1 < argv.length;
     if (o === 'replace') replace = true;
     else if (o === 'absttl') abs = true;
-    else if ((o === 'idletime' || o === 'freq') && i + 1 < argv.length) {
+    else if (o === 'idletime' && more && !freq) {
       const n = parseInt64(argv[++i]!);
       if (n === null) return E.notInt;
-      if (n < 0n) return new ReplyError(o === 'freq' ? 'ERR Invalid FREQ value, must be >= 0 and <= 255' : 'ERR Invalid IDLETIME value, must be >= 0');
+      if (n < 0n) return new ReplyError('ERR Invalid IDLETIME value, must be >= 0');
+      idle = true;
+    } else if (o === 'freq' && more && !idle) {
+      const n = parseInt64(argv[++i]!);
+      if (n === null) return E.notInt;
+      if (n < 0n || n > 255n) return new ReplyError('ERR Invalid FREQ value, must be >= 0 and <= 255');
+      freq = true;
     } else return E.syntax;
   }
-  if (t < 0n) return new ReplyError('ERR Invalid TTL value, must be >= 0');
   if (!replace && c.ks.peek(key) !== undefined) return new ReplyError('BUSYKEY Target key name already exists.');
+  const t = parseInt64(argv[2]!);
+  if (t === null) return E.notInt;
+  if (t < 0n) return new ReplyError('ERR Invalid TTL value, must be >= 0');
   const d = loadValue(argv[3]!);
   if (d === null) return E.dumpBad;
   const now = Date.now();
@@ -166,6 +153,12 @@ function encodingOf(e: Entry): Buffer {
   }
   if (e.t === T.List) return buf((e.v as Buffer[]).length <= 128 ? 'listpack' : 'quicklist');
   if (e.t === T.Hash) return buf((e.v as Map<string, Buffer>).size <= 128 ? 'listpack' : 'hashtable');
+  if (e.t === T.Set) {
+    const st = e.v as DenseSet;
+    if (st.size > 512) return buf('hashtable');
+    for (const m of st) if (m.length > 20 || parseInt64(buf(m)) === null) return buf('hashtable');
+    return buf('intset');
+  }
   return buf('skiplist');
 }
 

@@ -38,7 +38,7 @@ async function walkAndCheck(procs: Proc[], expectNonAtomic: boolean): Promise<vo
   for (const it of rewritten) await conns[idx(after(it.key)!)].command(['SET', it.key, 'newer']);
 
   const end = await new MigrationWalker({ pool: 'p', sources: servers, ownerOf: after, ratePerSec: 0, scanCount: 100 }, () => {}).start();
-  expect(end).toMatchObject({ state: 'done', moved: changed.length - 10, busy: 10, errors: 0, missing: 0 });
+  expect(end, end.lastError ?? '').toMatchObject({ state: 'done', moved: changed.length - 10, busy: 10, errors: 0, missing: 0 });
   if (expectNonAtomic) {
     expect(end.nonAtomic).toBe(end.moved);
     expect(end.lastError).toMatch(/has no MIGRATE .*not atomic/);

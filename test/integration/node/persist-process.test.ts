@@ -131,6 +131,7 @@ describe('persistence of shardgate node processes', () => {
     await c.hincrby('h:0', 'f0', 10);
     await c.set('tail', 'after-rewrite');
     await c.expire('s:2', 5000);
+    if (hasSets) { await c.spop('set:0'); await c.spop('set:1', 3); await c.smove('set:2', 'set:moved', 'm2'); await c.sinterstore('set:inter', 'set:3', 'set:3'); await c.srem('set:4', 'm4'); }
     const before = await snapshotOf(c);
     const file = fs.readFileSync(path.join(dir, 'appendonly.aof'));
     expect(file.subarray(0, 4).toString()).toBe('SGDB');

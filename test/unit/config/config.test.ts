@@ -295,3 +295,13 @@ describe('loadConfig', () => {
     expect(c.pools[0]!.servers.map((s) => s.label)).toEqual(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
   });
 });
+
+describe('admin settings', () => {
+  it('auth_reads without a token is refused (nothing would act on it)', () => {
+    const text = `${['alpha:', '  listen: 127.0.0.1:22121', '  redis: true', '  servers:', '    - 127.0.0.1:7001:1', ''].join('\n')}shardgate:\n  admin:\n    listen: 127.0.0.1:9100\n    auth_reads: true\n`;
+    let err: unknown;
+    try { parseConfig(text, 'proxy.yaml'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe("proxy.yaml, line 9, key 'shardgate.admin.auth_reads': needs shardgate.admin.token: without a token there is nothing for reads to check");
+  });
+});

@@ -10,6 +10,7 @@ import { startInProcess } from '../proxy/workers.js';
 import { startStatsServer, statsDocument } from '../stats/server.js';
 import { LocalCluster, type BackendKind } from '../cluster/local.js';
 import { VERSION } from './version.js';
+import { withLocalFailover } from '../sentinel/local-cluster.js';
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0']);
 
@@ -43,7 +44,9 @@ export function registerUpCommand(program: Command): void {
       let stats: import('node:net').Server | null = null;
       try {
         await cluster.start(flags.backend, ports, flags.data, Number(flags.replicaOffset));
-        running = await startInProcess({ config, text, log, version: VERSION, adminListen: flags.admin ?? null });
+        // Its replicas take over when one of its nodes dies (pools that configure failover themselves keep theirs).
+        const adjust = (c: typeof config) => withLocalFailover(c, Number(flags.replicaOffset));
+        running = await startInProcess({ config, text, log, version: VERSION, adminListen: flags.admin ?? null, adjust });
         const proxy = running.proxy;
         const sp = Number(flags.statsPort);
         if (sp > 0) stats = await startStatsServer(() => statsDocument(proxy, VERSION), '127.0.0.1', sp).catch(() => null);
@@ -55,6 +58,7 @@ export function registerUpCommand(program: Command): void {
       const proxy = running!.proxy;
       for (const p of cluster.processes) say(`  ${p.role.padEnd(7)} 127.0.0.1:${p.port}  (pid ${p.child.pid}, data ${p.dataDir})`);
       for (const p of proxy.pools) say(`  proxy   ${p.address}  pool '${p.runtime.config.name}' (${p.runtime.config.distribution}/${p.runtime.config.hash}, ${p.runtime.servers.length} servers)`);
+      if (Number(flags.replicaOffset) > 0) say(`  failover local: a master that misses 3 heartbeats (500 ms apart) is replaced by its replica (port + ${flags.replicaOffset})`);
       if (stats) say(`  stats   127.0.0.1:${flags.statsPort}  (nutcracker JSON)`);
       const admin = running!.control.adminAddress();
       if (admin !== null) say(`  admin   http://${admin}  (GET /ring, /config, /events; reloads ${path.basename(flags.confFile)} when it changes)`);

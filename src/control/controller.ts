@@ -52,6 +52,8 @@ export interface ControllerOptions {
   log: Logger;
   bus: EventBus;
   dataplane: Dataplane;
+  /** applied to every config read from text (`shardgate up` adds failover for its own cluster); in-process data planes only */
+  adjust?: (c: Config) => Config;
 }
 
 /** What listens to the controller's decisions besides the data plane (admin server, migration). */
@@ -110,6 +112,7 @@ export class Controller implements ControlLink, FailoverControl {
 
   /** Apply the first config (throws what the data plane throws: a listener that cannot bind). */
   async start(config: Config, text: string): Promise<void> {
+    if (this.#opts.adjust !== undefined) config = this.#opts.adjust(config);
     for (const pc of config.pools) this.#pools.set(pc.name, this.#newPoolState(pc));
     this.#config = config;
     this.#text = text;
@@ -153,6 +156,7 @@ export class Controller implements ControlLink, FailoverControl {
       let next: Config;
       try {
         next = parseConfig(text, source === 'api' ? 'PUT /config' : file ?? undefined);
+        if (this.#opts.adjust !== undefined) next = this.#opts.adjust(next);
         if (source === 'api') next = Object.freeze({ ...next, file: this.config.file });
       } catch (err) {
         const errors = problemsOf(err);

@@ -24,6 +24,8 @@ export interface ControlPlaneOptions {
   adminListen?: string | null;
   /** reload on SIGHUP (the CLI's processes do; tests in one process may not) */
   sighup?: boolean;
+  /** see ControllerOptions.adjust */
+  adjust?: (c: Config) => Config;
 }
 
 export interface ControlPlane {
@@ -47,7 +49,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const log = o.log;
   const bus = new EventBus({ onSubscriberError: (err) => log.error({ err }, 'event subscriber failed') });
   bus.subscribe((e) => logEvent(log, e));
-  const controller = new Controller({ log, bus, dataplane: o.dataplane });
+  const controller = new Controller({ log, bus, dataplane: o.dataplane, adjust: o.adjust });
   const migrations = new MigrationManager(controller, bus, log);
   const sentinel = new SentinelManager(controller, log);
   controller.setPassiveSignals(sentinel);

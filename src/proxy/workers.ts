@@ -73,11 +73,11 @@ export class DeferredControlLink implements ControlLink {
 }
 
 /** The proxy and its control plane in this one process (also what `shardgate up` runs). */
-export async function startInProcess(o: { config: Config; text: string; log: Logger; version: string; adminListen: string | null; sighup?: boolean }): Promise<{ proxy: Proxy; control: ControlPlane }> {
+export async function startInProcess(o: { config: Config; text: string; log: Logger; version: string; adminListen: string | null; sighup?: boolean; adjust?: (c: Config) => Config }): Promise<{ proxy: Proxy; control: ControlPlane }> {
   const link = new DeferredControlLink();
   const proxy = new Proxy({ log: o.log, version: o.version, control: link });
   const dataplane: Dataplane = { apply: async (plan, config) => [await proxy.apply(config, plan)] };
-  const control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, sighup: o.sighup });
+  const control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, sighup: o.sighup, adjust: o.adjust });
   link.target = control.controller;
   control.bus.subscribe((e) => proxy.events.publish(e));
   return { proxy, control };

@@ -35,8 +35,8 @@ export interface BackendOptions {
 export type FailureKind = 'eof' | 'timeout' | 'error';
 
 export interface BackendOwner {
-  /** The connection failed; `reason` is for humans (without the server's label). */
-  onBackendFailure(conn: BackendConn, kind: FailureKind, reason: string): void;
+  /** The connection failed; `reason` is for humans (without the server's label); `failed`: clients' requests answered with an error. */
+  onBackendFailure(conn: BackendConn, kind: FailureKind, reason: string, failed: number): void;
   /** A reply arrived: the server is alive. */
   onBackendReply(conn: BackendConn): void;
   /** An error reply saying the server does not serve as a master now (-LOADING, -READONLY, -MASTERDOWN): a health signal, the connection stays. */
@@ -237,8 +237,8 @@ export class BackendConn implements Flushable {
   /** Close the connection, failing every request in flight with a RESP error, and report why. */
   fatal(kind: FailureKind, reason: string): void {
     if (this.#state === 'idle') return;
-    this.#shutdown(kind === 'timeout' ? errorReplies.timeout(this.address.label) : errorReplies.backendFailed(this.address.label, reason));
-    this.#owner.onBackendFailure(this, kind, reason);
+    const failed = this.#shutdown(kind === 'timeout' ? errorReplies.timeout(this.address.label) : errorReplies.backendFailed(this.address.label, reason));
+    this.#owner.onBackendFailure(this, kind, reason, failed);
   }
 
   /** Close without reporting a failure (shutdown, reload). In-flight requests get an error. */
@@ -246,7 +246,8 @@ export class BackendConn implements Flushable {
     this.#shutdown(errorReplies.backendClosedByProxy(this.address.label));
   }
 
-  #shutdown(line: Buffer): void {
+  /** Returns how many clients' requests were failed. */
+  #shutdown(line: Buffer): number {
     if (this.#state === 'ready') this.#owner.onBackendClosed(this);
     const socket = this.#socket;
     this.#socket = null;
@@ -256,7 +257,12 @@ export class BackendConn implements Flushable {
     this.#unsent = 0;
     this.#inflightBytes = 0;
     if (socket !== null) socket.destroy();
-    for (const r of this.#inflight.drain()) r.fail(line);
+    let failed = 0;
+    for (const r of this.#inflight.drain()) {
+      if (!r.internal) failed++;
+      r.fail(line);
+    }
+    return failed;
   }
 }
 

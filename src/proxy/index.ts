@@ -136,7 +136,7 @@ export class Proxy {
     // The runtime is its backends' signal sink, and it is made from its first topology: a late binding.
     let runtime: PoolRuntime | null = null;
     const topology = this.#build(pc, pp, {
-      backendFailed: (identity, label, kind, reason) => runtime?.backendFailed(identity, label, kind, reason),
+      backendFailed: (identity, label, kind, reason, failed) => runtime?.backendFailed(identity, label, kind, reason, failed),
       backendRecovered: (identity, label) => runtime?.backendRecovered(identity, label),
     });
     runtime = new PoolRuntime(topology, this.counters.pool(pc.name), this.#opts.control, log);

@@ -90,7 +90,8 @@ export class PoolRuntime implements BackendSignals {
     return o;
   }
 
-  backendFailed(identity: string, label: string, kind: FailureKind, reason: string): void {
+  backendFailed(identity: string, label: string, kind: FailureKind, reason: string, failed = 0): void {
+    this.stats.forward_error += failed;
     const o = this.observation(identity);
     o.failures++;
     o.lastError = reason;

@@ -15,7 +15,7 @@ export const POOL_FIELDS: readonly Field[] = [
   { name: 'client_err', kind: 'counter', help: 'errors on client connections' },
   { name: 'client_connections', kind: 'gauge', help: 'client connections open now' },
   { name: 'server_ejects', kind: 'counter', help: 'times a backend server was ejected' },
-  { name: 'forward_error', kind: 'counter', help: 'requests that could not be forwarded (no live server)' },
+  { name: 'forward_error', kind: 'counter', help: 'requests answered with an error because they could not be forwarded: no live server, or their server failed (refused, closed, timed out) with them in flight' },
   { name: 'fragments', kind: 'counter', help: 'fragments created by splitting multi-key requests' },
 ];
 

@@ -56,6 +56,7 @@ beforeAll(async () => {
   ].join('\n'));
   proxy = await startShardgate(['proxy', '-c', conf, '--admin', admin, '-s', '0'], port, { SHARDGATE_LOG_LEVEL: 'info' });
   await until('replicas in sync', async () => (await Promise.all(replicas.map(roleOf))).every((x) => x?.linkUp === true));
+  await until('the admin API answers', async () => (await adminRequest(admin, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
   events = await collectEvents(admin);
   subscriber = await RespClient.connect(port);
   const sub = decode(await subscriber.raw(['SUBSCRIBE', '__shardgate__:events'])) as unknown[];

@@ -52,6 +52,7 @@ function formatPool(p: PoolConfig, out: string[]): void {
     if (renamed.length > 0) ext.push('      master_names:', ...renamed.map(([label, n]) => `        ${key(label)}: ${q(n)}`));
   }
   if (p.readFrom !== 'master') ext.push(`    read_from: ${p.readFrom}`);
+  if (p.proxyProtocol) ext.push('    proxy_protocol: true');
   if (ext.length > 0) out.push('  shardgate:', ...ext);
 }
 
@@ -68,5 +69,6 @@ function formatShardgate(s: ShardgateSettings, out: string[]): void {
   if (s.workers !== 1) o.push(`  workers: ${s.workers}`);
   if (s.stats.listen !== null) o.push('  stats:', `    listen: ${q(s.stats.listen)}`);
   if (!s.watch) o.push('  watch: false');
+  if (s.drainTimeout !== 30000) o.push(`  drain_timeout: ${s.drainTimeout}`);
   if (o.length > 0) out.push('shardgate:', ...o);
 }

@@ -46,6 +46,8 @@ export interface PoolConfig {
   sentinel: SentinelConfig | null;
   /** where read-only commands go (`shardgate: read_from:`) */
   readFrom: ReadFrom;
+  /** every connection starts with a PROXY protocol header (`shardgate: proxy_protocol:`) */
+  proxyProtocol: boolean;
 }
 export type MigrationMode = 'off' | 'lazy' | 'background';
 export type FailoverMode = 'local' | 'redis-sentinel' | 'off';
@@ -74,6 +76,8 @@ export interface ShardgateSettings {
   stats: { listen: string | null };
   /** reload the file when it changes */
   watch: boolean;
+  /** ms a shutdown waits for the replies owed to clients before it closes them anyway */
+  drainTimeout: number;
 }
 export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }
 

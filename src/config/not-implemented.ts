@@ -28,7 +28,6 @@ export const PENDING_POOL_KEYS: readonly Pending[] = [
   { key: 'backend_tls', what: 'TLS to this pool\'s backends (security issue)' },
   { key: 'backend_auth', what: 'per-pool backend credentials (security issue)' },
   { key: 'client_auth', what: 'a client password apart from redis_auth (security issue: users)' },
-  { key: 'proxy_protocol', what: 'the PROXY protocol (deployment issue)' },
 ];
 
 /** The path of the first pending key the file sets, and its message; null when none. */

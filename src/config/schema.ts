@@ -65,6 +65,8 @@ export const poolExtensionSchema = section({
   sentinel: sentinelSchema.optional(),
   /** where read-only commands go */
   read_from: oneOf(READ_FROM).default('master'),
+  /** clients arrive through a load balancer that sends a PROXY protocol (v1 or v2) header first */
+  proxy_protocol: bool().default(false),
 });
 
 export const poolSchema = section({
@@ -106,5 +108,7 @@ export const shardgateSchema = section({
   stats: section({ listen: hostPort.nullable().default(null) }).default({ listen: null }),
   /** reload the file when it changes (SIGHUP reloads it either way) */
   watch: bool().default(true),
+  /** on SIGTERM/SIGINT: ms to answer what was read before exiting anyway */
+  drain_timeout: int(0).default(30000),
 });
 export type RawShardgate = z.output<typeof shardgateSchema>;

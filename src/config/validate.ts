@@ -61,6 +61,7 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     migration: ext?.migration ?? 'off',
     migrationRate: ext?.migration_rate ?? 5000,
     ...buildFailover(where, name, servers, ext),
+    proxyProtocol: ext?.proxy_protocol ?? false,
   };
 }
 
@@ -127,5 +128,6 @@ export function buildShardgate(s: RawShardgate): ShardgateSettings {
     workers: s.workers,
     stats: { listen: s.stats.listen },
     watch: s.watch,
+    drainTimeout: s.drain_timeout,
   };
 }

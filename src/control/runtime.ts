@@ -35,6 +35,8 @@ export interface ControlPlane {
   readonly sentinel: SentinelManager;
   /** where the admin API listens, or null */
   adminAddress(): string | null;
+  /** shutting down: /readyz answers 503 from now on, reloads stop */
+  setDraining(): void;
   close(): Promise<void>;
 }
 
@@ -113,6 +115,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   return {
     controller, bus, migrations, sentinel,
     adminAddress: () => admin?.address ?? null,
+    setDraining() {
+      draining = true;
+      process.off('SIGHUP', onHup);
+      void watch?.close();
+      watch = null;
+    },
     async close() {
       draining = true;
       process.off('SIGHUP', onHup);

@@ -14,6 +14,7 @@ import { Req, releaseReq, type Entry, type ReplyTarget } from './request.js';
 import type { ProxyContext } from './context.js';
 import { routeRequest } from './router.js';
 import { keep, readAccepted } from './socket-read.js';
+import { readProxyHeader } from './proxy-protocol.js';
 
 const MAX_PENDING = 4096;
 const MAX_OUT_BYTES = 16 * 1024 * 1024;
@@ -53,16 +54,26 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   #paused = false;
   #blocked = false;
   #closing = false;
+  /** shutting down: nothing more is read; what was read is answered, then the connection ends */
+  #draining = false;
   #closed = false;
   /** requests waiting for a key move, in order (null: none) */
   #held: HeldRequest[] | null = null;
+  /** PROXY protocol listener: the header bytes read so far (null once read, or when the pool takes none) */
+  #header: Buffer | null;
+  /** the client's address: the socket's peer, or what a PROXY protocol header said */
+  peerAddress: string;
+  peerPort: number;
 
   constructor(socket: net.Socket, ctx: ProxyContext) {
     this.socket = socket;
     this.ctx = ctx;
     this.authed = ctx.pool.config.redisAuth === null;
     this.#scanner = new RequestScanner(ctx.limits);
-    readAccepted(socket, (chunk) => this.#onData(chunk));
+    this.#header = ctx.pool.config.proxyProtocol ? Buffer.alloc(0) : null;
+    this.peerAddress = socket.remoteAddress ?? '';
+    this.peerPort = socket.remotePort ?? 0;
+    readAccepted(socket, (chunk) => (this.#header === null ? this.#onData(chunk) : this.#onHeader(chunk)));
     socket.on('drain', () => {
       this.#blocked = false;
       this.#maybeResume();
@@ -80,8 +91,31 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     });
   }
 
+  /** A PROXY protocol listener: the header first (copied: the chunk is the shared read buffer), then requests. */
+  #onHeader(chunk: Buffer): void {
+    const got = Buffer.concat([this.#header!, chunk]);
+    const v = readProxyHeader(got);
+    if (v.kind === 'more') {
+      this.#header = got;
+      return;
+    }
+    if (v.kind === 'bad') {
+      this.#header = null;
+      this.#closing = true;
+      this.ctx.log.warn({ remote: this.peerAddress }, `connection refused: ${v.reason}`);
+      this.socket.end(Buffer.from(toRespError(new ProtocolError(`${v.reason} (this listener takes clients through a load balancer speaking the PROXY protocol)`))));
+      return;
+    }
+    this.#header = null;
+    if (v.peer.address !== null) {
+      this.peerAddress = v.peer.address;
+      this.peerPort = v.peer.port;
+    }
+    if (got.length > v.length) this.#onData(got.subarray(v.length));
+  }
+
   #onData(chunk: Buffer): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#draining) return;
     try {
       this.#scanner.feed(chunk, this);
     } catch (err) {
@@ -203,7 +237,22 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
       this.#blocked = true;
       this.#pause();
     }
-    if (this.#closing && this.#queue.length === 0 && this.#out.length === 0) this.socket.end();
+    if ((this.#closing || this.#draining) && this.#queue.length === 0 && this.#out.length === 0 && this.#held === null) {
+      this.socket.end();
+      // A paused socket never reads the peer's FIN: read on (and drop what comes) so the connection can close.
+      if (this.#draining) this.socket.resume();
+    }
+  }
+
+  /** Graceful shutdown: read nothing more, answer every request already read, then end the connection. */
+  drain(): void {
+    if (this.#draining || this.#closed) return;
+    this.#draining = true;
+    this.#pause();
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      scheduleFlush(this);
+    }
   }
 
   /** QUIT, protocol errors: finish the replies owed, then close. */
@@ -227,7 +276,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   }
 
   #maybeResume(): void {
-    if (this.#paused && !this.#blocked && this.#held === null && this.#queue.length <= MAX_PENDING / 2 && this.#out.length <= MAX_OUT_BYTES / 2) {
+    if (this.#paused && !this.#blocked && this.#held === null && !this.#draining && this.#queue.length <= MAX_PENDING / 2 && this.#out.length <= MAX_OUT_BYTES / 2) {
       this.#paused = false;
       this.socket.resume();
     }

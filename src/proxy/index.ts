@@ -253,6 +253,23 @@ export class Proxy {
     (h.ctx.clients as Set<ClientConn>).add(new ClientConn(socket, h.ctx));
   }
 
+  /**
+   * Graceful shutdown, first half: stop accepting, read nothing more from any
+   * client, and answer everything already read; resolves when every client
+   * has been answered and closed, or when `timeoutMs` has passed (then close()).
+   */
+  async drain(timeoutMs: number): Promise<{ clients: number; left: number }> {
+    const all = [...this.#handles.values(), ...this.#leaving];
+    // No new connection from here on (close's callback waits for the open ones: not awaited).
+    for (const h of all) { h.server?.close(); h.server = null; }
+    const clients = () => all.reduce((n, h) => n + h.ctx.clients.size, 0);
+    const before = clients();
+    for (const h of all) for (const c of h.ctx.clients) c.drain();
+    const deadline = Date.now() + timeoutMs;
+    while (clients() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return { clients: before, left: clients() };
+  }
+
   async close(): Promise<void> {
     const all = [...this.#handles.values(), ...this.#leaving];
     this.#handles.clear();

@@ -33,7 +33,7 @@ const BAD_NAME = /[^\x21-\x7e]/;
 function clientInfoLine(c: ClientConn): string {
   const s = c.socket;
   const age = Math.floor((Date.now() - c.createdAt) / 1000);
-  return `id=${c.id} addr=${s.remoteAddress}:${s.remotePort} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=default resp=2`;
+  return `id=${c.id} addr=${c.peerAddress.includes(':') ? `[${c.peerAddress}]` : c.peerAddress}:${c.peerPort} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=default resp=2`;
 }
 
 function commandInfoReply(info: RedisCommandInfo): Buffer {

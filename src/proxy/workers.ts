@@ -48,9 +48,31 @@ type FromWorker =
   | { type: 'shardgate:signal'; kind: 'failed'; pool: string; identity: string; label: string; failure: FailureKind; reason: string }
   | { type: 'shardgate:signal'; kind: 'recovered'; pool: string; identity: string; label: string };
 
-function onSignals(stop: (sig: string) => void): void {
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+/** SIGTERM / SIGINT start a graceful stop; a second one exits at once. */
+function onSignals(log: Logger, stop: (sig: string) => void): void {
+  let first: string | null = null;
+  const on = (sig: string) => {
+    if (first === null) {
+      first = sig;
+      stop(sig);
+      return;
+    }
+    log.warn(`${sig} during the graceful stop (${first}): exiting now`);
+    log.flush?.();
+    process.exit(1);
+  };
+  process.on('SIGTERM', () => on('SIGTERM'));
+  process.on('SIGINT', () => on('SIGINT'));
+}
+
+/** Answer what was read, then close: the order of a graceful stop in one serving process. */
+async function drainAndClose(proxy: Proxy, log: Logger, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  const { clients, left } = await proxy.drain(timeoutMs);
+  log.info({ clients, left, ms: Date.now() - t0 }, left === 0
+    ? `drained: ${clients} clients answered and closed in ${Date.now() - t0} ms`
+    : `drain timeout (${timeoutMs} ms): closing ${left} of ${clients} clients with replies still owed`);
+  await proxy.close();
 }
 
 async function statsPortOrNull(source: () => Promise<Record<string, unknown>> | Record<string, unknown>, o: RunOptions) {
@@ -90,13 +112,12 @@ export async function runProxy(o: RunOptions): Promise<void> {
   const { proxy, control } = await startInProcess(o);
   const stats = await statsPortOrNull(() => statsDocument(proxy, o.version), o);
   if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
-  let stopping = false;
-  onSignals((sig) => {
-    if (stopping) return;
-    stopping = true;
-    o.log.info(`${sig}: shutting down`);
+  onSignals(o.log, (sig) => {
+    o.log.info(`${sig}: shutting down (not ready; answering what was read, at most ${o.config.shardgate.drainTimeout} ms)`);
+    control.setDraining();
     stats?.close();
-    void control.close().then(() => proxy.close()).then(() => exitClean(o));
+    void drainAndClose(proxy, o.log, control.controller.config.shardgate.drainTimeout)
+      .then(() => control.close()).then(() => exitClean(o));
   });
 }
 
@@ -136,7 +157,12 @@ function runWorker(o: RunOptions): Promise<void> {
       });
     }
   });
-  process.on('SIGTERM', () => void proxy.close().then(() => process.exit(0)));
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    void drainAndClose(proxy, o.log, proxy.config?.shardgate.drainTimeout ?? o.config.shardgate.drainTimeout).then(() => process.exit(0));
+  });
   process.on('SIGINT', () => { /* the primary decides */ });
   process.on('SIGHUP', () => { /* the primary reloads */ });
   // Messages sent before this process listens for them would be lost: the primary waits for this.
@@ -219,12 +245,12 @@ async function runPrimary(o: RunOptions): Promise<void> {
   });
   const stats = await statsPortOrNull(ask, o);
   if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
-  onSignals((sig) => {
-    if (stopping) return;
+  onSignals(o.log, (sig) => {
     stopping = true;
-    o.log.info(`${sig}: stopping ${workers.size} workers`);
+    o.log.info(`${sig}: stopping ${workers.size} workers (each answers what it read first)`);
+    control?.setDraining();
     stats?.close();
     const all = [...workers.keys()].map((w) => new Promise<void>((resolve) => { w.once('exit', () => resolve()); w.process.kill('SIGTERM'); }));
-    void control?.close().then(() => Promise.all(all)).then(() => exitClean(o));
+    void Promise.all(all).then(() => control?.close()).then(() => exitClean(o));
   });
 }

@@ -36,7 +36,7 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
       name: 'alpha', hash: 'fnv1a_64', hashTag: null, distribution: 'ketama', timeout: null, backlog: 512,
       clientConnections: 0, preconnect: false, redis: true, redisAuth: null, redisDb: 0, serverConnections: 1,
       autoEjectHosts: false, serverRetryTimeout: 30000, serverFailureLimit: 2, tcpkeepalive: false,
-      migration: 'off', migrationRate: 5000,
+      migration: 'off', migrationRate: 5000, proxyProtocol: false,
     });
   });
   it('fills the shardgate section when absent', () => {
@@ -44,7 +44,7 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
     expect(c.file).toBeNull();
     expect(c.shardgate).toEqual({
       admin: { listen: null, token: null, authReads: false }, logLevel: 'info', workers: 1,
-      stats: { listen: null }, watch: true,
+      stats: { listen: null }, watch: true, drainTimeout: 30000,
     });
   });
   it('returns a deeply frozen config', () => {
@@ -235,10 +235,11 @@ describe('shardgate extensions', () => {
   stats:
     listen: 127.0.0.1:22222
   watch: false
+  drain_timeout: 5000
 `);
     expect(c.shardgate).toEqual({
       admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true }, logLevel: 'debug', workers: 2,
-      stats: { listen: '127.0.0.1:22222' }, watch: false,
+      stats: { listen: '127.0.0.1:22222' }, watch: false, drainTimeout: 5000,
     });
   });
   it('reads the per-pool block', () => {

@@ -36,7 +36,7 @@ const pool = (name: string): fc.Arbitrary<PoolConfig> => fc.record({
   redisAuth: fc.option(text, { nil: null }), redisDb: int(0, 15), serverConnections: int(1, 64), autoEjectHosts: fc.boolean(),
   serverRetryTimeout: int(0, 600000), serverFailureLimit: int(0, 100), tcpkeepalive: fc.boolean(),
   servers: fc.uniqueArray(server, { minLength: 1, maxLength: 6, selector: (s) => s.label }),
-  migration: fc.constantFrom('off' as const, 'lazy' as const, 'background' as const), migrationRate: int(0, 1000000),
+  migration: fc.constantFrom('off' as const, 'lazy' as const, 'background' as const), migrationRate: int(0, 1000000), proxyProtocol: fc.boolean(),
 }).map((p) => ({ ...p, name, redis: true as const, replicas: {}, sentinel: null, readFrom: 'master' as const }));
 
 const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !== 'shardgate'), { minLength: 1, maxLength: 4 })
@@ -60,6 +60,7 @@ const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
   workers: int(1, 256),
   stats: fc.record({ listen: fc.option(fc.constant('127.0.0.1:22222'), { nil: null }) }),
   watch: fc.boolean(),
+  drainTimeout: int(0, 600000),
 });
 
 describe('formatConfig -> parseConfig round trip', () => {

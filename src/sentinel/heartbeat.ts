@@ -66,6 +66,8 @@ export class NodeProbe {
   lastError: string | null = null;
   /** ms timestamp of the last answer; 0 = none yet */
   lastAnswerAt = 0;
+  /** ms timestamp of the last answer of a replica whose link to its master was up; 0 = never seen in sync */
+  linkUpAt = 0;
 
   constructor(address: HostPort, opts: ProbeOptions) {
     this.address = address;
@@ -128,6 +130,7 @@ export class NodeProbe {
       this.up = true;
       this.info = info;
       this.lastAnswerAt = Date.now();
+      if (info.role === 'slave' && info.linkUp) this.linkUpAt = this.lastAnswerAt;
     } else {
       this.misses++;
       this.lastError = error;

@@ -39,6 +39,8 @@ export interface ShardOptions {
 
 /** How long after a REPLICAOF sent to a node another one may be sent to it (it takes a moment to show in INFO). */
 const ADMIN_PAUSE_MS = 2000;
+/** A replica whose link to its master was last seen up longer ago than this (beyond the misses that made the master down) is not promoted. */
+const IN_SYNC_GRACE_MS = 10_000;
 
 export class ShardWatch {
   readonly spec: ShardSpec;
@@ -51,6 +53,8 @@ export class ShardWatch {
   #failingOver = false;
   #stopped = false;
   #reported: string | null = null;
+  /** the last failover attempt found nothing to promote (logged once) */
+  #nothingToPromote = false;
 
   constructor(spec: ShardSpec, o: ShardOptions) {
     this.spec = spec;
@@ -151,12 +155,20 @@ export class ShardWatch {
     const { pool, identity, label } = this.spec;
     const log = this.#o.log;
     try {
-      const candidates = others.filter((x) => x.known && x.up && x.info.role === 'slave');
+      // A replica that never finished its first sync (or lost its master long ago) holds nothing worth promoting: it would empty the shard.
+      const recent = Date.now() - this.#o.downAfter * this.#o.heartbeatMs - IN_SYNC_GRACE_MS;
+      const replicas = others.filter((x) => x.known && x.up && x.info.role === 'slave');
+      const candidates = replicas.filter((x) => x.linkUpAt > 0 && x.linkUpAt >= recent);
       candidates.sort((a, b) => b.info.offset - a.info.offset);
       if (candidates.length === 0) {
-        log.error({ pool, server: label }, `sentinel: ${label}'s master ${addressText(dead)} is down and no replica answers as a replica: nothing to promote`);
+        if (!this.#nothingToPromote) {
+          const why = replicas.length === 0 ? 'no replica answers as a replica' : `no replica was in sync with it lately (${replicas.map((x) => addressText(x.address)).join(', ')} never synced or lost it long ago)`;
+          log.error({ pool, server: label }, `sentinel: ${label}'s master ${addressText(dead)} is down and ${why}: nothing to promote`);
+        }
+        this.#nothingToPromote = true;
         return;
       }
+      this.#nothingToPromote = false;
       let chosen: NodeProbe | null = null;
       for (const c of candidates) {
         const r = await c.command(['REPLICAOF', 'NO', 'ONE']).catch((err: Error) => new RespError(`ERR ${err.message}`));
@@ -172,7 +184,7 @@ export class ShardWatch {
       chosen.info = { ...chosen.info, role: 'master', master: null, linkUp: false };
       const reason = `master ${addressText(dead)} missed ${this.#o.downAfter} heartbeats; promoted the replica with the highest replication offset (${chosen.info.offset})`;
       await this.#o.control.moveServer(pool, identity, chosen.address, 'local', reason);
-      for (const c of candidates) if (c !== chosen) await this.#follow(c, chosen.address, 'repointed to the promoted replica');
+      for (const c of replicas) if (c !== chosen) await this.#follow(c, chosen.address, 'repointed to the promoted replica');
     } finally {
       this.#failingOver = false;
     }

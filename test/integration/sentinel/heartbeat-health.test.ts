@@ -9,6 +9,9 @@
 //   status=down and servers_live:2 while it is dead, forward_error counts the
 //   requests that failed on it (INFO and the stats port agree), and it is
 //   status=up again once it answers.
+// - `unsynced`: a master whose only replica never synced (it follows a port
+//   where nothing listens) is not failed over when it dies — promoting an
+//   empty replica would empty the shard; the server is shown down instead.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +21,7 @@ import { command } from '../../fixtures/resp-client.js';
 import { adminRequest, collectEvents, type EventLog } from '../../fixtures/admin.js';
 import { readStats } from '../../fixtures/cluster.js';
 import { until } from '../../fixtures/until.js';
-import { startRedisOn } from '../../fixtures/failover.js';
+import { roleOf, startRedisOn } from '../../fixtures/failover.js';
 
 const HEARTBEAT_MS = 200;
 const DOWN_AFTER = 3;
@@ -28,7 +31,8 @@ const nodes = new Map<number, Proc>();
 let ejecting: number[];
 let keeping: number[];
 let proxy: Proc;
-let ports: { ejecting: number; keeping: number; stats: number };
+let ports: { ejecting: number; keeping: number; stats: number; unsynced: number };
+let unsynced: { master: Proc; replica: Proc };
 let events: EventLog;
 
 function poolLines(name: string, listen: number, servers: number[], autoEject: boolean): string[] {
@@ -47,10 +51,18 @@ beforeAll(async () => {
   for (const p of all) nodes.set(p.port, p);
   ejecting = all.slice(0, 3).map((p) => p.port);
   keeping = all.slice(3).map((p) => p.port);
-  ports = { ejecting: await freePort(), keeping: await freePort(), stats: await freePort() };
+  ports = { ejecting: await freePort(), keeping: await freePort(), stats: await freePort(), unsynced: await freePort() };
+  const um = await startRedis();
+  unsynced = { master: um, replica: await startRedis(['--replicaof', '127.0.0.1', String(await freePort())]) };
+  nodes.set(um.port, um);
+  nodes.set(unsynced.replica.port, unsynced.replica);
+  const unsyncedPool = [
+    'unsynced:', `  listen: 127.0.0.1:${ports.unsynced}`, '  redis: true', '  servers:', `    - 127.0.0.1:${um.port}:1 lonely`,
+    '  shardgate:', '    replicas:', `      lonely: [127.0.0.1:${unsynced.replica.port}]`, '    sentinel:', `      heartbeat_ms: ${HEARTBEAT_MS}`, `      down_after: ${DOWN_AFTER}`,
+  ];
   const admin = `127.0.0.1:${await freePort()}`;
   const conf = path.join(tmpDir('shardgate-hb-'), 'proxy.yaml');
-  fs.writeFileSync(conf, [...poolLines('ejecting', ports.ejecting, ejecting, true), ...poolLines('keeping', ports.keeping, keeping, false), 'shardgate:', '  watch: false', ''].join('\n'));
+  fs.writeFileSync(conf, [...poolLines('ejecting', ports.ejecting, ejecting, true), ...poolLines('keeping', ports.keeping, keeping, false), ...unsyncedPool, 'shardgate:', '  watch: false', ''].join('\n'));
   proxy = await startShardgate(['proxy', '-c', conf, '--admin', admin, '-s', String(ports.stats), '-a', '127.0.0.1'], ports.ejecting);
   await until('the admin API answers', async () => (await adminRequest(admin, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
   events = await collectEvents(admin);
@@ -108,5 +120,14 @@ describe('heartbeats without replicas', () => {
     nodes.set(victim, await startRedisOn(victim));
     await until('status=up', async () => (await info(ports.keeping)).includes('label=keeping-2,address=127.0.0.1:' + victim + ',status=up'), 5000);
     expect(await writeKeys(ports.keeping, 'after-return', 90)).toBe(0);
+  });
+
+  it('does not promote a replica that never synced: the server is shown down and nothing is promoted', async () => {
+    await unsynced.master.stop('SIGKILL');
+    await until('status=down', async () => (await info(ports.unsynced)).includes('label=lonely,address=127.0.0.1:' + unsynced.master.port + ',status=down'), BOUND_MS + 1000);
+    await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 4));
+    expect((await roleOf(unsynced.replica.port))?.role).toBe('slave');
+    expect(events.events.filter((e) => e.type === 'failover' && e.data.pool === 'unsynced')).toEqual([]);
+    expect(await info(ports.unsynced)).toContain('status=down');
   });
 });

@@ -2,8 +2,9 @@
 // listen addresses (node:cluster; the primary hands each new connection to a
 // worker). One process decides: in one process it is that process; under
 // -w N it is the primary, which runs the controller (config, reloads, health,
-// versions, migration, the admin API) and sends every plan to every worker,
-// so all of them serve the same ring version. Workers hold the client and
+// versions, migration, the admin API, heartbeats and failover) and sends every
+// plan to every worker, so all of them serve the same ring version; it also
+// forwards every control-plane event, for clients SUBSCRIBEd on a worker. Workers hold the client and
 // backend connections and report backend failures to the primary. The
 // primary also serves the stats port, summing the workers' documents, and
 // restarts a worker that dies (it gets the current plan). Must not know about

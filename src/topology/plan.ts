@@ -1,7 +1,8 @@
 // What the deciding process (the controller) sends to every process that
 // serves clients: the config in force and, per pool, its ring version, the
-// servers health has out of the ring, and the earlier rings that migration
-// still consults. Plain data (it crosses process boundaries as JSON).
+// servers health has out of the ring, the earlier rings that migration
+// still consults, and failover's state (where a server lives now, which are
+// unhealthy, which replicas serve reads). Plain data (it crosses process boundaries as JSON).
 import type { Distribution, HashName } from '../config/index.js';
 
 export interface RingSpec {

@@ -9,14 +9,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../fixtures/ports.js';
 import { SHARDGATE_BIN, startProcess, startShardgate, tmpDir, type Proc } from '../fixtures/procs.js';
-import { command, decode, RespClient } from '../fixtures/resp-client.js';
+import { command } from '../fixtures/resp-client.js';
 import { collectEvents } from '../fixtures/admin.js';
 import { until } from '../fixtures/until.js';
-import { getMany, roleOf, WriteLoad } from '../fixtures/failover.js';
+import { getMany, lostWrites, roleOf, shardsOfTags, SPREAD_TAGS, subscribeEvents, WriteLoad } from '../fixtures/failover.js';
 
 // What `up` sets for its cluster (src/sentinel/local-cluster.ts).
 const BOUND_MS = 3 * 500 + 500 + 1000;
-const TAGS = Array.from({ length: 30 }, (_, i) => `user${(i * 2654435761) % 1000003}`);
+const TAGS = SPREAD_TAGS;
 
 let up: Proc | null = null;
 let restarted: Proc | null = null;
@@ -52,24 +52,8 @@ describe('shardgate up: failover of its built-in nodes', () => {
     await until('replicas in sync', async () => (await Promise.all(masters.map((m) => roleOf(m + offset)))).every((r) => r?.role === 'slave' && r.linkUp));
 
     const events = await collectEvents(admin);
-    const sub = await RespClient.connect(listen);
-    expect(decode(await sub.raw(['SUBSCRIBE', '__shardgate__:events']))).toEqual(['subscribe', '__shardgate__:events', 1]);
-    const pushed: any[] = [];
-    void (async () => {
-      for (;;) {
-        const raw = await sub.nextRaw(600_000).catch(() => null);
-        if (raw === null) return;
-        const msg = decode(raw) as unknown[];
-        if (msg[0] === 'message') pushed.push(JSON.parse(String(msg[2])));
-      }
-    })();
-    for (const t of TAGS) expect(await command(listen, 'SET', `{${t}}:probe`, '1')).toBe('OK');
-    const shardOfTag = new Map<string, number>();
-    for (const t of TAGS) {
-      const at = (await Promise.all(masters.map(async (p) => (await command(p, 'EXISTS', `{${t}}:probe`)) === 1))).flatMap((h, i) => (h ? [i] : []));
-      expect(at).toHaveLength(1);
-      shardOfTag.set(t, at[0]!);
-    }
+    const { client: sub, events: pushed } = await subscribeEvents(listen);
+    const shardOfTag = await shardsOfTags(listen, masters, TAGS);
     const victim = masters[0]!;
     const promoted = victim + offset;
     const tags = new Set(TAGS.filter((t) => shardOfTag.get(t) === 0));
@@ -85,9 +69,8 @@ describe('shardgate up: failover of its built-in nodes', () => {
     const o = load.outage(tags, killedAt);
     expect(o.resumed! - killedAt).toBeLessThanOrEqual(BOUND_MS);
     expect((await roleOf(promoted))?.role).toBe('master');
+    const missing = await lostWrites(load, tags, killedAt, promoted);
     const acked = load.records.filter((r) => r.ok && tags.has(r.tag) && r.at < killedAt);
-    const values = await getMany(promoted, acked.map((r) => r.key));
-    const missing = acked.filter((_, i) => values[i] === null);
     for (const m of missing) expect(killedAt - m.at).toBeLessThan(1500);
     // The node comes back on its port with its data (AOF) as a master: the proxy makes it a replica of the promoted node.
     restarted = await startProcess(process.execPath, [SHARDGATE_BIN, 'node', '--port', String(victim), '--bind', '127.0.0.1', '--dir', path.join(data, String(victim)),

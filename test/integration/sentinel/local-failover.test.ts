@@ -13,18 +13,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../fixtures/ports.js';
-import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
-import { command, decode, RespClient } from '../../fixtures/resp-client.js';
+import { startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { command, type RespClient } from '../../fixtures/resp-client.js';
 import { adminRequest, collectEvents, type EventLog } from '../../fixtures/admin.js';
 import { until } from '../../fixtures/until.js';
-import { getMany, median, roleOf, startRedisOn, WriteLoad } from '../../fixtures/failover.js';
+import { getMany, killMaster, median, roleOf, shardsOfTags, SPREAD_TAGS, startMastersWithReplicas, startRedisOn, subscribeEvents, WriteLoad } from '../../fixtures/failover.js';
 
 const HEARTBEAT_MS = 250;
 const DOWN_AFTER = 3;
 const BOUND_MS = DOWN_AFTER * HEARTBEAT_MS + HEARTBEAT_MS + 1000;
 const SHARDS = ['shard-a', 'shard-b', 'shard-c'];
-// fnv1a_64 puts short look-alike tags (t0..t29) on two of three shards; these spread.
-const TAGS = Array.from({ length: 30 }, (_, i) => `user${(i * 2654435761) % 1000003}`);
+const TAGS = SPREAD_TAGS;
 
 /** port -> the process on it (a killed node is restarted on its port) */
 const nodes = new Map<number, Proc>();
@@ -35,11 +34,10 @@ let port: number;
 let admin: string;
 let events: EventLog;
 let subscriber: RespClient;
-const pushed: any[] = [];
+let pushed: any[] = [];
 
 beforeAll(async () => {
-  const m = await Promise.all(SHARDS.map(() => startRedis()));
-  const r = await Promise.all(m.map((x) => startRedis(['--replicaof', '127.0.0.1', String(x.port)])));
+  const { masters: m, replicas: r } = await startMastersWithReplicas(SHARDS.length);
   for (const p of [...m, ...r]) nodes.set(p.port, p);
   masters = m.map((x) => x.port);
   replicas = r.map((x) => x.port);
@@ -55,20 +53,9 @@ beforeAll(async () => {
     'shardgate:', '  watch: false', '',
   ].join('\n'));
   proxy = await startShardgate(['proxy', '-c', conf, '--admin', admin, '-s', '0'], port, { SHARDGATE_LOG_LEVEL: 'info' });
-  await until('replicas in sync', async () => (await Promise.all(replicas.map(roleOf))).every((x) => x?.linkUp === true));
   await until('the admin API answers', async () => (await adminRequest(admin, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
   events = await collectEvents(admin);
-  subscriber = await RespClient.connect(port);
-  const sub = decode(await subscriber.raw(['SUBSCRIBE', '__shardgate__:events'])) as unknown[];
-  expect(sub).toEqual(['subscribe', '__shardgate__:events', 1]);
-  void (async () => {
-    for (;;) {
-      const raw = await subscriber.nextRaw(600_000).catch(() => null);
-      if (raw === null) return;
-      const m = decode(raw) as unknown[];
-      if (m[0] === 'message') pushed.push(JSON.parse(String(m[2])));
-    }
-  })();
+  ({ client: subscriber, events: pushed } = await subscribeEvents(port));
 });
 
 afterAll(async () => {
@@ -87,13 +74,7 @@ async function holderOf(tag: string, ports: number[]): Promise<number[]> {
 describe('failover: local with redis-server', () => {
   it('kill -9 of a master: writes resume within the bound on the promoted replica, keys keep their shard, the old master returns as a replica', async () => {
     // Which shard each tag lives on: probe keys through the proxy, found on exactly one master.
-    for (const t of TAGS) expect(await command(port, 'SET', `{${t}}:probe`, '1')).toBe('OK');
-    const shardOfTag = new Map<string, number>();
-    for (const t of TAGS) {
-      const at = await holderOf(t, masters);
-      expect(at).toHaveLength(1);
-      shardOfTag.set(t, masters.indexOf(at[0]!));
-    }
+    const shardOfTag = await shardsOfTags(port, masters, TAGS);
     /** current master port per shard */
     const current = [...masters];
     const standby = [...replicas];
@@ -110,31 +91,18 @@ describe('failover: local with redis-server', () => {
       const victim = current[round]!;
       const promoted = standby[round]!;
       const tags = new Set(TAGS.filter((t) => shardOfTag.get(t) === round));
-      // How far the replica trails its master just before the kill (bytes of replication stream): what asynchronous replication may lose.
-      const [mo, ro] = await Promise.all([roleOf(victim), roleOf(promoted)]);
-      lagBytes.push((mo?.offset ?? 0) - (ro?.offset ?? 0));
-      const killedAt = Date.now();
-      await nodes.get(victim)!.stop('SIGKILL');
-      await until(`shard ${SHARDS[round]} writes resume`, () => {
-        const o = load.outage(tags, killedAt);
-        return o.resumed !== null && o.lastError !== null && Date.now() - o.resumed > 300;
-      }, 15_000).catch((err: Error) => {
-        throw new Error(`${err.message}; outage ${JSON.stringify(load.outage(tags, killedAt))}; tags ${[...tags]}; records ${load.records.length} last ${JSON.stringify(load.records.slice(-8))}; proxy output:\n${proxy.output().slice(-3000)}`);
-      });
-      const o = load.outage(tags, killedAt);
-      times.push(o.resumed! - killedAt);
-      lastResume = o.resumed!;
-      errorsPerRound.push(o.errors);
-      expect(o.resumed! - killedAt).toBeLessThanOrEqual(BOUND_MS);
+      const k = await killMaster({ load, tags, victim: nodes.get(victim)!, promoted, timeoutMs: 15_000, describe: () => `proxy output:\n${proxy.output().slice(-3000)}` });
+      times.push(k.failoverMs);
+      lastResume = k.killedAt + k.failoverMs;
+      errorsPerRound.push(k.errors);
+      lagBytes.push(k.lagBytes);
+      expect(k.failoverMs).toBeLessThanOrEqual(BOUND_MS);
       // The replica was promoted; the proxy routes the shard there.
       expect((await roleOf(promoted))?.role).toBe('master');
-      // Acknowledged writes to the shard before the kill that are gone: only the last moments before it (asynchronous replication).
-      const acked = load.records.filter((r) => r.ok && tags.has(r.tag) && r.at < killedAt);
-      const values = await getMany(promoted, acked.map((r) => r.key));
-      const missing = acked.filter((_, i) => values[i] === null);
-      lost.push(missing.length);
-      oldestLostMs.push(missing.length === 0 ? 0 : killedAt - Math.min(...missing.map((m) => m.at)));
-      for (const m of missing) expect(killedAt - m.at).toBeLessThan(1000);
+      // Acknowledged writes to the shard that are gone: only the last moments before the kill (asynchronous replication).
+      lost.push(k.lost.length);
+      oldestLostMs.push(k.lost.length === 0 ? 0 : k.killedAt - Math.min(...k.lost.map((m) => m.at)));
+      for (const m of k.lost) expect(k.killedAt - m.at).toBeLessThan(1000);
       // The old master comes back (empty, on its port) and is made a replica of the new master.
       nodes.set(victim, await startRedisOn(victim));
       await until(`${victim} made a replica of ${promoted}`, async () => {

@@ -11,15 +11,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../fixtures/ports.js';
-import { startProcess, startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
-import { command, decode, RespClient } from '../../fixtures/resp-client.js';
+import { startProcess, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { command, type RespClient } from '../../fixtures/resp-client.js';
 import { adminRequest, collectEvents, type EventLog } from '../../fixtures/admin.js';
 import { until } from '../../fixtures/until.js';
-import { getMany, median, roleOf, startRedisOn, WriteLoad } from '../../fixtures/failover.js';
+import { getMany, killMaster, median, roleOf, shardsOfTags, SPREAD_TAGS, startMastersWithReplicas, startRedisOn, subscribeEvents, WriteLoad } from '../../fixtures/failover.js';
 
 const SHARDS = ['shard-a', 'shard-b', 'shard-c'];
 const SENTINEL_DOWN_AFTER_MS = 1000;
-const TAGS = Array.from({ length: 30 }, (_, i) => `user${(i * 2654435761) % 1000003}`);
+const TAGS = SPREAD_TAGS;
 
 const nodes = new Map<number, Proc>();
 let masters: number[];
@@ -30,7 +30,8 @@ let port: number;
 let admin: string;
 let events: EventLog;
 let subscriber: RespClient;
-const pushed: any[] = [];
+let pushed: any[] = [];
+let conf: string;
 
 async function startSentinel(monitored: number[]): Promise<Proc> {
   const p = await freePort();
@@ -56,13 +57,10 @@ async function sentinelField(port: number, name: string, field: string): Promise
 }
 
 beforeAll(async () => {
-  const m = await Promise.all(SHARDS.map(() => startRedis()));
-  const r = await Promise.all(m.map((x) => startRedis(['--replicaof', '127.0.0.1', String(x.port)])));
+  const { masters: m, replicas: r } = await startMastersWithReplicas(SHARDS.length);
   for (const p of [...m, ...r]) nodes.set(p.port, p);
   masters = m.map((x) => x.port);
   replicas = r.map((x) => x.port);
-  // redis-server 7 waits repl-diskless-sync-delay (5 s) before a replica's first sync: wait for it, or Sentinel promotes an empty replica.
-  await until('replicas in sync', async () => (await Promise.all(replicas.map(roleOf))).every((x) => x?.linkUp === true), 20_000);
   sentinels = await Promise.all([0, 1, 2].map(() => startSentinel(masters)));
   // Each sentinel knows the other two and every replica before anything is killed.
   await until('the sentinels know each other and the replicas', async () => {
@@ -74,7 +72,7 @@ beforeAll(async () => {
   }, 30_000, 200);
   port = await freePort();
   admin = `127.0.0.1:${await freePort()}`;
-  const conf = path.join(tmpDir('shardgate-rs-'), 'proxy.yaml');
+  conf = path.join(tmpDir('shardgate-rs-'), 'proxy.yaml');
   fs.writeFileSync(conf, [
     'cache:', `  listen: 127.0.0.1:${port}`, '  hash: fnv1a_64', '  hash_tag: "{}"', '  distribution: ketama', '  redis: true', '  timeout: 1000',
     '  servers:', ...SHARDS.map((s, i) => `    - 127.0.0.1:${masters[i]}:1 ${s}`),
@@ -86,16 +84,7 @@ beforeAll(async () => {
   proxy = await startShardgate(['proxy', '-c', conf, '--admin', admin, '-s', '0'], port, { SHARDGATE_LOG_LEVEL: 'info' });
   await until('the proxy follows all three sentinels', async () => (await adminRequest(admin, 'GET', '/sentinel')).body.pools.cache.sentinels_connected === 3);
   events = await collectEvents(admin);
-  subscriber = await RespClient.connect(port);
-  expect(decode(await subscriber.raw(['SUBSCRIBE', '__shardgate__:events']))).toEqual(['subscribe', '__shardgate__:events', 1]);
-  void (async () => {
-    for (;;) {
-      const raw = await subscriber.nextRaw(600_000).catch(() => null);
-      if (raw === null) return;
-      const msg = decode(raw) as unknown[];
-      if (msg[0] === 'message') pushed.push(JSON.parse(String(msg[2])));
-    }
-  })();
+  ({ client: subscriber, events: pushed } = await subscribeEvents(port));
 }, 90_000);
 
 afterAll(async () => {
@@ -108,13 +97,7 @@ afterAll(async () => {
 
 describe('failover: redis-sentinel with three real sentinels', () => {
   it('one sentinel killed first, then each master killed -9: the proxy follows +switch-master, keys keep their shard', async () => {
-    for (const t of TAGS) expect(await command(port, 'SET', `{${t}}:probe`, '1')).toBe('OK');
-    const shardOfTag = new Map<string, number>();
-    for (const t of TAGS) {
-      const at = (await Promise.all(masters.map(async (p) => (await command(p, 'EXISTS', `{${t}}:probe`)) === 1))).flatMap((has, i) => (has ? [i] : []));
-      expect(at).toHaveLength(1);
-      shardOfTag.set(t, at[0]!);
-    }
+    const shardOfTag = await shardsOfTags(port, masters, TAGS);
     await sentinels[0]!.stop('SIGKILL');
     await until('the proxy noticed the sentinel is gone', async () => (await adminRequest(admin, 'GET', '/sentinel')).body.pools.cache.sentinels_connected === 2);
     const load = new WriteLoad(port, TAGS);
@@ -130,27 +113,16 @@ describe('failover: redis-sentinel with three real sentinels', () => {
       const victim = current[round]!;
       const promoted = replicas[round]!;
       const tags = new Set(TAGS.filter((t) => shardOfTag.get(t) === round));
-      // How far the replica trails its master just before the kill (bytes of replication stream): what asynchronous replication may lose.
-      const [mo, ro] = await Promise.all([roleOf(victim), roleOf(promoted)]);
-      lagBytes.push((mo?.offset ?? 0) - (ro?.offset ?? 0));
-      const killedAt = Date.now();
-      await nodes.get(victim)!.stop('SIGKILL');
-      await until(`${SHARDS[round]} writes resume after Sentinel's failover`, () => {
-        const o = load.outage(tags, killedAt);
-        return o.resumed !== null && o.lastError !== null && Date.now() - o.resumed > 300;
-      }, 30_000).catch((err: Error) => { throw new Error(`${err.message}; proxy output:\n${proxy.output().slice(-3000)}`); });
-      const o = load.outage(tags, killedAt);
-      times.push(o.resumed! - killedAt);
-      errors.push(o.errors);
+      const k = await killMaster({ load, tags, victim: nodes.get(victim)!, promoted, timeoutMs: 30_000, describe: () => `proxy output:\n${proxy.output().slice(-3000)}` });
+      times.push(k.failoverMs);
+      errors.push(k.errors);
+      lagBytes.push(k.lagBytes);
       // Sentinel's own timing: down-after, agreement, election, promotion (a generous bound; the figures are printed).
-      expect(o.resumed! - killedAt).toBeLessThan(SENTINEL_DOWN_AFTER_MS + 9000);
+      expect(k.failoverMs).toBeLessThan(SENTINEL_DOWN_AFTER_MS + 9000);
       expect((await roleOf(promoted))?.role).toBe('master');
-      const acked = load.records.filter((r) => r.ok && tags.has(r.tag) && r.at < killedAt);
-      const values = await getMany(promoted, acked.map((r) => r.key));
-      const missing = acked.filter((_, i) => values[i] === null);
-      lost.push(missing.length);
-      oldestLostMs.push(missing.length === 0 ? 0 : killedAt - Math.min(...missing.map((m) => m.at)));
-      for (const m of missing) expect(killedAt - m.at).toBeLessThan(1000);
+      lost.push(k.lost.length);
+      oldestLostMs.push(k.lost.length === 0 ? 0 : k.killedAt - Math.min(...k.lost.map((m) => m.at)));
+      for (const m of k.lost) expect(k.killedAt - m.at).toBeLessThan(1000);
       // The old master comes back; Sentinel (not the proxy) makes it a replica of the promoted one.
       nodes.set(victim, await startRedisOn(victim));
       await until(`Sentinel made ${victim} a replica of ${promoted}`, async () => {
@@ -174,4 +146,16 @@ describe('failover: redis-sentinel with three real sentinels', () => {
     process.stdout.write(`[failover redis-sentinel] times ms: ${times.join(', ')} (median ${median(times)}, worst ${Math.max(...times)}; Sentinel down-after ${SENTINEL_DOWN_AFTER_MS} ms); `
       + `errors per round: ${errors.join(', ')}; acknowledged writes lost per round: ${lost.join(', ')} (acknowledged up to ${oldestLostMs.join(', ')} ms before the kill; replica behind by ${lagBytes.join(', ')} bytes just before it)\n`);
   }, 180_000);
+
+  it('a proxy started after the failovers, with the old masters in its file, finds the current masters from Sentinel', async () => {
+    await proxy.stop();
+    admin = `127.0.0.1:${await freePort()}`;
+    proxy = await startShardgate(['proxy', '-c', conf, '--admin', admin, '-s', '0'], port);
+    await until('the ring shows where Sentinel says the masters are', async () => {
+      const r = await adminRequest(admin, 'GET', '/ring').catch(() => null);
+      return JSON.stringify(r?.body?.pools?.cache?.servers?.map((s: any) => s.address)) === JSON.stringify(replicas.map((p) => `127.0.0.1:${p}`));
+    }, 10_000);
+    // Writes go to the current masters, none to the old ones (now replicas: they would refuse).
+    for (const t of TAGS) expect(await command(port, 'SET', `{${t}}:restart`, 'x')).toBe('OK');
+  });
 });

@@ -8,22 +8,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../fixtures/ports.js';
-import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { command, decode, RespClient } from '../../fixtures/resp-client.js';
 import { until } from '../../fixtures/until.js';
-import { roleOf, WriteLoad } from '../../fixtures/failover.js';
+import { SPREAD_TAGS, startMastersWithReplicas, subscribeEvents, WriteLoad } from '../../fixtures/failover.js';
 
 const HEARTBEAT_MS = 250;
 const BOUND_MS = 3 * HEARTBEAT_MS + HEARTBEAT_MS + 1000;
-const TAGS = Array.from({ length: 30 }, (_, i) => `user${(i * 2654435761) % 1000003}`);
+const TAGS = SPREAD_TAGS;
 
 let nodes: Proc[] = [];
 let proxy: Proc;
 let port: number;
 
 beforeAll(async () => {
-  const m = await Promise.all([0, 1].map(() => startRedis()));
-  const r = await Promise.all(m.map((x) => startRedis(['--replicaof', '127.0.0.1', String(x.port)])));
+  const { masters: m, replicas: r } = await startMastersWithReplicas(2);
   nodes = [...m, ...r];
   port = await freePort();
   const conf = path.join(tmpDir('shardgate-wfo-'), 'proxy.yaml');
@@ -34,7 +33,6 @@ beforeAll(async () => {
     '    sentinel:', `      heartbeat_ms: ${HEARTBEAT_MS}`, '      down_after: 3', '      failover: local', '',
   ].join('\n'));
   proxy = await startShardgate(['proxy', '-c', conf, '-w', '2', '-s', '0'], port);
-  await until('replicas in sync', async () => (await Promise.all(r.map((x) => roleOf(x.port)))).every((x) => x?.linkUp === true));
 });
 
 afterAll(async () => {
@@ -48,17 +46,7 @@ describe('failover under -w 2', () => {
     for (let i = 0; i < 6; i++) {
       const client = await RespClient.connect(port);
       const pid = /process_id:(\d+)/.exec(String(decode(await client.raw(['INFO', 'server']))))![1]!;
-      expect(decode(await client.raw(['SUBSCRIBE', '__shardgate__:events']))).toEqual(['subscribe', '__shardgate__:events', 1]);
-      const s = { pid, client, got: [] as any[] };
-      subs.push(s);
-      void (async () => {
-        for (;;) {
-          const raw = await client.nextRaw(600_000).catch(() => null);
-          if (raw === null) return;
-          const msg = decode(raw) as unknown[];
-          if (msg[0] === 'message') s.got.push(JSON.parse(String(msg[2])));
-        }
-      })();
+      subs.push({ pid, client, got: (await subscribeEvents(port, client)).events });
     }
     expect(new Set(subs.map((s) => s.pid)).size).toBe(2);
     const [masterA, , replicaA] = nodes;

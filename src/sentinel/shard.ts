@@ -47,6 +47,8 @@ export class ShardWatch {
   readonly #o: ShardOptions;
   readonly #probes = new Map<string, NodeProbe>();
   readonly #adminAt = new Map<string, number>();
+  /** node -> the master we last told it to follow (so a name it reports differently, say a host name for our IP, does not make us resync it again and again) */
+  readonly #pointedAt = new Map<string, string>();
   #timer: NodeJS.Timeout | null = null;
   #running = false;
   #again = false;
@@ -195,7 +197,9 @@ export class ShardWatch {
     for (const x of others) {
       if (!x.known || !x.up) continue;
       if (x.info.role === 'master') await this.#follow(x, master, 'a second master (the old master back?) made a replica of the current one');
-      else if (x.info.role === 'slave' && (x.info.master === null || !sameAddress(x.info.master, master))) await this.#follow(x, master, 'followed another node');
+      else if (x.info.role === 'slave' && (x.info.master === null || !sameAddress(x.info.master, master)) && this.#pointedAt.get(addressText(x.address)) !== addressText(master)) {
+        await this.#follow(x, master, 'followed another node');
+      }
     }
   }
 
@@ -209,6 +213,7 @@ export class ShardWatch {
       this.#o.log.error({ pool, server: label, node: key }, `sentinel: REPLICAOF ${addressText(master)} refused by ${key}: ${r.message}`);
       return;
     }
+    this.#pointedAt.set(key, addressText(master));
     this.#o.log.warn({ pool, server: label, node: key, master: addressText(master) }, `sentinel: ${key} is now a replica of ${addressText(master)} (${why})`);
   }
 }

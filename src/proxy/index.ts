@@ -138,6 +138,7 @@ export class Proxy {
     const topology = this.#build(pc, pp, {
       backendFailed: (identity, label, kind, reason, failed) => runtime?.backendFailed(identity, label, kind, reason, failed),
       backendRecovered: (identity, label) => runtime?.backendRecovered(identity, label),
+      backendNotServing: (identity, label, reason) => runtime?.backendNotServing(identity, label, reason),
     });
     runtime = new PoolRuntime(topology, this.counters.pool(pc.name), this.#opts.control, log);
     const clients = new Set<ClientConn>();

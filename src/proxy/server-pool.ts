@@ -99,6 +99,11 @@ export class PoolRuntime implements BackendSignals {
     this.#control.backendFailed(this.name, identity, label, kind, reason);
   }
 
+  /** Only heartbeats act on it (Twemproxy's failure count does not count error replies). */
+  backendNotServing(identity: string, label: string, reason: string): void {
+    if (this.config.sentinel !== null) this.backendFailed(identity, label, 'error', reason);
+  }
+
   backendRecovered(identity: string, label: string): void {
     this.observation(identity).failures = 0;
     this.#control.backendRecovered(this.name, identity, label);

@@ -29,6 +29,8 @@ export interface BackendSignals {
   /** `failed`: clients' requests the failure answered with an error (nutcracker's forward_error) */
   backendFailed(identity: string, label: string, kind: FailureKind, reason: string, failed?: number): void;
   backendRecovered(identity: string, label: string): void;
+  /** a reply said the server does not serve as a master now (-LOADING, -READONLY, -MASTERDOWN) */
+  backendNotServing?(identity: string, label: string, reason: string): void;
 }
 
 export function backendKey(s: BackendSpec): string {
@@ -86,7 +88,7 @@ export class ServerBackend implements BackendOwner {
   }
 
   onBackendNotServing(_conn: BackendConn, reason: string): void {
-    if (this.drainingSince === 0) this.#signals.backendFailed(this.spec.identity, this.spec.label, 'error', reason);
+    if (this.drainingSince === 0) this.#signals.backendNotServing?.(this.spec.identity, this.spec.label, reason);
   }
 
   onBackendConnected(): void {

@@ -9,6 +9,9 @@
 //   status=down and servers_live:2 while it is dead, forward_error counts the
 //   requests that failed on it (INFO and the stats port agree), and it is
 //   status=up again once it answers.
+// - `passive` (heartbeats only every 60 s, down after 1 miss): a request that
+//   fails on a killed server makes the proxy heartbeat it at once, so it is
+//   ejected long before the next scheduled heartbeat.
 // - `unsynced`: a master whose only replica never synced (it follows a port
 //   where nothing listens) is not failed over when it dies — promoting an
 //   empty replica would empty the shard; the server is shown down instead.
@@ -31,7 +34,8 @@ const nodes = new Map<number, Proc>();
 let ejecting: number[];
 let keeping: number[];
 let proxy: Proc;
-let ports: { ejecting: number; keeping: number; stats: number; unsynced: number };
+let ports: { ejecting: number; keeping: number; stats: number; unsynced: number; passive: number };
+let passive: Proc[];
 let unsynced: { master: Proc; replica: Proc };
 let events: EventLog;
 
@@ -51,7 +55,13 @@ beforeAll(async () => {
   for (const p of all) nodes.set(p.port, p);
   ejecting = all.slice(0, 3).map((p) => p.port);
   keeping = all.slice(3).map((p) => p.port);
-  ports = { ejecting: await freePort(), keeping: await freePort(), stats: await freePort(), unsynced: await freePort() };
+  ports = { ejecting: await freePort(), keeping: await freePort(), stats: await freePort(), unsynced: await freePort(), passive: await freePort() };
+  passive = await Promise.all([0, 1].map(() => startRedis()));
+  for (const p of passive) nodes.set(p.port, p);
+  const passivePool = [
+    'passive:', `  listen: 127.0.0.1:${ports.passive}`, '  redis: true', '  auto_eject_hosts: true', '  servers:', ...passive.map((p, i) => `    - 127.0.0.1:${p.port}:1 passive-${i}`),
+    '  shardgate:', '    sentinel:', '      heartbeat_ms: 60000', '      down_after: 1',
+  ];
   const um = await startRedis();
   unsynced = { master: um, replica: await startRedis(['--replicaof', '127.0.0.1', String(await freePort())]) };
   nodes.set(um.port, um);
@@ -62,7 +72,7 @@ beforeAll(async () => {
   ];
   const admin = `127.0.0.1:${await freePort()}`;
   const conf = path.join(tmpDir('shardgate-hb-'), 'proxy.yaml');
-  fs.writeFileSync(conf, [...poolLines('ejecting', ports.ejecting, ejecting, true), ...poolLines('keeping', ports.keeping, keeping, false), ...unsyncedPool, 'shardgate:', '  watch: false', ''].join('\n'));
+  fs.writeFileSync(conf, [...poolLines('ejecting', ports.ejecting, ejecting, true), ...poolLines('keeping', ports.keeping, keeping, false), ...unsyncedPool, ...passivePool, 'shardgate:', '  watch: false', ''].join('\n'));
   proxy = await startShardgate(['proxy', '-c', conf, '--admin', admin, '-s', String(ports.stats), '-a', '127.0.0.1'], ports.ejecting);
   await until('the admin API answers', async () => (await adminRequest(admin, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
   events = await collectEvents(admin);
@@ -129,5 +139,16 @@ describe('heartbeats without replicas', () => {
     expect((await roleOf(unsynced.replica.port))?.role).toBe('slave');
     expect(events.events.filter((e) => e.type === 'failover' && e.data.pool === 'unsynced')).toEqual([]);
     expect(await info(ports.unsynced)).toContain('status=down');
+  });
+
+  it('a request failing on a dead server prompts a heartbeat at once (passive signal)', async () => {
+    // The first heartbeat ran at start; the next scheduled one is a minute away.
+    await new Promise((r) => setTimeout(r, 300));
+    await passive[0]!.stop('SIGKILL');
+    const at = Date.now();
+    // Requests until one lands on the dead server and fails.
+    for (let i = 0; i < 200 && (await writeKeys(ports.passive, `passive-${i}`, 5)) === 0; i++);
+    await until('ejected', async () => (await info(ports.passive)).includes(`label=passive-0,address=127.0.0.1:${passive[0]!.port},status=ejected`), 2000);
+    expect(Date.now() - at).toBeLessThan(2000);
   });
 });

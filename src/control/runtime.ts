@@ -13,6 +13,7 @@ import { MigrationManager } from './migration.js';
 import { controlRoutes } from './admin-routes.js';
 import { watchConfigFile, type FileWatch } from './file-watch.js';
 import { SentinelManager } from '../sentinel/index.js';
+import { Observability, type DataplaneObserver } from './observe.js';
 
 export interface ControlPlaneOptions {
   config: Config;
@@ -26,13 +27,18 @@ export interface ControlPlaneOptions {
   sighup?: boolean;
   /** see ControllerOptions.adjust */
   adjust?: (c: Config) => Config;
+  /** the serving processes' metrics and slow logs (none: /metrics shows the control plane's only) */
+  observe?: DataplaneObserver;
 }
+
+const NO_DATAPLANE: DataplaneObserver = { metrics: async () => [], slowlog: async () => [], resetSlowlog: async () => {} };
 
 export interface ControlPlane {
   readonly controller: Controller;
   readonly bus: EventBus;
   readonly migrations: MigrationManager;
   readonly sentinel: SentinelManager;
+  readonly observability: Observability;
   /** where the admin API listens, or null */
   adminAddress(): string | null;
   /** shutting down: /readyz answers 503 from now on, reloads stop */
@@ -58,19 +64,16 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   let admin: AdminServer | null = null;
   let adminSpec: string | null = null;
   let draining = false;
-  const routes = controlRoutes({
+  const observability = new Observability({ controller, bus, migrations, dataplane: o.observe ?? NO_DATAPLANE, log });
+  const routes = [...controlRoutes({
     controller, bus, migrations,
     sentinel: () => sentinel.view(),
     ready: () => {
-      const reasons: string[] = [];
-      if (draining) reasons.push('shutting down');
-      for (const pc of controller.config.pools) {
-        const st = controller.pool(pc.name)!;
-        if (st.spec.servers.every((s) => st.health.isDown(s.identity))) reasons.push(`pool ${pc.name}: no server is live`);
-      }
+      const reasons = observability.notReady();
+      if (draining) reasons.unshift('shutting down');
       return { ready: reasons.length === 0, reasons };
     },
-  });
+  }), ...observability.routes()];
   const syncAdmin = async (config: Config) => {
     const a = config.shardgate.admin;
     const want = o.adminListen ?? a.listen;
@@ -106,6 +109,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
       });
       await syncWatch(config);
       sentinel.configure(config);
+      observability.configure(config);
     },
     planApplied: (plan, changed) => migrations.planApplied(plan, changed),
   });
@@ -113,7 +117,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const onHup = () => void controller.reloadFile('sighup');
   if (o.sighup !== false) process.on('SIGHUP', onHup);
   return {
-    controller, bus, migrations, sentinel,
+    controller, bus, migrations, sentinel, observability,
     adminAddress: () => admin?.address ?? null,
     setDraining() {
       draining = true;
@@ -127,6 +131,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
       migrations.close();
       sentinel.close();
       controller.close();
+      observability.close();
       await watch?.close();
       await admin?.close();
     },

@@ -135,6 +135,12 @@ export class ShardWatch {
         await o.control.moveServer(pool, identity, master.address, 'discovered', `${addressText(cur)} reports itself a replica of ${addressText(master.address)}, which is master`);
         return;
       }
+      // The node we route to follows a node of the shard that is down or is a replica itself (a restarted
+      // node came back with its old --replicaof; two nodes following each other): nobody can take writes.
+      if (p.info.role === 'slave' && p.info.master !== null && master !== undefined && !others.some((x) => x.up && x.info.role === 'master')) {
+        await this.#promoteCurrent(p, `it followed ${addressText(p.info.master)}, which is ${master.up ? 'a replica too' : 'down'}, and no node of the shard is master`);
+        return;
+      }
       if (p.info.role === 'master') await this.#keepOneMaster(cur, others);
     }
     if (o.readFrom !== 'master') {
@@ -190,6 +196,16 @@ export class ShardWatch {
     } finally {
       this.#failingOver = false;
     }
+  }
+
+  async #promoteCurrent(p: NodeProbe, why: string): Promise<void> {
+    const key = addressText(p.address);
+    if (Date.now() - (this.#adminAt.get(key) ?? 0) < ADMIN_PAUSE_MS) return;
+    this.#adminAt.set(key, Date.now());
+    const r = await p.command(['REPLICAOF', 'NO', 'ONE']).catch((err: Error) => new RespError(`ERR ${err.message}`));
+    const { pool, label } = this.spec;
+    if (r instanceof RespError) this.#o.log.error({ pool, server: label, node: key }, `sentinel: REPLICAOF NO ONE refused by ${key}: ${r.message}`);
+    else this.#o.log.warn({ pool, server: label, node: key }, `sentinel: ${key} made master again (${why})`);
   }
 
   /** Every other node that answers follows `master`: an old master that came back is demoted, a stray replica repointed. */

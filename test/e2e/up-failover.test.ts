@@ -2,13 +2,13 @@
 // cluster: under write load through its proxy, kill -9 of one of its master
 // nodes promotes that node's replica (a built-in node: REPLICAOF NO ONE)
 // within down_after × heartbeat + one heartbeat + 1 s; keys keep their
-// shard; the killed node, restarted on its port with its data, is made a
+// shard; the killed node, which `up` restarts after the failover, is made a
 // replica of the promoted one; INFO, /events and SUBSCRIBE all tell.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../fixtures/ports.js';
-import { SHARDGATE_BIN, startProcess, startShardgate, tmpDir, type Proc } from '../fixtures/procs.js';
+import { startShardgate, tmpDir, type Proc } from '../fixtures/procs.js';
 import { command } from '../fixtures/resp-client.js';
 import { collectEvents } from '../fixtures/admin.js';
 import { until } from '../fixtures/until.js';
@@ -19,11 +19,9 @@ const BOUND_MS = 3 * 500 + 500 + 1000;
 const TAGS = SPREAD_TAGS;
 
 let up: Proc | null = null;
-let restarted: Proc | null = null;
 const childPids: number[] = [];
 
 afterAll(async () => {
-  await restarted?.stop();
   await up?.stop('SIGINT');
   for (const pid of childPids) { try { process.kill(pid, 'SIGKILL'); } catch { /* stopped by up */ } }
 });
@@ -72,9 +70,8 @@ describe('shardgate up: failover of its built-in nodes', () => {
     const missing = await lostWrites(load, tags, killedAt, promoted);
     const acked = load.records.filter((r) => r.ok && tags.has(r.tag) && r.at < killedAt);
     for (const m of missing) expect(killedAt - m.at).toBeLessThan(1500);
-    // The node comes back on its port with its data (AOF) as a master: the proxy makes it a replica of the promoted node.
-    restarted = await startProcess(process.execPath, [SHARDGATE_BIN, 'node', '--port', String(victim), '--bind', '127.0.0.1', '--dir', path.join(data, String(victim)),
-      '--appendonly', 'yes'], { port: victim });
+    // `up` restarts the killed node (after its replica took over) with its data (AOF), as a master: the proxy makes it a replica of the promoted node.
+    await up.waitForOutput('is back and listening', 10_000);
     await until('the old master is a replica of the promoted node', async () => {
       const r = await roleOf(victim);
       return r?.role === 'slave' && r.masterPort === promoted && r.linkUp;

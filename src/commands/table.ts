@@ -32,7 +32,7 @@ const VALUE_LOOKUPS = new Set(['get', 'getex', 'getdel', 'hget', 'lindex', 'zsco
 const VALUES_LOOKUPS = new Set(['mget', 'hmget', 'zmscore']);
 
 /** Answered by the proxy itself. */
-const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'info', 'time', 'reset', 'slowlog']);
+const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'info', 'time', 'reset', 'slowlog', 'subscribe', 'unsubscribe']);
 
 const SPLIT: Record<string, SplitKind> = {
   mget: 'mget', mset: 'mset', del: 'count', unlink: 'count', touch: 'count', exists: 'count',

@@ -48,6 +48,8 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   authed: boolean;
   /** for CLIENT LIST's cmd= */
   lastCommand = '';
+  /** SUBSCRIBEd to `__shardgate__:events`: only pub/sub commands, PING, QUIT and RESET are accepted */
+  subscribed = false;
   /** the request being routed: its command id for metrics (-1: not measured) and argument count */
   cmd = -1;
   argc = 0;
@@ -185,6 +187,11 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     } else {
       this.#queue.push({ done: true, out: bytes });
     }
+  }
+
+  /** A pub/sub message: after every reply owed before it. */
+  push(bytes: Buffer): void {
+    if (!this.#closing) this.replyLocal(bytes);
   }
 
   /** ReplyTarget: a backend reply for a request of this client. */

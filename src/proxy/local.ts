@@ -10,6 +10,7 @@ import {
 } from '../resp/encode.js';
 import type { ClientConn } from './client.js';
 import { errorReplies } from '../errors/replies.js';
+import { EventsChannel } from './events-channel.js';
 import { METRICS } from '../metrics/table.js';
 import { encodeSlowEntry, slowlog } from '../metrics/slowlog.js';
 
@@ -120,10 +121,12 @@ function infoText(c: ClientConn, section: string): string {
   if (want('pool')) {
     const p = pool.config;
     out.push('# Pool', `pool_name:${p.name}`, `distribution:${p.distribution}`, `hash:${p.hash}`, `hash_tag:${p.hashTag ?? ''}`,
-      `servers:${pool.servers.length}`, `servers_live:${pool.liveCount}`, `ring_version:${pool.topology.version}`);
+      `servers:${pool.servers.length}`, `servers_live:${pool.servers.filter((s) => s.healthy).length}`, `ring_version:${pool.topology.version}`);
     for (const s of pool.servers) {
       const seen = pool.observation(s.identity);
-      out.push(`server_${s.index}:label=${s.label},status=${s.live ? 'up' : 'ejected'},failures=${seen.failures},connections=${s.backend.counters.server_connections},last_error=${(seen.lastError ?? '').replace(/[,\r\n]/g, ' ')}`);
+      // ejected: out of the ring; down: heartbeats see it down, its keys stay on it (a failover may follow)
+      const status = !s.live ? 'ejected' : !s.healthy ? 'down' : 'up';
+      out.push(`server_${s.index}:label=${s.label},address=${s.address},status=${status},failures=${seen.failures},connections=${s.backend.counters.server_connections},last_error=${(seen.lastError ?? '').replace(/[,\r\n]/g, ' ')}`);
     }
     out.push('');
   }
@@ -131,7 +134,9 @@ function infoText(c: ClientConn, section: string): string {
 }
 
 const HANDLERS: Record<string, Handler> = {
-  ping: (_c, a) => (a.length === 1 ? PONG : a.length === 2 ? encodeBulk(a[1]) : errorReplies.arity('ping')),
+  ping: (c, a) => (a.length > 2 ? errorReplies.arity('ping') : c.subscribed ? EventsChannel.pong(a) : a.length === 1 ? PONG : encodeBulk(a[1])),
+  subscribe: (c, a) => c.ctx.events.subscribe(c, a),
+  unsubscribe: (c, a) => c.ctx.events.unsubscribe(c, a),
   echo: (_c, a) => encodeBulk(a[1]),
   quit: (c) => {
     c.closeAfterReplies();
@@ -143,6 +148,7 @@ const HANDLERS: Record<string, Handler> = {
     return encodeBulkArray([String(Math.floor(us / 1e6)), String(us % 1e6)]);
   },
   reset: (c) => {
+    c.ctx.events.drop(c);
     c.name = null;
     c.authed = c.ctx.pool.config.redisAuth === null;
     return encodeSimple('RESET');

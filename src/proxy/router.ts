@@ -11,6 +11,8 @@ import { forwardSplit } from './split.js';
 import { holdForMoves } from './migrate-on-touch.js';
 import { timing } from '../metrics/commands.js';
 import type { ClientConn } from './client.js';
+import { SUBSCRIBED_COMMANDS } from './events-channel.js';
+import { forwardRead } from './read-policy.js';
 
 const NOAUTH = errorReplies.noAuth();
 
@@ -49,6 +51,10 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     client.replyLocal(errorReplies.arity(name));
     return;
   }
+  if (client.subscribed && !SUBSCRIBED_COMMANDS.has(name)) {
+    client.replyLocal(errorReplies.subscribedOnly(name));
+    return;
+  }
   if (def.subcommands !== null && def.kind !== 'local') {
     const subName = buf.toString('latin1', args[2], args[3]);
     const sub = resolveSubcommand(def, subName.toLowerCase());
@@ -73,7 +79,8 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
   switch (def.kind) {
     case 'single': {
       const k = def.firstKey * 2;
-      forwardTo(client, buf, start, end, args[k], args[k + 1]);
+      if (!def.write && ctx.pool.config.readFrom !== 'master') forwardRead(client, buf, start, end, args[k], args[k + 1]);
+      else forwardTo(client, buf, start, end, args[k], args[k + 1]);
       return;
     }
     case 'split':

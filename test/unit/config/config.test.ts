@@ -261,8 +261,6 @@ describe('shardgate extensions', () => {
       [`${pool()}shardgate:\n  sentinel:\n    addresses: [127.0.0.1:26379]\n`, 7, 'shardgate.sentinel'],
       [pool(['shardgate:', '  tls:', '    cert: a.pem']), 5, 'alpha.shardgate.tls'],
       [pool(['shardgate:', '  client_auth: pw']), 5, 'alpha.shardgate.client_auth'],
-      [pool(['shardgate:', '  replicas:', '    x: [127.0.0.1:7101]']), 5, 'alpha.shardgate.replicas'],
-      [pool(['shardgate:', '  sentinel_master: m1']), 5, 'alpha.shardgate.sentinel_master'],
     ];
     for (const [text, line, key] of cases) {
       const e = fails(text, line, key, /not implemented yet/);

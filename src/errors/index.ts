@@ -16,7 +16,6 @@ export type ErrorCode =
   | 'SG_ERR_BUSY'            // too many pending requests / bytes
   | 'SG_ERR_CONFIG'          // config file invalid
   | 'SG_ERR_MAXCLIENTS'      // a pool's client_connections limit is reached
-  | 'SG_ERR_SUBSCRIBED'      // a command other than pub/sub, PING, QUIT, RESET while SUBSCRIBEd
   | 'SG_ERR_SYNTAX'          // bad command arguments
   | 'SG_ERR_SNAPSHOT_FORMAT' // built-in node: snapshot file unreadable
   | 'SG_ERR_AOF_FORMAT'      // built-in node: AOF corrupt (not just a torn tail)

@@ -30,6 +30,8 @@ export interface BackendOptions {
   readonly keepalive: boolean;
   /** request timeout in ms; null = wait forever */
   readonly timeout: number | null;
+  /** 3: the session is opened with HELLO 3 and every reply comes as RESP3 */
+  readonly protocol: 2 | 3;
 }
 
 /** Why a connection failed: the server closed it, it timed out, or anything else (refused, reset, bad reply). */
@@ -48,6 +50,8 @@ export interface BackendOwner {
 }
 
 type State = 'idle' | 'connecting' | 'ready';
+
+const HELLO3 = encodeCommand(['HELLO', '3']);
 
 /** Swallows replies of the proxy's own AUTH/SELECT; a refusal fails the connection. */
 class SetupTarget implements ReplyTarget {
@@ -84,6 +88,11 @@ export class BackendConn implements Flushable {
 
   get inflight(): number {
     return this.#inflight.length;
+  }
+
+  /** Connected or connecting (false once it failed or was closed). */
+  get open(): boolean {
+    return this.#state !== 'idle';
   }
 
   /** Requests waiting to be written, and their bytes (nutcracker's in_queue). */
@@ -140,6 +149,7 @@ export class BackendConn implements Flushable {
     // Session setup goes first on the wire.
     if (this.#opts.auth !== null) this.#setup('AUTH', encodeCommand(['AUTH', this.#opts.auth]));
     if (this.#opts.db !== 0) this.#setup('SELECT', encodeCommand(['SELECT', String(this.#opts.db)]));
+    if (this.#opts.protocol === 3) this.#setup('HELLO 3', HELLO3);
   }
 
   #setup(what: string, command: Buffer): void {

@@ -159,7 +159,6 @@ export class Proxy {
       events: this.events,
       onClientClosed: (c) => {
         clients.delete(c);
-        this.events.drop(c);
         runtime.stats.client_connections--;
         this.#maybeGone();
       },

@@ -10,6 +10,7 @@ import type { FailureKind } from './backend.js';
 import type { BackendSignals } from '../topology/registry.js';
 import type { PoolCounters } from '../topology/counters.js';
 import type { PoolTopology, TopologyServer } from '../topology/topology.js';
+import type { PubSubHub } from './pubsub.js';
 
 /** Where a pool reports what its backends' traffic shows (the controller, in this process or the primary). */
 export interface ControlLink {
@@ -33,6 +34,8 @@ export class PoolRuntime implements BackendSignals {
   readonly migrationCounters = { moved: 0, busy: 0, errors: 0 };
   readonly stats: PoolCounters;
   readonly log: Logger;
+  /** the pool's pub/sub fan-out, made when a client first subscribes */
+  pubsub: PubSubHub | null = null;
   readonly #control: ControlLink;
   readonly #seen = new Map<string, ServerObservation>();
   #topo: PoolTopology;
@@ -65,6 +68,8 @@ export class PoolRuntime implements BackendSignals {
     this.migrating = t.prior.length > 0;
     // Another ring change: what was settled against the old rings says nothing about the new ones.
     if (t.prior.length !== old.prior.length || t.prior.some((p, i) => p.version !== old.prior[i]!.version)) this.settledKeys.clear();
+    // Subscribed channels follow their owner on the new ring.
+    this.pubsub?.reconcile();
     return old;
   }
 

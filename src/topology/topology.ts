@@ -17,7 +17,9 @@ export interface TopologyServer {
   readonly identity: string;
   readonly label: string;
   readonly config: ServerConfig;
+  /** its RESP2 connections, and the RESP3 ones (opened with HELLO 3) that RESP3 clients use */
   readonly backend: ServerBackend;
+  readonly backend3: ServerBackend;
   /** false while health has it out of the ring */
   readonly live: boolean;
   /** false while heartbeats see it down (in the ring or not) */
@@ -98,10 +100,10 @@ export interface BuildInputs {
   readonly signals: BackendSignals;
 }
 
-function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }): BackendSpec {
+function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }, protocol: 2 | 3): BackendSpec {
   return {
     pool: config.name, identity: s.identity, label: s.label, host: s.host, port: s.port, path: s.path,
-    auth: config.redisAuth, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections,
+    auth: config.redisAuth, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections, protocol,
   };
 }
 
@@ -109,8 +111,8 @@ function specFor(config: PoolConfig, s: { identity: string; label: string; host:
 export function buildTopology(b: BuildInputs): PoolTopology {
   const { config, registry, counters, signals } = b;
   const held: ServerBackend[] = [];
-  const acquire = (s: Parameters<typeof specFor>[1]): ServerBackend => {
-    const backend = registry.acquire(specFor(config, s), counters.server(config.name, s.label), signals);
+  const acquire = (s: Parameters<typeof specFor>[1], protocol: 2 | 3 = 2): ServerBackend => {
+    const backend = registry.acquire(specFor(config, s, protocol), counters.server(config.name, s.label), signals);
     held.push(backend);
     return backend;
   };
@@ -121,9 +123,10 @@ export function buildTopology(b: BuildInputs): PoolTopology {
     const moved: HostPort | undefined = f.addresses?.[identity];
     const at = moved !== undefined ? { host: moved.host, port: moved.port, path: null } : { host: sc.host, port: sc.port, path: sc.path };
     const readBackends = (f.readReplicas?.[identity] ?? []).map((r) => acquire({ identity: replicaIdentity(identity, r), label: `${sc.label}@${r.host}:${r.port}`, host: r.host, port: r.port, path: null }));
+    // The RESP3 connections open only when a RESP3 client first needs them (preconnect opens the RESP2 ones).
     return {
-      index, identity, label: sc.label, config: sc, backend: acquire({ identity, label: sc.label, ...at }), live: !b.down.has(identity),
-      healthy: !b.down.has(identity) && !unhealthy.has(identity), address: at.path ?? `${at.host}:${at.port}`, readBackends,
+      index, identity, label: sc.label, config: sc, backend: acquire({ identity, label: sc.label, ...at }), backend3: acquire({ identity, label: sc.label, ...at }, 3),
+      live: !b.down.has(identity), healthy: !b.down.has(identity) && !unhealthy.has(identity), address: at.path ?? `${at.host}:${at.port}`, readBackends,
     };
   });
   const current = ringSpecOf(config, b.version);

@@ -50,13 +50,17 @@ describe('SUBSCRIBE __shardgate__:events', () => {
     direct.close();
   });
 
-  it('refuses other channels (no general pub/sub yet)', async () => {
+  it('is one channel among the others: a client subscribed to it and to a backend channel gets both', async () => {
     const c = await RespClient.connect(port);
-    const r = decode(await c.raw(['SUBSCRIBE', CHANNEL, 'news'])) as Error;
-    expect(r).toBeInstanceOf(Error);
-    expect(r.message).toBe(`ERR unsupported command 'subscribe' (the proxy serves only the channel ${CHANNEL}, not 'news')`);
-    // Not subscribed: ordinary commands still work.
-    expect(decode(await c.raw(['SET', 'k', 'v']))).toBe('OK');
+    c.send(['SUBSCRIBE', CHANNEL, 'news']);
+    expect(decode(await c.nextRaw())).toEqual(['subscribe', CHANNEL, 1]);
+    expect(decode(await c.nextRaw())).toEqual(['subscribe', 'news', 2]);
+    const p = await RespClient.connect(port);
+    expect(decode(await p.raw(['PUBLISH', 'news', 'hello']))).toBe(1);
+    expect(decode(await c.nextRaw())).toEqual(['message', 'news', 'hello']);
+    // Only the proxy publishes on its own channel.
+    expect(String(decode(await p.raw(['PUBLISH', CHANNEL, 'x'])))).toMatch(/proxy's own/);
+    p.close();
     c.close();
   });
 

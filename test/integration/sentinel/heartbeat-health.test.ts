@@ -48,7 +48,7 @@ function poolLines(name: string, listen: number, servers: number[], autoEject: b
   ];
 }
 
-const info = async (port: number) => String(await command(port, 'INFO', 'all'));
+const info = async (port: number) => String(await command(port, 'INFO'));
 
 beforeAll(async () => {
   const all = await Promise.all(Array.from({ length: 6 }, () => startRedis()));

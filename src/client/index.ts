@@ -14,7 +14,7 @@ import type { Distribution, HashName } from '../ring/index.js';
 import { ConfigError } from '../errors/index.js';
 import { NodeError, ReplyError, RequestError, requestErrors } from './errors.js';
 import type { LinkOptions } from './node-link.js';
-import { RingState, describeServers, type PoolDescription, type RingServerInfo } from './ring-state.js';
+import { RingState, describeServers, fingerprintOf, type PoolDescription, type RingServerInfo } from './ring-state.js';
 import { commandOf, dispatch, indexFor, type Key } from './route.js';
 import { adminSource, fileSource, type RingSource } from './sources.js';
 
@@ -98,8 +98,8 @@ export class ShardgateClient extends EventEmitter<{ ring: [RingEvent]; error: [E
   apply(d: PoolDescription): void {
     if (this.#closed) return;
     const old = this.#state;
-    // Sources number their rings: the proxy's ring version (admin), a count of changed files (file).
-    if (d.spec.version === old.version) return;
+    // A proxy that restarted numbers its rings from 1 again: the whole description is compared, not the version.
+    if (fingerprintOf(d) === old.fingerprint) return;
     const next = new RingState(old.pool, d, this.#links, old);
     this.#state = next;
     for (const l of next.droppedFrom(old)) void l.close(this.#links.timeoutMs);

@@ -41,6 +41,8 @@ export class RingState {
   /** by ring index */
   readonly links: readonly NodeLink[];
   readonly spec: RingSpec;
+  /** what the ring and its addresses are, version included: equal fingerprints route alike */
+  readonly fingerprint: string;
 
   constructor(pool: string, d: PoolDescription, opts: LinkOptions, reuse: RingState | null) {
     const { spec, live } = d;
@@ -48,6 +50,7 @@ export class RingState {
     this.version = spec.version;
     this.hashTag = spec.hashTag;
     this.spec = spec;
+    this.fingerprint = fingerprintOf(d);
     this.ring = ringOf(spec, live);
     this.servers = Object.freeze(spec.servers.map((s, i) => Object.freeze({
       name: s.label, identity: s.identity, address: s.path ?? `${s.host}:${s.port}`, weight: s.weight, live: live[i] === true,
@@ -68,6 +71,12 @@ export class RingState {
     const mine = new Set(this.links);
     return older.links.filter((l) => !mine.has(l));
   }
+}
+
+/** Equal for two descriptions that route every key to the same address (and have the same version). */
+export function fingerprintOf(d: PoolDescription): string {
+  const { spec } = d;
+  return JSON.stringify([spec.version, spec.distribution, spec.hash, spec.hashTag, spec.servers.map((s, i) => [s.identity, s.label, s.weight, s.host, s.port, s.path, d.live[i]])]);
 }
 
 /** A config file's pool: every server live (the file knows no health). */

@@ -30,6 +30,8 @@ export class NodeLink {
   readonly address: RedisAddress;
   readonly #opts: LinkOptions;
   readonly #conns: (RedisConnection | null)[];
+  /** per connection: its handshake; commands wait for it (one pipelined behind a refused AUTH would get NOAUTH as its reply) */
+  readonly #handshakes: (Promise<void> | null)[];
   #next = 0;
   #failures = 0;
   #suspectUntil = 0;
@@ -40,6 +42,7 @@ export class NodeLink {
     this.address = address;
     this.#opts = opts;
     this.#conns = new Array<RedisConnection | null>(Math.max(1, opts.connections)).fill(null);
+    this.#handshakes = new Array<Promise<void> | null>(this.#conns.length).fill(null);
   }
 
   /** True while the node failed recently and its reconnect backoff runs. */
@@ -63,10 +66,15 @@ export class NodeLink {
       }
       conn = this.#open(i);
     }
-    const ready = conn.ready;
+    if (conn.ready) return this.#send(conn, argv, timeoutMs);
+    const c = conn;
+    return this.#handshakes[i]!.then(() => this.#send(c, argv, timeoutMs), (e: unknown) => { throw this.#toNodeError(e, false); });
+  }
+
+  #send(conn: RedisConnection, argv: readonly Arg[], timeoutMs: number | undefined): Promise<RespValue> {
     return conn.command(argv, timeoutMs === undefined ? undefined : { timeoutMs }).then(
       (v) => { if (v instanceof RespError) throw new ReplyError(v.message, this.server); return v; },
-      (e: unknown) => { throw this.#toNodeError(e, ready); },
+      (e: unknown) => { throw this.#toNodeError(e, true); },
     );
   }
 
@@ -78,7 +86,9 @@ export class NodeLink {
       if (this.#conns[i] === conn) this.#conns[i] = null;
       if (err !== null && !this.#closed) this.#markSuspect();
     });
-    conn.connect().then(() => { this.#failures = 0; }, () => { /* its commands carry the error */ });
+    const handshake = conn.connect();
+    this.#handshakes[i] = handshake;
+    handshake.then(() => { this.#failures = 0; }, () => { /* the commands waiting for it carry the error */ });
     return conn;
   }
 
@@ -88,12 +98,14 @@ export class NodeLink {
     this.#suspectUntil = Date.now() + delay;
   }
 
-  #toNodeError(e: unknown, wasReady: boolean): NodeError {
+  /** `sent`: the command was written to a connection past its handshake (false: nothing of it left the client). */
+  #toNodeError(e: unknown, sent: boolean): NodeError {
     const code = e instanceof RedisConnectionError ? e.code : 'ECLOSED';
     const msg = `node ${this.server} (${labelOf(this.address)}): ${(e as Error).message}`;
-    if (code === 'ETIMEDOUT') return new NodeError('SG_ERR_TIMEOUT', this.server, code, msg);
     if (code === 'EAUTH') return new NodeError('SG_ERR_AUTH', this.server, code, msg);
-    if (NOT_SENT.has(code) || (!wasReady && code !== 'ECLOSED')) return new NodeError('SG_ERR_BACKEND_DOWN', this.server, code, msg);
+    // Not sent (refused, unreachable, handshake timed out): safe to send elsewhere, whatever the command.
+    if (NOT_SENT.has(code) || !sent) return new NodeError('SG_ERR_BACKEND_DOWN', this.server, code, msg);
+    if (code === 'ETIMEDOUT') return new NodeError('SG_ERR_TIMEOUT', this.server, code, msg);
     return new NodeError('SG_ERR_BACKEND_CLOSED', this.server, code, msg);
   }
 
@@ -102,13 +114,10 @@ export class NodeLink {
     const o = this.#opts;
     const conn = new RedisConnection(this.address, { auth: o.auth, db: o.db, commandTimeoutMs: 2 ** 31 - 1, connectTimeoutMs: o.connectTimeoutMs });
     try {
-      await conn.connect();
-      const v = await conn.command(argv);
+      await conn.connect().catch((e: unknown) => { throw this.#toNodeError(e, false); });
+      const v = await conn.command(argv).catch((e: unknown) => { throw this.#toNodeError(e, true); });
       if (v instanceof RespError) throw new ReplyError(v.message, this.server);
       return v;
-    } catch (e) {
-      if (e instanceof ReplyError) throw e;
-      throw this.#toNodeError(e, false);
     } finally {
       await conn.close();
     }

@@ -150,6 +150,7 @@ describe('failures are typed; writes are never resent', () => {
       const owner = redis[Number(t.serverFor(key)!.slice(1))]!;
       const direct = new Redis({ port: owner.port });
       await direct.del(key);
+      expect(await t.get(key)).toBeNull(); // the connection is up: the INCR below is written, not held behind a handshake
       owner.pause();
       const err = await t.sendCommand(['INCR', key]).catch((e: unknown) => e);
       owner.resume();

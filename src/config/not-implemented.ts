@@ -16,8 +16,6 @@ interface Pending {
 export const PENDING_PROCESS_KEYS: readonly Pending[] = [
   { key: 'tls', what: 'TLS on client listeners (security issue)' },
   { key: 'users', what: 'users and ACL rules (security issue)' },
-  { key: 'metrics', what: 'Prometheus metrics (observability issue)' },
-  { key: 'slowlog', what: 'the slow log (observability issue)' },
   { key: 'sentinel', what: 'following Redis Sentinel (sentinel issue)' },
   { key: 'limits', what: 'client limits (security issue)' },
 ];

@@ -24,6 +24,8 @@ import { BackendRegistry, type BackendSignals } from '../topology/registry.js';
 import { CounterStore } from '../topology/counters.js';
 import { buildTopology, releaseTopology, type PoolTopology } from '../topology/topology.js';
 import type { DataplanePlan, PoolPlan } from '../topology/plan.js';
+import { timing } from '../metrics/commands.js';
+import { slowlog } from '../metrics/slowlog.js';
 
 export interface ProxyOptions {
   log: Logger;
@@ -101,6 +103,9 @@ export class Proxy {
   async apply(config: Config, plan: DataplanePlan): Promise<ApplyOutcome> {
     const first = this.#generation === 0;
     const errors: string[] = [];
+    const obs = config.shardgate;
+    timing.on = obs.metrics.enabled;
+    slowlog.configure(obs.slowlog.thresholdUs, obs.slowlog.maxLen);
     for (const pc of config.pools) {
       const pp = plan.pools[pc.name] ?? NO_PLAN;
       const h = this.#handles.get(pc.name);
@@ -145,6 +150,7 @@ export class Proxy {
       startedAt: this.startedAt,
       version: this.#opts.version,
       clients,
+      metrics: this.counters.commands(pc.name),
       totals: this.totals,
       onClientClosed: (c) => {
         clients.delete(c);

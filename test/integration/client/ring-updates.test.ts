@@ -6,7 +6,8 @@
 // through the proxy, read back from each redis-server), and their writes reach
 // the new server. Then the proxy restarts with a changed ring: the admin
 // client's event stream drops, it polls GET /ring and reopens the stream, and
-// follows the new ring.
+// follows the new ring. A read stuck on a node the new ring drops is sent
+// again on the new ring; a write is not.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +139,38 @@ describe('ring updates', () => {
       const keys = Array.from({ length: 1000 }, (_, i) => `after:${i}`);
       const where = await proxyPlacement(keys);
       for (const k of keys) expect(c.serverFor(k)).toBe(where.get(k));
+    } finally {
+      await c.quit();
+    }
+  });
+
+  it('a read stuck on a node the new ring drops is sent once more on the new ring; a write is not', async () => {
+    const c = await createClient({ admin: `http://${admin}`, pool: 'cache', timeoutMs: 1500 });
+    const events: RingEvent[] = [];
+    c.on('ring', (e) => events.push(e));
+    try {
+      expect(c.ring.servers.map((s) => s.name)).toEqual(['n0', 'n1', 'n2']);
+      const onN0 = Array.from({ length: 200 }, (_, i) => `stuck:${i}`).filter((k) => c.serverFor(k) === 'n0');
+      const [readKey, writeKey] = [onN0[0]!, onN0[1]!];
+      await direct[0]!.set(readKey, 'old');
+      for (const d of direct.slice(1)) await d.set(readKey, 'moved');
+      expect(await c.get(readKey)).toBe('old'); // the connection to n0 is up
+      redis[0]!.pause();
+      try {
+        const read = c.get(readKey);
+        const write = c.set(writeKey, 'w').catch((e: unknown) => e);
+        await new Promise((r) => setTimeout(r, 100));
+        writeConfig([1, 2]);
+        await until('the ring without n0', () => events.length > 0, 10_000);
+        expect(await read).toBe('moved');
+        expect(await write).toMatchObject({ code: 'SG_ERR_TIMEOUT', server: 'n0' });
+      } finally {
+        redis[0]!.resume();
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      // The write reached n0 before it stalled (and runs there once it resumes); it was not sent to the new owner.
+      expect(await direct[1]!.exists(writeKey) + await direct[2]!.exists(writeKey)).toBe(0);
+      expect(await direct[0]!.get(writeKey)).toBe('w');
     } finally {
       await c.quit();
     }

@@ -74,7 +74,17 @@ export async function adminSource(o: AdminSourceOptions, s: SourceSignals): Prom
   let stream: EventStreamHandle | null = null;
   let poll: NodeJS.Timeout | null = null;
   let reopen: NodeJS.Timeout | null = null;
-  const refresh = () => { fetchRing().then((d) => { if (!closed) s.apply(d); }, (err: Error) => { if (!closed) s.problem(err); }); };
+  // Fetches may overlap (an event while a poll is out): only an answer newer than the last applied one counts.
+  let asked = 0;
+  let applied = 0;
+  const refresh = () => {
+    const seq = ++asked;
+    fetchRing().then((d) => {
+      if (closed || seq < applied) return;
+      applied = seq;
+      s.apply(d);
+    }, (err: Error) => { if (!closed) s.problem(err); });
+  };
   const startPolling = () => {
     if (poll !== null || closed) return;
     poll = setInterval(refresh, o.pollMs);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient, ReplyError, type ShardgateClient } from '../../../src/client/index.js';
 import { startRedis, type Proc } from '../../fixtures/procs.js';
+import { until } from '../../fixtures/until.js';
 
 let servers: Proc[] = [];
 let direct: Record<string, Redis> = {};
@@ -102,9 +103,8 @@ describe('shardgate/client API', () => {
     };
     const before = await count();
     await extra.quit();
-    await new Promise((r) => setTimeout(r, 100));
     expect(touched).toBe(3);
-    expect(await count()).toBe(before - touched);
+    await until('the servers saw the connections close', async () => (await count()) === before - touched, 10_000);
     await expect(extra.get('x')).rejects.toMatchObject({ code: 'SG_ERR_BACKEND_CLOSED' });
   });
 });

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { createClient, RequestError, type ShardgateClient } from '../../../src/client/index.js';
 import { freePort } from '../../fixtures/ports.js';
 import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { until } from '../../fixtures/until.js';
 
 let redis: Proc[] = [];
 let proxy: Proc;
@@ -144,7 +145,7 @@ describe('split and merge by the proxy rules', () => {
 describe('failures are typed; writes are never resent', () => {
   it('a write whose node stalls past the timeout is SG_ERR_TIMEOUT and executes once', async () => {
     const lines = redis.map((r, i) => `127.0.0.1:${r.port}:1 n${i}`);
-    const t = await createClient({ servers: lines, hashTag: '{}', timeoutMs: 300, backoffMs: 50 });
+    const t = await createClient({ servers: lines, hashTag: '{}', timeoutMs: 1000, backoffMs: 50 });
     try {
       const key = 'counter:1';
       const owner = redis[Number(t.serverFor(key)!.slice(1))]!;
@@ -155,9 +156,10 @@ describe('failures are typed; writes are never resent', () => {
       const err = await t.sendCommand(['INCR', key]).catch((e: unknown) => e);
       owner.resume();
       expect(err).toMatchObject({ code: 'SG_ERR_TIMEOUT', server: t.serverFor(key) });
-      await new Promise((r) => setTimeout(r, 300));
+      await until('the INCR ran', async () => (await direct.get(key)) !== null, 5000);
       // The INCR reached the server before it stalled: it ran once, and the client did not send it again.
       expect(await direct.get(key)).toBe('1');
+      await new Promise((r) => setTimeout(r, 200)); // past the 50 ms backoff the timeout put the node in
       expect(await t.sendCommand(['INCR', key])).toBe(2);
       direct.disconnect();
     } finally {
@@ -180,7 +182,7 @@ describe('failures are typed; writes are never resent', () => {
       const t0 = Date.now();
       const second = await t.get(onDead).catch((e: unknown) => e);
       expect(second).toMatchObject({ code: 'SG_ERR_BACKEND_DOWN', server: 'dead' });
-      expect(Date.now() - t0).toBeLessThan(100);
+      expect(Date.now() - t0).toBeLessThan(1000); // at once: no connection attempt (the backoff is 5 s)
       expect(await t.set(onLive, 'y')).toBe('OK');
       // a split request with a part on the dead node fails as a whole, with that node's error
       await expect(t.mget(onLive, onDead)).rejects.toMatchObject({ code: 'SG_ERR_BACKEND_DOWN', server: 'dead' });

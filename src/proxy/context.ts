@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { RespLimits } from '../resp/types.js';
 import type { PoolRuntime } from './server-pool.js';
 import type { ClientConn } from './client.js';
+import type { EventsChannel } from './events-channel.js';
 import type { CommandMetrics } from '../metrics/commands.js';
 
 export interface ProxyContext {
@@ -19,4 +20,6 @@ export interface ProxyContext {
   readonly metrics: CommandMetrics;
   /** proxy-wide counters */
   readonly totals: { connections: number; commands: number };
+  /** the proxy's own `__shardgate__:events` channel */
+  readonly events: EventsChannel;
 }

@@ -69,7 +69,8 @@ export function dispatch(state: RingState, def: CommandDef, argv: readonly Arg[]
       throw requestErrors.unsupported(def.name, 'connection state belongs to the client: set auth and db in createClient');
     default:
       if (BLOCKING.has(def.name)) return state.links[sameServer(state, def, argv)]!.dedicated(argv);
-      throw requestErrors.unsupported(def.name.replace('|', ' '), def.reason);
+      // fan-out (KEYS, DBSIZE, …), SCAN and transactions: the proxy runs them, the client does not yet
+      throw requestErrors.unsupported(def.name.replace('|', ' '), def.reason ?? `the client does not run ${def.kind} commands yet; send them through the proxy`);
   }
 }
 

@@ -1,8 +1,9 @@
 // The package as npm ships it: `npm pack` lists only what running shardgate
 // needs, and the tarball installed into a scratch folder (locally and with
 // `npm i -g`) runs `shardgate --version`, `--help` and a proxy in front of a
-// real redis-server. Packs with --ignore-scripts: the dist/ that `npm test`
-// built is what goes in (a real `npm pack` cleans and rebuilds it first).
+// real redis-server, and an app imports 'shardgate/client' from it. Packs with
+// --ignore-scripts: the dist/ that `npm test` built is what goes in (a real
+// `npm pack` cleans and rebuilds it first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,8 +13,8 @@ import { freePort } from '../fixtures/ports.js';
 import { command } from '../fixtures/resp-client.js';
 import { cleanEnv, compiledModules, npm, PACKAGE } from './install-helpers.js';
 
-// What the package may hold: the compiled CLI, its entry point, the example config, the docs, and npm's own files.
-const ALLOWED = [/^dist\/.+\.js$/, /^bin\/shardgate\.js$/, /^docs\/[\w-]+\.md$/, /^proxy\.yaml$/, /^README\.md$/, /^LICENSE$/, /^package\.json$/];
+// What the package may hold: the compiled CLI, its entry point, the typings of shardgate/client, the example config, the docs, and npm's own files.
+const ALLOWED = [/^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/, /^bin\/shardgate\.js$/, /^docs\/[\w-]+\.md$/, /^proxy\.yaml$/, /^README\.md$/, /^LICENSE$/, /^package\.json$/];
 
 function run(bin: string, args: string[]): string {
   return execFileSync(bin, args, { encoding: 'utf8', env: cleanEnv(), timeout: 20_000 });
@@ -40,6 +41,7 @@ describe('the packed package', () => {
     const missing = compiledModules().filter((m) => !files.includes(m));
     expect(missing, 'modules of src/ whose compiled file is not packed').toEqual([]);
     expect(files).toContain('bin/shardgate.js');
+    expect(files).toContain('dist/client/index.d.ts');
     expect(files).toContain('proxy.yaml');
   });
 
@@ -83,6 +85,20 @@ describe('the packed package', () => {
       } finally {
         await proxy.stop();
       }
+    }, 60_000);
+
+    it("the app imports 'shardgate/client' from the installed package and writes where serverFor says", async () => {
+      const script = path.join(project, 'use-client.mjs');
+      fs.writeFileSync(script, [
+        "import { createClient } from 'shardgate/client';",
+        `const c = await createClient({ servers: ['127.0.0.1:${redis.port}:1 only'] });`,
+        "await c.set('pack:client', 'via-client');",
+        "process.stdout.write(`${c.serverFor('pack:client')} ${await c.get('pack:client')}`);",
+        'await c.quit();', ''].join('\n'));
+      const out = execFileSync(process.execPath, [script], { cwd: project, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+      expect(out).toBe('only via-client');
+      expect((await command(redis.port, 'GET', 'pack:client'))?.toString()).toBe('via-client');
+      expect(fs.existsSync(path.join(project, 'node_modules', 'shardgate', 'dist', 'client', 'index.d.ts'))).toBe(true);
     }, 60_000);
   });
 });

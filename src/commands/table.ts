@@ -21,10 +21,20 @@ export interface CommandDef {
   readonly reason: string | null;
   /** container commands (OBJECT, MEMORY, XINFO, ...): argv[1] picks the entry, e.g. "object|encoding" */
   readonly subcommands: ReadonlyMap<string, CommandDef> | null;
+  /** small integer naming this entry (0..commandCount()-1): per-command metrics index arrays by it */
+  readonly id: number;
+  /** how its reply tells a cache hit from a miss: none, one value (nil = miss), an array of values (each nil = a miss) */
+  readonly lookup: LookupKind;
 }
 
+export type LookupKind = 'none' | 'value' | 'values';
+
+/** Reads whose nil reply is a cache miss (one value), and multi-key reads (each nil element a miss). */
+const VALUE_LOOKUPS = new Set(['get', 'getex', 'getdel', 'hget', 'lindex', 'zscore', 'zrank', 'zrevrank']);
+const VALUES_LOOKUPS = new Set(['mget', 'hmget', 'zmscore']);
+
 /** Answered by the proxy itself. */
-const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'time', 'reset']);
+const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'time', 'reset', 'slowlog']);
 
 const SPLIT: Record<string, SplitKind> = {
   mget: 'mget', mset: 'mset', del: 'count', unlink: 'count', touch: 'count', exists: 'count',
@@ -72,7 +82,7 @@ const DECISIONS: Record<string, Decision> = {
   'function|stats': PER_SERVER,
   // read the same on every server
   'config|get': ANY, 'config|help': ANY, lolwut: ANY, 'object|help': ANY, 'memory|help': ANY, 'xinfo|help': ANY, 'xgroup|help': ANY,
-  'latency|help': ANY, 'slowlog|help': ANY, 'module|help': ANY, 'module|list': ANY,
+  'latency|help': ANY, 'module|help': ANY, 'module|list': ANY,
   'config|set': ADMIN, 'config|rewrite': ADMIN, 'config|resetstat': ADMIN,
   // administrative and per-server
   bgrewriteaof: ADMIN, bgsave: ADMIN, save: ADMIN, lastsave: PER_SERVER, shutdown: no('SHUTDOWN would stop one backend server; stop servers directly'),
@@ -83,7 +93,6 @@ const DECISIONS: Record<string, Decision> = {
   pfselftest: ADMIN, 'memory|doctor': PER_SERVER, 'memory|malloc-stats': PER_SERVER, 'memory|purge': ADMIN, 'memory|stats': PER_SERVER,
   'latency|doctor': PER_SERVER, 'latency|graph': PER_SERVER, 'latency|histogram': PER_SERVER, 'latency|history': PER_SERVER,
   'latency|latest': PER_SERVER, 'latency|reset': ADMIN,
-  'slowlog|get': PER_SERVER, 'slowlog|len': PER_SERVER, 'slowlog|reset': ADMIN,
   'module|load': ADMIN, 'module|loadex': ADMIN, 'module|unload': ADMIN,
   asking: NOT_CLUSTER, readonly: NOT_CLUSTER, readwrite: NOT_CLUSTER,
   copy: no('COPY with DB cannot be proxied; use GET/SET'),
@@ -122,7 +131,8 @@ function classify(c: RedisCommandInfo, localContainer = false): CommandDef {
   const known = c.keys.filter((k) => !('unknown' in k.begin) && !('unknown' in k.find));
   const keys = EXTRA_KEY_SPECS[name] ? [...known, ...EXTRA_KEY_SPECS[name]] : c.keys;
   const def = (kind: CommandKind, more: { split?: SplitKind; fanout?: FanoutKind; firstKey?: number; reason?: string } = {}): CommandDef =>
-    new Def(name, c.arity, kind, more.split ?? null, more.fanout ?? null, write, more.firstKey ?? -1, keys, more.reason ?? null, subs);
+    new Def(name, c.arity, kind, more.split ?? null, more.fanout ?? null, write, more.firstKey ?? -1, keys, more.reason ?? null, subs, NAMES.push(name) - 1,
+      VALUE_LOOKUPS.has(name) ? 'value' : VALUES_LOOKUPS.has(name) ? 'values' : 'none');
   if (subs !== null && !LOCAL.has(name)) return def('same');
   if (LOCAL.has(name)) return def('local');
   if (SPLIT[name]) return def('split', { split: SPLIT[name], firstKey: 1 });
@@ -162,8 +172,13 @@ class Def implements CommandDef {
     readonly keySpecs: readonly KeySpec[],
     readonly reason: string | null,
     readonly subcommands: ReadonlyMap<string, CommandDef> | null,
+    readonly id: number,
+    readonly lookup: LookupKind,
   ) {}
 }
+
+/** Every entry's name by id (subcommands included, as "object|encoding"). */
+const NAMES: string[] = [];
 
 const TABLE = new Map<string, CommandDef>();
 for (const c of REDIS_COMMANDS) TABLE.set(c.name, Object.freeze(classify(c)));
@@ -175,6 +190,16 @@ export function lookupCommand(lowerName: string): CommandDef | undefined {
 /** The entry that applies to a container command's subcommand (argv[1]), or the container itself. */
 export function resolveSubcommand(def: CommandDef, lowerSub: string): CommandDef | undefined {
   return def.subcommands === null ? def : def.subcommands.get(lowerSub);
+}
+
+/** How many ids there are (every entry and subcommand). */
+export function commandCount(): number {
+  return NAMES.length;
+}
+
+/** The name of entry `id` (as its label in metrics). */
+export function commandName(id: number): string {
+  return NAMES[id] ?? 'unknown';
 }
 
 export function allCommands(): IterableIterator<CommandDef> {

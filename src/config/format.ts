@@ -39,6 +39,19 @@ function formatPool(p: PoolConfig, out: string[]): void {
   const ext: string[] = [];
   if (p.migration !== 'off') ext.push(`    migration: ${p.migration}`);
   if (p.migrationRate !== 5000) ext.push(`    migration_rate: ${p.migrationRate}`);
+  const replicas = Object.entries(p.replicas);
+  if (replicas.length > 0) {
+    ext.push('    replicas:');
+    for (const [label, list] of replicas) ext.push(`      ${key(label)}: [${list.map((r) => q(`${r.host}:${r.port}`)).join(', ')}]`);
+  }
+  const st = p.sentinel;
+  if (st !== null) {
+    ext.push('    sentinel:', `      heartbeat_ms: ${st.heartbeatMs}`, `      down_after: ${st.downAfter}`, `      failover: ${st.failover}`);
+    if (st.sentinels.length > 0) ext.push(`      sentinels: [${st.sentinels.map((r) => q(`${r.host}:${r.port}`)).join(', ')}]`);
+    const renamed = Object.entries(st.masterNames).filter(([label, n]) => label !== n);
+    if (renamed.length > 0) ext.push('      master_names:', ...renamed.map(([label, n]) => `        ${key(label)}: ${q(n)}`));
+  }
+  if (p.readFrom !== 'master') ext.push(`    read_from: ${p.readFrom}`);
   if (p.proxyProtocol) ext.push('    proxy_protocol: true');
   if (ext.length > 0) out.push('  shardgate:', ...ext);
 }
@@ -46,16 +59,21 @@ function formatPool(p: PoolConfig, out: string[]): void {
 function formatShardgate(s: ShardgateSettings, out: string[]): void {
   const o: string[] = [];
   const a = s.admin;
-  if (a.listen !== null || a.token !== null || a.authReads) {
+  if (a.listen !== null || a.token !== null || a.authReads || a.readyMinLivePercent !== 1) {
     o.push('  admin:');
     if (a.listen !== null) o.push(`    listen: ${q(a.listen)}`);
     if (a.token !== null) o.push(`    token: ${q(a.token)}`);
     if (a.authReads) o.push('    auth_reads: true');
+    if (a.readyMinLivePercent !== 1) o.push(`    ready_min_live_percent: ${a.readyMinLivePercent}`);
   }
   if (s.logLevel !== 'info') o.push(`  log_level: ${s.logLevel}`);
   if (s.workers !== 1) o.push(`  workers: ${s.workers}`);
   if (s.stats.listen !== null) o.push('  stats:', `    listen: ${q(s.stats.listen)}`);
   if (!s.watch) o.push('  watch: false');
+  const m = s.metrics;
+  if (!m.enabled || m.infoInterval !== 5000) o.push('  metrics:', `    enabled: ${m.enabled}`, `    info_interval: ${m.infoInterval}`);
+  const sl = s.slowlog;
+  if (sl.thresholdUs !== 10_000 || sl.maxLen !== 128) o.push('  slowlog:', `    threshold_us: ${sl.thresholdUs}`, `    max_len: ${sl.maxLen}`);
   if (s.drainTimeout !== 30000) o.push(`  drain_timeout: ${s.drainTimeout}`);
   if (o.length > 0) out.push('shardgate:', ...o);
 }

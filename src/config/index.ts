@@ -40,16 +40,35 @@ export interface PoolConfig {
   migration: MigrationMode;
   /** keys per second the background walk moves at most; 0 = no limit (`shardgate: migration_rate:`) */
   migrationRate: number;
+  /** replicas per server label (`shardgate: replicas:`); empty = none */
+  replicas: Readonly<Record<string, readonly { host: string; port: number }[]>>;
+  /** heartbeats and failover (`shardgate: sentinel:`); null = off (Twemproxy's ejection on traffic failures) */
+  sentinel: SentinelConfig | null;
+  /** where read-only commands go (`shardgate: read_from:`) */
+  readFrom: ReadFrom;
   /** every connection starts with a PROXY protocol header (`shardgate: proxy_protocol:`) */
   proxyProtocol: boolean;
 }
 export type MigrationMode = 'off' | 'lazy' | 'background';
+export type FailoverMode = 'local' | 'redis-sentinel' | 'off';
+export type ReadFrom = 'master' | 'prefer-replica' | 'replica';
+export interface SentinelConfig {
+  heartbeatMs: number;
+  downAfter: number;
+  failover: FailoverMode;
+  /** Redis Sentinel addresses (failover: redis-sentinel), empty otherwise */
+  sentinels: readonly { host: string; port: number }[];
+  /** the Sentinel master name per server label (the label itself unless renamed) */
+  masterNames: Readonly<Record<string, string>>;
+}
 export interface AdminSettings {
   /** `host:port` of the admin HTTP API; null = none */
   listen: string | null;
   /** bearer token required for every state change (and reads with authReads); null = none */
   token: string | null;
   authReads: boolean;
+  /** GET /readyz: percent of each pool's servers that must be reachable (at least one) */
+  readyMinLivePercent: number;
 }
 export interface ShardgateSettings {
   admin: AdminSettings;
@@ -59,12 +78,16 @@ export interface ShardgateSettings {
   stats: { listen: string | null };
   /** reload the file when it changes */
   watch: boolean;
+  /** `metrics:`: per-command metrics on the request path; ms between backend INFO polls (0: none) */
+  metrics: { enabled: boolean; infoInterval: number };
+  /** `slowlog:`: threshold in µs (0: every request, -1: none) and entries kept */
+  slowlog: { thresholdUs: number; maxLen: number };
   /** ms a shutdown waits for the replies owed to clients before it closes them anyway */
   drainTimeout: number;
 }
 export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }
 
-export { HASH_NAMES, DISTRIBUTIONS, MIGRATION_MODES } from './schema.js';
+export { HASH_NAMES, DISTRIBUTIONS, MIGRATION_MODES, FAILOVER_MODES, READ_FROM } from './schema.js';
 
 /** Parses and checks a config file's text; `file` only names it in errors. Throws ConfigError. */
 export function parseConfig(text: string, file?: string): Config {
@@ -89,6 +112,10 @@ export function parseConfig(text: string, file?: string): Config {
   }
   const sgRaw = check(where, shardgateSchema, section ?? {}, [RESERVED]);
   const shardgate = buildShardgate(sgRaw);
+  const sg = section as Record<string, unknown> | undefined;
+  if (!shardgate.metrics.enabled && shardgate.slowlog.thresholdUs >= 0 && sg?.slowlog !== undefined) {
+    fail(where, [RESERVED, 'slowlog'], 'the slow log times requests with the metrics: it needs metrics: { enabled: true } (or set threshold_us: -1)');
+  }
   if (shardgate.admin.authReads && shardgate.admin.token === null) {
     fail(where, [RESERVED, 'admin', 'auth_reads'], 'needs shardgate.admin.token: without a token there is nothing for reads to check');
   }

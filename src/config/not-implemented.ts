@@ -16,9 +16,7 @@ interface Pending {
 export const PENDING_PROCESS_KEYS: readonly Pending[] = [
   { key: 'tls', what: 'TLS on client listeners (security issue)' },
   { key: 'users', what: 'users and ACL rules (security issue)' },
-  { key: 'metrics', what: 'Prometheus metrics (observability issue)' },
-  { key: 'slowlog', what: 'the slow log (observability issue)' },
-  { key: 'sentinel', what: 'following Redis Sentinel (sentinel issue)' },
+  { key: 'sentinel', what: 'process-wide Sentinel settings (a pool\'s shardgate.sentinel has heartbeats, failover and the sentinels to follow)' },
   { key: 'limits', what: 'client limits (security issue)' },
 ];
 
@@ -28,10 +26,6 @@ export const PENDING_POOL_KEYS: readonly Pending[] = [
   { key: 'backend_tls', what: 'TLS to this pool\'s backends (security issue)' },
   { key: 'backend_auth', what: 'per-pool backend credentials (security issue)' },
   { key: 'client_auth', what: 'a client password apart from redis_auth (security issue: users)' },
-  { key: 'replicas', what: 'replicas and failover (sentinel issue)' },
-  { key: 'sentinel', what: 'heartbeats and failover (sentinel issue)' },
-  { key: 'sentinel_master', what: 'following Redis Sentinel (sentinel issue)' },
-  { key: 'read_from', what: 'reads from replicas (sentinel issue)' },
 ];
 
 /** The path of the first pending key the file sets, and its message; null when none. */

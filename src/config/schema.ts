@@ -33,6 +33,26 @@ const hostPort = str('an address').refine((s) => typeof parseListen(s) !== 'stri
 });
 
 export const MIGRATION_MODES = ['off', 'lazy', 'background'] as const;
+export const FAILOVER_MODES = ['local', 'redis-sentinel', 'off'] as const;
+export const READ_FROM = ['master', 'prefer-replica', 'replica'] as const;
+
+/** A mapping of names to values (server labels, master names): any key, checked against the pool in validate.ts. */
+const byName = <T extends z.ZodType>(value: T, what: string) => z.record(z.string(), value, {
+  error: (iss) => `must be a mapping of server names to ${what} (got ${iss.input === null ? 'an empty value' : Array.isArray(iss.input) ? 'a list' : `'${String(iss.input)}'`})`,
+});
+
+/** Heartbeats and failover of a pool's servers: docs/failover.md. */
+const sentinelSchema = section({
+  /** ms between two heartbeats of a server */
+  heartbeat_ms: int(10, 60_000).default(500),
+  /** consecutive missed heartbeats that make a server down */
+  down_after: int(1, 1000).default(3),
+  failover: oneOf(FAILOVER_MODES).default('local'),
+  /** Redis Sentinel addresses (failover: redis-sentinel) */
+  sentinels: list(hostPort, "'host:port' strings").optional(),
+  /** the Sentinel master name per server, when it is not the server's name */
+  master_names: byName(str('a master name'), 'Sentinel master names').optional(),
+});
 
 /** Per-pool extensions, under `<pool>: { shardgate: { ... } }`. */
 export const poolExtensionSchema = section({
@@ -40,6 +60,11 @@ export const poolExtensionSchema = section({
   migration: oneOf(MIGRATION_MODES).default('off'),
   /** keys moved per second at most by the background walk; 0 = no limit */
   migration_rate: int(0).default(5000),
+  /** replicas of each server, by server name: docs/failover.md */
+  replicas: byName(list(hostPort, "'host:port' strings"), "lists of 'host:port'").optional(),
+  sentinel: sentinelSchema.optional(),
+  /** where read-only commands go */
+  read_from: oneOf(READ_FROM).default('master'),
   /** clients arrive through a load balancer that sends a PROXY protocol (v1 or v2) header first */
   proxy_protocol: bool().default(false),
 });
@@ -77,12 +102,25 @@ export const shardgateSchema = section({
     /** bearer token for every state change (and for reads with auth_reads) */
     token: str('a token').nullable().default(null),
     auth_reads: bool().default(false),
-  }).default({ listen: null, token: null, auth_reads: false }),
+    /** GET /readyz: the share (percent) of each pool's servers that must be reachable, and at least one */
+    ready_min_live_percent: int(0, 100).default(1),
+  }).default({ listen: null, token: null, auth_reads: false, ready_min_live_percent: 1 }),
   log_level: oneOf(LOG_LEVELS).default('info'),
   workers: int(1, 256).default(1),
   stats: section({ listen: hostPort.nullable().default(null) }).default({ listen: null }),
   /** reload the file when it changes (SIGHUP reloads it either way) */
   watch: bool().default(true),
+  /** per-command request metrics and the slow log's timing (docs/observability.md) */
+  metrics: section({
+    enabled: bool().default(true),
+    /** ms between INFO polls of every backend by the controlling process; 0 = no polling */
+    info_interval: int(0).default(5000),
+  }).default({ enabled: true, info_interval: 5000 }),
+  slowlog: section({
+    /** requests at least this slow (µs) are logged; 0 = every request; -1 = none */
+    threshold_us: int(-1).default(10_000),
+    max_len: int(0, 1_000_000).default(128),
+  }).default({ threshold_us: 10_000, max_len: 128 }),
   /** on SIGTERM/SIGINT: ms to answer what was read before exiting anyway */
   drain_timeout: int(0).default(30000),
 });

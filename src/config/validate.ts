@@ -2,7 +2,8 @@
 // schema's job), and the shaping of raw pools into the PoolConfig records the
 // proxy reads. Throws ConfigError naming file, line and key. Must not read files.
 import { ConfigError } from '../errors/index.js';
-import type { PoolConfig, ServerConfig, ShardgateSettings } from './index.js';
+import type { PoolConfig, SentinelConfig, ServerConfig, ShardgateSettings } from './index.js';
+import { parseListen } from './specs.js';
 import { RESERVED, type RawPool, type RawShardgate } from './schema.js';
 import { formatPath, hasPath, lineOfPath, type PathPart, type YNode } from './yaml-tree.js';
 
@@ -59,17 +60,76 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     servers,
     migration: ext?.migration ?? 'off',
     migrationRate: ext?.migration_rate ?? 5000,
+    ...buildFailover(where, name, servers, ext),
     proxyProtocol: ext?.proxy_protocol ?? false,
   };
 }
 
+type HostPort = { host: string; port: number };
+const hostPortOf = (s: string): HostPort => {
+  const l = parseListen(s);
+  if (typeof l === 'string') throw new Error(`unchecked address '${s}'`);
+  return { host: l.host!, port: l.port };
+};
+
+/** `replicas:`, `sentinel:` and `read_from:` of a pool, checked against its servers. */
+function buildFailover(where: Where, pool: string, servers: readonly ServerConfig[], ext: RawPool[typeof RESERVED]): Pick<PoolConfig, 'replicas' | 'sentinel' | 'readFrom'> {
+  const at = (...p: PathPart[]): PathPart[] => [pool, RESERVED, ...p];
+  const labels = new Set(servers.map((s) => s.label));
+  const replicas: Record<string, HostPort[]> = {};
+  const masters = new Set(servers.filter((s) => s.host !== null).map((s) => `${s.host}:${s.port}`));
+  const seen = new Map<string, string>();
+  for (const [label, list] of Object.entries(ext?.replicas ?? {})) {
+    if (!labels.has(label)) fail(where, at('replicas', label), `names server '${label}', which is not in this pool's servers`);
+    const server = servers.find((s) => s.label === label)!;
+    if (server.path !== null) fail(where, at('replicas', label), 'a server on a unix socket cannot have replicas (failover changes host:port)');
+    replicas[label] = list.map((a, i) => {
+      const other = seen.get(a);
+      if (masters.has(a)) fail(where, at('replicas', label, i), `'${a}' is a server of this pool; a replica must be another address`);
+      if (other !== undefined) fail(where, at('replicas', label, i), `'${a}' is also a replica of '${other}'`);
+      seen.set(a, label);
+      return hostPortOf(a);
+    });
+  }
+  const raw = ext?.sentinel;
+  let sentinel: SentinelConfig | null = null;
+  if (raw !== undefined) {
+    const sentinels = (raw.sentinels ?? []).map(hostPortOf);
+    if (raw.failover === 'redis-sentinel' && sentinels.length === 0) fail(where, at('sentinel', 'failover'), "'redis-sentinel' needs 'sentinels:', the addresses of your Redis Sentinels");
+    if (raw.failover !== 'redis-sentinel' && raw.sentinels !== undefined) fail(where, at('sentinel', 'sentinels'), "is only read with 'failover: redis-sentinel'");
+    if (raw.failover !== 'redis-sentinel' && raw.master_names !== undefined) fail(where, at('sentinel', 'master_names'), "is only read with 'failover: redis-sentinel'");
+    const masterNames: Record<string, string> = {};
+    for (const [label, n] of Object.entries(raw.master_names ?? {})) {
+      if (!labels.has(label)) fail(where, at('sentinel', 'master_names', label), `names server '${label}', which is not in this pool's servers`);
+      masterNames[label] = n;
+    }
+    if (raw.failover === 'redis-sentinel') {
+      for (const s of servers) {
+        if (s.path !== null) fail(where, [pool, 'servers'], `server '${s.label}' is on a unix socket; Redis Sentinel reports host:port addresses`);
+        masterNames[s.label] ??= s.label;
+      }
+    }
+    sentinel = { heartbeatMs: raw.heartbeat_ms, downAfter: raw.down_after, failover: raw.failover, sentinels, masterNames };
+  } else if (Object.keys(replicas).length > 0) {
+    fail(where, at('replicas'), "replicas are used for failover and reads, which need 'sentinel:' (heartbeats) in this block");
+  }
+  const readFrom = ext?.read_from ?? 'master';
+  if (readFrom !== 'master' && (sentinel === null || Object.keys(replicas).length === 0)) {
+    fail(where, at('read_from'), `'${readFrom}' needs 'replicas:' and 'sentinel:' (heartbeats tell which replicas are in sync)`);
+  }
+  for (const s of servers) if (s.path !== null && sentinel !== null) fail(where, [pool, 'servers'], `server '${s.label}' is on a unix socket; heartbeats and failover need host:port servers`);
+  return { replicas, sentinel, readFrom };
+}
+
 export function buildShardgate(s: RawShardgate): ShardgateSettings {
   return {
-    admin: { listen: s.admin.listen, token: s.admin.token, authReads: s.admin.auth_reads },
+    admin: { listen: s.admin.listen, token: s.admin.token, authReads: s.admin.auth_reads, readyMinLivePercent: s.admin.ready_min_live_percent },
     logLevel: s.log_level,
     workers: s.workers,
     stats: { listen: s.stats.listen },
     watch: s.watch,
+    metrics: { enabled: s.metrics.enabled, infoInterval: s.metrics.info_interval },
+    slowlog: { thresholdUs: s.slowlog.threshold_us, maxLen: s.slowlog.max_len },
     drainTimeout: s.drain_timeout,
   };
 }

@@ -30,12 +30,14 @@ const listenText = (p: PoolConfig): string => p.listen.path ?? `${p.listen.host}
 const POOL_SETTINGS: readonly (keyof PoolConfig)[] = [
   'hash', 'hashTag', 'distribution', 'timeout', 'backlog', 'clientConnections', 'preconnect', 'redisAuth', 'redisDb',
   'serverConnections', 'autoEjectHosts', 'serverRetryTimeout', 'serverFailureLimit', 'tcpkeepalive', 'migration', 'migrationRate', 'proxyProtocol',
+  'replicas', 'sentinel', 'readFrom',
 ];
 /** The file's key for each setting, as users write it. */
 const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
   hashTag: 'hash_tag', clientConnections: 'client_connections', redisAuth: 'redis_auth', redisDb: 'redis_db',
   serverConnections: 'server_connections', autoEjectHosts: 'auto_eject_hosts', serverRetryTimeout: 'server_retry_timeout',
   serverFailureLimit: 'server_failure_limit', migrationRate: 'shardgate.migration_rate', migration: 'shardgate.migration',
+  replicas: 'shardgate.replicas', sentinel: 'shardgate.sentinel', readFrom: 'shardgate.read_from',
   proxyProtocol: 'shardgate.proxy_protocol (for new connections)',
 };
 
@@ -64,6 +66,11 @@ function diffSettings(a: ShardgateSettings, b: ShardgateSettings, live: string[]
   if (a.admin.token !== b.admin.token || a.admin.authReads !== b.admin.authReads) live.push('admin API token / auth_reads');
   if (a.logLevel !== b.logLevel) live.push(`log_level ${b.logLevel}`);
   if (a.watch !== b.watch) live.push(`watch ${b.watch}`);
+  if (a.metrics.enabled !== b.metrics.enabled) live.push(`metrics ${b.metrics.enabled ? 'enabled' : 'disabled'}`);
+  if (a.metrics.infoInterval !== b.metrics.infoInterval) live.push(`metrics.info_interval ${b.metrics.infoInterval} ms`);
+  if (a.slowlog.thresholdUs !== b.slowlog.thresholdUs || a.slowlog.maxLen !== b.slowlog.maxLen) {
+    live.push(`slowlog threshold_us ${b.slowlog.thresholdUs}, max_len ${b.slowlog.maxLen}`);
+  }
   if (a.drainTimeout !== b.drainTimeout) live.push(`drain_timeout ${b.drainTimeout} ms`);
   if (a.workers !== b.workers) restart.push(`shardgate.workers (${a.workers} -> ${b.workers}): the number of processes is fixed at start`);
   if (a.stats.listen !== b.stats.listen) restart.push('shardgate.stats.listen: the stats port opens at start');

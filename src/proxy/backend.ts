@@ -15,6 +15,7 @@ import { Req, type ReplyTarget } from './request.js';
 import { OutBuffer } from './out-buffer.js';
 import { connectReading } from './socket-read.js';
 import type { ServerCounters } from '../topology/counters.js';
+import { stamp } from '../metrics/commands.js';
 
 export interface BackendAddress {
   readonly host: string | null;
@@ -37,10 +38,12 @@ export interface BackendOptions {
 export type FailureKind = 'eof' | 'timeout' | 'error';
 
 export interface BackendOwner {
-  /** The connection failed; `reason` is for humans (without the server's label). */
-  onBackendFailure(conn: BackendConn, kind: FailureKind, reason: string): void;
+  /** The connection failed; `reason` is for humans (without the server's label); `failed`: clients' requests answered with an error. */
+  onBackendFailure(conn: BackendConn, kind: FailureKind, reason: string, failed: number): void;
   /** A reply arrived: the server is alive. */
   onBackendReply(conn: BackendConn): void;
+  /** An error reply saying the server does not serve as a master now (-LOADING, -READONLY, -MASTERDOWN): a health signal, the connection stays. */
+  onBackendNotServing(conn: BackendConn, reason: string): void;
   /** Counters for stats. */
   onBackendConnected(conn: BackendConn): void;
   onBackendClosed(conn: BackendConn): void;
@@ -114,6 +117,7 @@ export class BackendConn implements Flushable {
     const sink = { onReply: (buf: Buffer, start: number, end: number) => this.#onReply(buf, start, end) };
     const socket = connectReading(a.path !== null ? { path: a.path } : { host: a.host ?? '127.0.0.1', port: a.port }, (chunk) => {
       if (this.#socket !== socket) return;
+      stamp();
       this.#counters.response_bytes += chunk.length;
       try {
         this.#scanner.feed(chunk, sink);
@@ -228,7 +232,10 @@ export class BackendConn implements Flushable {
     }
     this.#inflightBytes -= req.size;
     this.#counters.responses++;
-    if (!req.internal) this.#owner.onBackendReply(this);
+    if (!req.internal) {
+      if (buf[start] === 45 /* - */ && notServing(buf, start)) this.#owner.onBackendNotServing(this, readLine(buf, start, end));
+      else this.#owner.onBackendReply(this);
+    }
     // Last use of req: once its target has the reply it may be reused (takeReq).
     req.reply(buf, start, end);
   }
@@ -244,8 +251,9 @@ export class BackendConn implements Flushable {
   /** Close the connection, failing every request in flight with a RESP error, and report why. */
   fatal(kind: FailureKind, reason: string): void {
     if (this.#state === 'idle') return;
-    this.#shutdown(kind === 'timeout' ? errorReplies.timeout(this.address.label) : errorReplies.backendFailed(this.address.label, reason));
-    this.#owner.onBackendFailure(this, kind, reason);
+    stamp();
+    const failed = this.#shutdown(kind === 'timeout' ? errorReplies.timeout(this.address.label) : errorReplies.backendFailed(this.address.label, reason));
+    this.#owner.onBackendFailure(this, kind, reason, failed);
   }
 
   /** Close without reporting a failure (shutdown, reload). In-flight requests get an error. */
@@ -253,7 +261,8 @@ export class BackendConn implements Flushable {
     this.#shutdown(errorReplies.backendClosedByProxy(this.address.label));
   }
 
-  #shutdown(line: Buffer): void {
+  /** Returns how many clients' requests were failed. */
+  #shutdown(line: Buffer): number {
     if (this.#state === 'ready') this.#owner.onBackendClosed(this);
     const socket = this.#socket;
     this.#socket = null;
@@ -263,6 +272,19 @@ export class BackendConn implements Flushable {
     this.#unsent = 0;
     this.#inflightBytes = 0;
     if (socket !== null) socket.destroy();
-    for (const r of this.#inflight.drain()) r.fail(line);
+    let failed = 0;
+    for (const r of this.#inflight.drain()) {
+      if (!r.internal) failed++;
+      r.fail(line);
+    }
+    return failed;
   }
+}
+
+const NOT_SERVING = ['-LOADING', '-READONLY', '-MASTERDOWN'].map((w) => Buffer.from(w));
+
+/** Whether the error reply at buf[start] is one of the NOT_SERVING words. */
+function notServing(buf: Buffer, start: number): boolean {
+  for (const w of NOT_SERVING) if (buf.length - start >= w.length && buf.compare(w, 0, w.length, start, start + w.length) === 0) return true;
+  return false;
 }

@@ -16,6 +16,9 @@ import type { Proto } from '../resp/encode.js';
 import type { ClientSession } from './session.js';
 import { routeRequest } from './router.js';
 import { keep, readAccepted } from './socket-read.js';
+import { stamp } from '../metrics/commands.js';
+import { slowlog } from '../metrics/slowlog.js';
+import { commandName } from '../commands/table.js';
 import { readProxyHeader } from './proxy-protocol.js';
 
 const MAX_PENDING = 4096;
@@ -49,6 +52,9 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   resp: Proto = 2;
   /** for CLIENT LIST's cmd= */
   lastCommand = '';
+  /** the request being routed: its command id for metrics (-1: not measured) and argument count */
+  cmd = -1;
+  argc = 0;
   /** subscriptions, a transaction, dedicated backend connections (session.ts); null for a plain client */
   session: ClientSession | null = null;
   /** CLIENT NO-EVICT (the proxy evicts no client either way; shown by CLIENT INFO) */
@@ -123,6 +129,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
 
   #onData(chunk: Buffer): void {
     if (this.#closing || this.#draining) return;
+    stamp();
     try {
       this.#scanner.feed(chunk, this);
     } catch (err) {
@@ -191,6 +198,10 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
 
   /** ReplyTarget: a backend reply for a request of this client. */
   complete(req: Req, buf: Buffer, start: number, end: number): void {
+    if (req.cmd >= 0) {
+      const ms = this.ctx.metrics.replied(req.cmd, req.t0, buf, start, end);
+      if (slowlog.isSlow(ms)) this.slow(req.cmd, req.argc, ms, req.via);
+    }
     if (this.#queue.peek() !== req) {
       // Replies owed before it are still out: keep it (a copy if it is in the read buffer).
       req.out = keep(buf, start, end);
@@ -200,6 +211,17 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     if (!this.#closed) this.#out.copy(buf, start, end);
     releaseReq(req);
     this.#advance();
+  }
+
+  /** A request of this client took `ms`, past the slow log's threshold: note it. */
+  slow(cmd: number, argc: number, ms: number, via: { readonly label: string } | null): void {
+    const args = [commandName(cmd)];
+    if (argc > 1) args.push(`... (${argc - 1} more arguments)`);
+    const s = this.socket;
+    slowlog.add({
+      durationUs: Math.round(ms * 1000), args, client: `${s.remoteAddress}:${s.remotePort}`,
+      info: via === null ? '' : `backend=${via.label}`, pool: this.ctx.pool.name,
+    });
   }
 
   /** An entry other than a direct Req finished (a merged split reply). */

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { RespLimits } from '../resp/types.js';
 import type { PoolRuntime } from './server-pool.js';
 import type { ClientConn } from './client.js';
+import type { EventsChannel } from './events-channel.js';
+import type { CommandMetrics } from '../metrics/commands.js';
 
 export interface ProxyContext {
   readonly pool: PoolRuntime;
@@ -14,6 +16,10 @@ export interface ProxyContext {
   /** clients of this pool now connected */
   readonly clients: ReadonlySet<ClientConn>;
   onClientClosed(c: ClientConn): void;
+  /** this pool's per-command request metrics (outlive topology swaps) */
+  readonly metrics: CommandMetrics;
   /** proxy-wide counters */
   readonly totals: { connections: number; commands: number };
+  /** the proxy's own `__shardgate__:events` channel */
+  readonly events: EventsChannel;
 }

@@ -179,7 +179,10 @@ export function runFanout(client: ClientConn, def: CommandDef, buf: Buffer, star
   }
   if (kind === 'info') {
     const section = argc > 1 ? buf.toString('latin1', args[2]!, args[3]!).toLowerCase() : '';
-    const wantsBackends = section === '' || section === 'all' || section === 'default' || section === 'everything' || SUMMED_SECTIONS.has(section);
+    // Plain INFO (what client libraries send at connect, as a ready check) is the proxy's own and never waits
+    // for a backend: one stalled server must not keep clients from connecting. Sections that sum the
+    // servers' figures (keyspace, memory, stats) and INFO all / everything ask every server.
+    const wantsBackends = section === 'all' || section === 'everything' || SUMMED_SECTIONS.has(section);
     if (!wantsBackends || client.ctx.pool.liveCount === 0) {
       client.replyLocal(encodeVerbatim(infoText(client, section), client.resp));
       return;

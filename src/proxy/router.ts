@@ -9,12 +9,14 @@ import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { runLocal } from './local.js';
 import { forwardSplit } from './split.js';
 import { holdForMoves } from './migrate-on-touch.js';
+import { timing } from '../metrics/commands.js';
 import { serverOfKeys } from './keys.js';
 import { forwardBlocking } from './blocking.js';
 import { queueInTransaction, runTransactionCommand } from './transaction.js';
 import { forwardPublish, runPubSub } from './pubsub-commands.js';
 import { forwardAny, runFanout, runScan } from './fanout.js';
 import type { ClientConn } from './client.js';
+import { forwardRead } from './read-policy.js';
 
 const NOAUTH = errorReplies.noAuth();
 
@@ -76,6 +78,11 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     }
     def = sub;
   }
+  if (timing.on) {
+    ctx.metrics.requests[def.id]++;
+    client.cmd = def.id;
+    client.argc = argc;
+  } else client.cmd = -1;
   // Subscriptions, a transaction: their rules first (session.ts); a plain client has no session.
   const session = client.session;
   if (session !== null && (session.subscribedRefusal(def, argc > 1 ? buf.subarray(args[2], args[3]) : null)
@@ -86,7 +93,8 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
   switch (def.kind) {
     case 'single': {
       const k = def.firstKey * 2;
-      forwardTo(client, buf, start, end, args[k], args[k + 1]);
+      if (!def.write && ctx.pool.config.readFrom !== 'master') forwardRead(client, buf, start, end, args[k], args[k + 1]);
+      else forwardTo(client, buf, start, end, args[k], args[k + 1]);
       return;
     }
     case 'split':

@@ -95,12 +95,18 @@ export class PoolRuntime implements BackendSignals {
     return o;
   }
 
-  backendFailed(identity: string, label: string, kind: FailureKind, reason: string): void {
+  backendFailed(identity: string, label: string, kind: FailureKind, reason: string, failed = 0): void {
+    this.stats.forward_error += failed;
     const o = this.observation(identity);
     o.failures++;
     o.lastError = reason;
     this.log.warn({ pool: this.name, server: label, failures: o.failures }, `backend failure: ${reason}`);
     this.#control.backendFailed(this.name, identity, label, kind, reason);
+  }
+
+  /** Only heartbeats act on it (Twemproxy's failure count does not count error replies). */
+  backendNotServing(identity: string, label: string, reason: string): void {
+    if (this.config.sentinel !== null) this.backendFailed(identity, label, 'error', reason);
   }
 
   backendRecovered(identity: string, label: string): void {

@@ -28,8 +28,11 @@ export interface BackendSpec {
 
 /** Where a pool hears about its backends: failures, and the first reply after one. */
 export interface BackendSignals {
-  backendFailed(identity: string, label: string, kind: FailureKind, reason: string): void;
+  /** `failed`: clients' requests the failure answered with an error (nutcracker's forward_error) */
+  backendFailed(identity: string, label: string, kind: FailureKind, reason: string, failed?: number): void;
   backendRecovered(identity: string, label: string): void;
+  /** a reply said the server does not serve as a master now (-LOADING, -READONLY, -MASTERDOWN) */
+  backendNotServing?(identity: string, label: string, reason: string): void;
 }
 
 export function backendKey(s: BackendSpec): string {
@@ -98,12 +101,12 @@ export class ServerBackend implements BackendOwner {
     return n;
   }
 
-  onBackendFailure(_conn: BackendConn, kind: FailureKind, reason: string): void {
+  onBackendFailure(_conn: BackendConn, kind: FailureKind, reason: string, failed: number): void {
     if (kind === 'timeout') this.counters.server_timedout++;
     else if (kind === 'eof') this.counters.server_eof++;
     else this.counters.server_err++;
     this.#failing = true;
-    if (this.drainingSince === 0) this.#signals.backendFailed(this.spec.identity, this.spec.label, kind, reason);
+    if (this.drainingSince === 0) this.#signals.backendFailed(this.spec.identity, this.spec.label, kind, reason, failed);
   }
 
   onBackendReply(_conn: BackendConn): void {
@@ -111,6 +114,10 @@ export class ServerBackend implements BackendOwner {
       this.#failing = false;
       this.#signals.backendRecovered(this.spec.identity, this.spec.label);
     }
+  }
+
+  onBackendNotServing(_conn: BackendConn, reason: string): void {
+    if (this.drainingSince === 0) this.#signals.backendNotServing?.(this.spec.identity, this.spec.label, reason);
   }
 
   onBackendConnected(): void {

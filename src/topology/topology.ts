@@ -9,7 +9,7 @@ import type { PoolConfig, ServerConfig } from '../config/index.js';
 import { buildRing, serverHashName, type Ring } from '../ring/index.js';
 import type { BackendRegistry, BackendSignals, BackendSpec, ServerBackend } from './registry.js';
 import type { CounterStore } from './counters.js';
-import type { RingSpec } from './plan.js';
+import type { HostPort, PoolPlan, RingSpec } from './plan.js';
 
 export interface TopologyServer {
   /** position in the pool's `servers` (config order); what the ring returns */
@@ -22,6 +22,12 @@ export interface TopologyServer {
   readonly backend3: ServerBackend;
   /** false while health has it out of the ring */
   readonly live: boolean;
+  /** false while heartbeats see it down (in the ring or not) */
+  readonly healthy: boolean;
+  /** where it is reached now: its config address, or where a failover moved it */
+  readonly address: string;
+  /** backends of its replicas that serve reads (read_from), best first; empty = none */
+  readonly readBackends: readonly ServerBackend[];
 }
 
 /** A ring of an earlier version, for keys that may still sit on their previous owner. */
@@ -45,6 +51,8 @@ export interface PoolTopology {
   readonly prior: readonly PriorRing[];
   /** every backend this topology holds (servers and prior-only ones), for release */
   readonly held: readonly ServerBackend[];
+  /** the plan's failover state it was built from (addresses, unhealthy, read replicas), to tell when a plan changes it */
+  readonly failoverKey: string;
 }
 
 export function identityOf(s: ServerConfig): string {
@@ -85,6 +93,8 @@ export interface BuildInputs {
   /** identities health has out of the ring */
   readonly down: ReadonlySet<string>;
   readonly prior: readonly RingSpec[];
+  /** the plan's failover state: moved addresses, unhealthy servers, read replicas */
+  readonly failover?: Pick<PoolPlan, 'addresses' | 'unhealthy' | 'readReplicas'>;
   readonly registry: BackendRegistry;
   readonly counters: CounterStore;
   readonly signals: BackendSignals;
@@ -106,11 +116,18 @@ export function buildTopology(b: BuildInputs): PoolTopology {
     held.push(backend);
     return backend;
   };
+  const f = b.failover ?? {};
+  const unhealthy = new Set(f.unhealthy ?? []);
   const servers: TopologyServer[] = config.servers.map((sc, index) => {
     const identity = identityOf(sc);
-    const at = { identity, label: sc.label, host: sc.host, port: sc.port, path: sc.path };
+    const moved: HostPort | undefined = f.addresses?.[identity];
+    const at = moved !== undefined ? { host: moved.host, port: moved.port, path: null } : { host: sc.host, port: sc.port, path: sc.path };
+    const readBackends = (f.readReplicas?.[identity] ?? []).map((r) => acquire({ identity: replicaIdentity(identity, r), label: `${sc.label}@${r.host}:${r.port}`, host: r.host, port: r.port, path: null }));
     // The RESP3 connections open only when a RESP3 client first needs them (preconnect opens the RESP2 ones).
-    return { index, identity, label: sc.label, config: sc, backend: acquire(at), backend3: acquire(at, 3), live: !b.down.has(identity) };
+    return {
+      index, identity, label: sc.label, config: sc, backend: acquire({ identity, label: sc.label, ...at }), backend3: acquire({ identity, label: sc.label, ...at }, 3),
+      live: !b.down.has(identity), healthy: !b.down.has(identity) && !unhealthy.has(identity), address: at.path ?? `${at.host}:${at.port}`, readBackends,
+    };
   });
   const current = ringSpecOf(config, b.version);
   const ring = ringOf(current, servers.map((s) => s.live));
@@ -124,7 +141,17 @@ export function buildTopology(b: BuildInputs): PoolTopology {
     backends: spec.servers.map((s) => byIdentity.get(s.identity) ?? acquire(s)),
   }));
   if (config.preconnect) for (const s of servers) s.backend.connect();
-  return { version: b.version, config, servers, ring, fullRing, prior, held };
+  return { version: b.version, config, servers, ring, fullRing, prior, held, failoverKey: failoverKeyOf(f) };
+}
+
+/** What a plan's failover state is, as one comparable string. */
+export function failoverKeyOf(f: Pick<PoolPlan, 'addresses' | 'unhealthy' | 'readReplicas'>): string {
+  return JSON.stringify([f.addresses ?? {}, [...(f.unhealthy ?? [])].sort(), f.readReplicas ?? {}]);
+}
+
+/** The registry identity of a replica's read connections: not a ring identity, so their failures are not the master's. */
+function replicaIdentity(identity: string, r: HostPort): string {
+  return `${identity}\u0000replica ${r.host}:${r.port}`;
 }
 
 /** The topology is no longer routed to: its backends drain unless a newer topology holds them. */

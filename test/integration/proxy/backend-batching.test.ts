@@ -52,6 +52,7 @@ async function connect(): Promise<{ conn: BackendConn; send: (...args: string[])
   const owner: BackendOwner = {
     onBackendFailure: (_c, kind, reason) => { failures.push(`${kind}: ${reason}`); },
     onBackendReply: () => {},
+    onBackendNotServing: () => {},
     onBackendConnected: () => connected(),
     onBackendClosed: () => {},
   };

@@ -37,7 +37,7 @@ const pool = (name: string): fc.Arbitrary<PoolConfig> => fc.record({
   serverRetryTimeout: int(0, 600000), serverFailureLimit: int(0, 100), tcpkeepalive: fc.boolean(),
   servers: fc.uniqueArray(server, { minLength: 1, maxLength: 6, selector: (s) => s.label }),
   migration: fc.constantFrom('off' as const, 'lazy' as const, 'background' as const), migrationRate: int(0, 1000000), proxyProtocol: fc.boolean(),
-}).map((p) => ({ ...p, name, redis: true as const }));
+}).map((p) => ({ ...p, name, redis: true as const, replicas: {}, sentinel: null, readFrom: 'master' as const }));
 
 const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !== 'shardgate'), { minLength: 1, maxLength: 4 })
   .chain((names) => fc.tuple(...names.map(pool)))
@@ -55,11 +55,14 @@ const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !=
 const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
   admin: fc.record({
     listen: fc.option(int(1, 65535).map((p) => `127.0.0.1:${p}`), { nil: null }), token: fc.option(text, { nil: null }), authReads: fc.boolean(),
+    readyMinLivePercent: int(0, 100),
   }).map((a) => ({ ...a, authReads: a.authReads && a.token !== null })),
   logLevel: fc.constantFrom('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'),
   workers: int(1, 256),
   stats: fc.record({ listen: fc.option(fc.constant('127.0.0.1:22222'), { nil: null }) }),
   watch: fc.boolean(),
+  metrics: fc.record({ enabled: fc.constant(true), infoInterval: int(0, 60_000) }),
+  slowlog: fc.record({ thresholdUs: int(-1, 1_000_000), maxLen: int(0, 1000) }),
   drainTimeout: int(0, 600000),
 });
 

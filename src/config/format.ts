@@ -40,6 +40,14 @@ function formatPool(p: PoolConfig, out: string[]): void {
   if (p.migration !== 'off') ext.push(`    migration: ${p.migration}`);
   if (p.migrationRate !== 5000) ext.push(`    migration_rate: ${p.migrationRate}`);
   if (p.proxyProtocol) ext.push('    proxy_protocol: true');
+  if (p.tls !== null) {
+    const t = p.tls;
+    ext.push('    tls:', `      cert: ${q(t.cert)}`, `      key: ${q(t.key)}`);
+    if (t.ca !== null) ext.push(`      ca: ${q(t.ca)}`);
+    if (t.clientCerts !== 'off') ext.push(`      client_certs: ${t.clientCerts}`);
+    if (t.allowSubjects.length > 0) ext.push(`      allow_subjects: [${t.allowSubjects.map(q).join(', ')}]`);
+    if (t.minVersion !== 'TLSv1.2') ext.push(`      min_version: ${t.minVersion}`);
+  }
   if (ext.length > 0) out.push('  shardgate:', ...ext);
 }
 

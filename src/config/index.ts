@@ -4,6 +4,7 @@
 // shardgate's own `shardgate:` sections. Reference: docs/config.md.
 // Must not open sockets, resolve names or import the ring.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/index.js';
 import { HASH_NAMES, RESERVED, poolSchema, shardgateSchema, type RawPool } from './schema.js';
@@ -42,6 +43,19 @@ export interface PoolConfig {
   migrationRate: number;
   /** every connection starts with a PROXY protocol header (`shardgate: proxy_protocol:`) */
   proxyProtocol: boolean;
+  /** TLS on the listener (`shardgate: tls:`); null = plaintext */
+  tls: ListenerTls | null;
+}
+export type ClientCertMode = 'off' | 'optional' | 'require';
+export interface ListenerTls {
+  /** file paths, resolved against the config file's folder */
+  cert: string; key: string; ca: string | null;
+  /** of the files' bytes when the config was read: a reload sees a rotated certificate by it */
+  digest: string;
+  clientCerts: ClientCertMode;
+  /** each a list of subject attributes that must all match; empty = any certificate the CA signed */
+  allowSubjects: readonly string[];
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
 }
 export type MigrationMode = 'off' | 'lazy' | 'background';
 export interface AdminSettings {
@@ -66,10 +80,14 @@ export interface Config { file: string | null; pools: readonly PoolConfig[]; sha
 
 export { HASH_NAMES, DISTRIBUTIONS, MIGRATION_MODES } from './schema.js';
 
-/** Parses and checks a config file's text; `file` only names it in errors. Throws ConfigError. */
-export function parseConfig(text: string, file?: string): Config {
+/**
+ * Parses and checks a config file's text; `file` names it in errors, and its
+ * folder is where relative certificate and key paths are read from unless
+ * `baseDir` is given. The files named are read and checked. Throws ConfigError.
+ */
+export function parseConfig(text: string, file?: string, baseDir?: string): Config {
   const tree = parseYamlTree(text, file);
-  const where: Where = { file, tree };
+  const where: Where = { file, tree, baseDir: baseDir ?? (file === undefined ? undefined : path.dirname(file)) };
   if (tree === null) throw new ConfigError('has no pools (the file is empty)', { file });
   if (tree.kind !== 'map') fail(where, [], 'must be a mapping of pool names to pools');
   const pending = findPendingKey(tree, RESERVED);

@@ -14,7 +14,7 @@ interface Pending {
 
 /** Keys of the top-level `shardgate:` section. */
 export const PENDING_PROCESS_KEYS: readonly Pending[] = [
-  { key: 'tls', what: 'TLS on client listeners (security issue)' },
+  { key: 'tls', what: 'one TLS block for every listener (TLS is set per pool, under <pool>: shardgate: tls:)' },
   { key: 'users', what: 'users and ACL rules (security issue)' },
   { key: 'metrics', what: 'Prometheus metrics (observability issue)' },
   { key: 'slowlog', what: 'the slow log (observability issue)' },
@@ -24,7 +24,6 @@ export const PENDING_PROCESS_KEYS: readonly Pending[] = [
 
 /** Keys of a pool's `shardgate:` block. */
 export const PENDING_POOL_KEYS: readonly Pending[] = [
-  { key: 'tls', what: 'TLS on this pool\'s listener (security issue)' },
   { key: 'backend_tls', what: 'TLS to this pool\'s backends (security issue)' },
   { key: 'backend_auth', what: 'per-pool backend credentials (security issue)' },
   { key: 'client_auth', what: 'a client password apart from redis_auth (security issue: users)' },

@@ -33,6 +33,20 @@ const hostPort = str('an address').refine((s) => typeof parseListen(s) !== 'stri
 });
 
 export const MIGRATION_MODES = ['off', 'lazy', 'background'] as const;
+export const CLIENT_CERT_MODES = ['off', 'optional', 'require'] as const;
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+
+/** TLS on a pool's listener (files are checked by security/tls-files.ts, not here). */
+const listenerTlsSchema = section({
+  cert: str('a file path'),
+  key: str('a file path'),
+  /** CA bundle that client certificates must chain to */
+  ca: str('a file path').optional(),
+  client_certs: oneOf(CLIENT_CERT_MODES).default('off'),
+  /** subjects such as "CN=app-1" or "CN=app-1,O=acme"; a client certificate must match one */
+  allow_subjects: list(str('a subject'), "subject strings such as 'CN=app-1'").optional(),
+  min_version: oneOf(TLS_VERSIONS).default('TLSv1.2'),
+});
 
 /** Per-pool extensions, under `<pool>: { shardgate: { ... } }`. */
 export const poolExtensionSchema = section({
@@ -42,6 +56,7 @@ export const poolExtensionSchema = section({
   migration_rate: int(0).default(5000),
   /** clients arrive through a load balancer that sends a PROXY protocol (v1 or v2) header first */
   proxy_protocol: bool().default(false),
+  tls: listenerTlsSchema.optional(),
 });
 
 export const poolSchema = section({

@@ -1,12 +1,19 @@
 // Cross-field checks on a schema-checked file (one field at a time is the
 // schema's job), and the shaping of raw pools into the PoolConfig records the
-// proxy reads. Throws ConfigError naming file, line and key. Must not read files.
+// proxy reads. Throws ConfigError naming file, line and key. Reads no file
+// but the certificates and keys it checks (through security/tls-files.ts).
+import path from 'node:path';
 import { ConfigError } from '../errors/index.js';
-import type { PoolConfig, ServerConfig, ShardgateSettings } from './index.js';
+import type { ListenerTls, PoolConfig, ServerConfig, ShardgateSettings } from './index.js';
 import { RESERVED, type RawPool, type RawShardgate } from './schema.js';
+import { checkPemFiles } from '../security/tls-files.js';
 import { formatPath, hasPath, lineOfPath, type PathPart, type YNode } from './yaml-tree.js';
 
-export interface Where { file: string | undefined; tree: YNode | null }
+export interface Where {
+  file: string | undefined; tree: YNode | null;
+  /** where relative file paths (certificates, keys) are read from; undefined = the working directory */
+  baseDir: string | undefined;
+}
 
 export function fail(where: Where, path: PathPart[], message: string): never {
   throw new ConfigError(message, { file: where.file, line: lineOfPath(where.tree, path), key: path.length ? formatPath(path) : undefined });
@@ -60,6 +67,36 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     migration: ext?.migration ?? 'off',
     migrationRate: ext?.migration_rate ?? 5000,
     proxyProtocol: ext?.proxy_protocol ?? false,
+    tls: ext?.tls === undefined ? null : buildListenerTls(where, name, ext.tls, ext.proxy_protocol),
+  };
+}
+
+/** A file path of the config: relative ones are read from the config file's folder. */
+export function configPath(where: Where, p: string): string {
+  return where.baseDir === undefined ? p : path.resolve(where.baseDir, p);
+}
+
+const SUBJECT = /^[A-Za-z][A-Za-z0-9.]*=[^,=]+(,[A-Za-z][A-Za-z0-9.]*=[^,=]+)*$/;
+
+function buildListenerTls(where: Where, pool: string, t: NonNullable<NonNullable<RawPool['shardgate']>['tls']>, proxyProtocol: boolean): ListenerTls {
+  const at = [pool, RESERVED, 'tls'];
+  if (proxyProtocol) fail(where, [pool, RESERVED, 'proxy_protocol'], 'not implemented yet with tls: a PROXY header before the TLS handshake; use one or the other');
+  if (t.client_certs !== 'off' && t.ca === undefined) fail(where, [...at, 'client_certs'], `'${t.client_certs}' needs tls.ca: the CA that client certificates must chain to`);
+  const subjects = t.allow_subjects ?? [];
+  if (subjects.length > 0 && t.client_certs === 'off') fail(where, [...at, 'allow_subjects'], "needs client_certs: optional or require (with 'off' no client certificate is asked for)");
+  subjects.forEach((s, i) => {
+    if (!SUBJECT.test(s.replace(/\s*,\s*/g, ','))) fail(where, [...at, 'allow_subjects', i], `must be subject attributes such as 'CN=app-1' or 'CN=app-1,O=acme' (got '${s}')`);
+  });
+  const files = { cert: configPath(where, t.cert), key: configPath(where, t.key), ca: t.ca === undefined ? null : configPath(where, t.ca) };
+  // Every file exists, parses and the key is the certificate's: `proxy -t`, start and reload all refuse a bad one here.
+  const { problems, digest } = checkPemFiles(files);
+  if (problems.length > 0) fail(where, [...at, problems[0]!.key], problems[0]!.message);
+  return {
+    ...files,
+    digest,
+    clientCerts: t.client_certs,
+    allowSubjects: subjects,
+    minVersion: t.min_version,
   };
 }
 

@@ -30,6 +30,7 @@ const listenText = (p: PoolConfig): string => p.listen.path ?? `${p.listen.host}
 const POOL_SETTINGS: readonly (keyof PoolConfig)[] = [
   'hash', 'hashTag', 'distribution', 'timeout', 'backlog', 'clientConnections', 'preconnect', 'redisAuth', 'redisDb',
   'serverConnections', 'autoEjectHosts', 'serverRetryTimeout', 'serverFailureLimit', 'tcpkeepalive', 'migration', 'migrationRate', 'proxyProtocol',
+  'tls',
 ];
 /** The file's key for each setting, as users write it. */
 const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
@@ -37,6 +38,7 @@ const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
   serverConnections: 'server_connections', autoEjectHosts: 'auto_eject_hosts', serverRetryTimeout: 'server_retry_timeout',
   serverFailureLimit: 'server_failure_limit', migrationRate: 'shardgate.migration_rate', migration: 'shardgate.migration',
   proxyProtocol: 'shardgate.proxy_protocol (for new connections)',
+  tls: 'shardgate.tls (certificates re-read; established connections keep theirs)',
 };
 
 export function diffPool(a: PoolConfig | undefined, b: PoolConfig | undefined): PoolDiff {

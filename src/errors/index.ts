@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'SG_ERR_AOF_FORMAT'      // built-in node: AOF corrupt (not just a torn tail)
   | 'SG_ERR_PERSISTENCE_LOAD' // built-in node: data could not be loaded at start
   | 'SG_ERR_LISTEN'          // a listener could not bind (address invalid, in use, not available)
+  | 'SG_ERR_TLS_REFUSED'     // a TLS client's certificate is missing, does not verify, or is not allowed
   | 'SG_ERR_INTERNAL';       // a bug: should never reach a client
 
 export class ShardgateError extends Error {

@@ -14,7 +14,9 @@
 // handle is told to read into the buffer (`useUserBuffer`) and the socket
 // gets the two fields `onread` would have set, found by their values on a
 // socket built with the documented option. Where that probe fails (another
-// Node release), accepted sockets fall back to 'data' events.
+// Node release), accepted sockets fall back to 'data' events. TLS sockets
+// always use 'data' events: their handle would lend the buffer to the
+// encrypted bytes, not to the plaintext the proxy reads.
 import net from 'node:net';
 import { copyInto } from './copy.js';
 
@@ -121,6 +123,10 @@ export function acceptedReadMode(): 'shared' | 'data' {
  * the platform allows, 'data' events otherwise; acceptedReadMode() tells which).
  */
 export function readAccepted(socket: net.Socket, onChunk: ChunkHandler): void {
+  if ((socket as { encrypted?: boolean }).encrypted === true) {
+    socket.on('data', onChunk);
+    return;
+  }
   const handle = (socket as unknown as { _handle: UserBufferHandle | null })._handle;
   if (probe !== null && handle !== null && typeof handle.useUserBuffer === 'function') {
     const rec = socket as unknown as Record<symbol, unknown>;

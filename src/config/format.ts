@@ -48,6 +48,15 @@ function formatPool(p: PoolConfig, out: string[]): void {
     if (t.allowSubjects.length > 0) ext.push(`      allow_subjects: [${t.allowSubjects.map(q).join(', ')}]`);
     if (t.minVersion !== 'TLSv1.2') ext.push(`      min_version: ${t.minVersion}`);
   }
+  if (p.backendTls !== null) {
+    const b = p.backendTls;
+    const empty = b.ca === null && b.cert === null && b.servername === null;
+    ext.push(empty ? '    backend_tls: {}' : '    backend_tls:');
+    if (b.ca !== null) ext.push(`      ca: ${q(b.ca)}`);
+    if (b.cert !== null) ext.push(`      cert: ${q(b.cert)}`);
+    if (b.key !== null) ext.push(`      key: ${q(b.key)}`);
+    if (b.servername !== null) ext.push(`      servername: ${q(b.servername)}`);
+  }
   if (ext.length > 0) out.push('  shardgate:', ...ext);
 }
 

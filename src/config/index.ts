@@ -45,6 +45,16 @@ export interface PoolConfig {
   proxyProtocol: boolean;
   /** TLS on the listener (`shardgate: tls:`); null = plaintext */
   tls: ListenerTls | null;
+  /** TLS to the backends (`shardgate: backend_tls:`); null = plaintext */
+  backendTls: BackendTls | null;
+}
+export interface BackendTls {
+  /** file paths, resolved against the config file's folder; null = not given */
+  ca: string | null; cert: string | null; key: string | null;
+  /** the name the servers' certificates must carry; null = each server's host */
+  servername: string | null;
+  /** of the files' bytes when the config was read: a rotated file makes new connections */
+  digest: string;
 }
 export type ClientCertMode = 'off' | 'optional' | 'require';
 export interface ListenerTls {

@@ -48,6 +48,17 @@ const listenerTlsSchema = section({
   min_version: oneOf(TLS_VERSIONS).default('TLSv1.2'),
 });
 
+/** TLS from the proxy to this pool's backends (files checked by security/tls-files.ts). */
+const backendTlsSchema = section({
+  /** CA bundle the servers' certificates must chain to; none = the system's CAs */
+  ca: str('a file path').optional(),
+  /** a client certificate and key, for servers that require one (tls-auth-clients) */
+  cert: str('a file path').optional(),
+  key: str('a file path').optional(),
+  /** the name the servers' certificates must carry (and SNI); none = each server's host */
+  servername: str('a host name').optional(),
+});
+
 /** Per-pool extensions, under `<pool>: { shardgate: { ... } }`. */
 export const poolExtensionSchema = section({
   /** what happens to keys whose owner changed in a ring change: docs/operations.md "Key migration" */
@@ -57,6 +68,7 @@ export const poolExtensionSchema = section({
   /** clients arrive through a load balancer that sends a PROXY protocol (v1 or v2) header first */
   proxy_protocol: bool().default(false),
   tls: listenerTlsSchema.optional(),
+  backend_tls: backendTlsSchema.optional(),
 });
 
 export const poolSchema = section({

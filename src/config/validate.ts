@@ -4,7 +4,7 @@
 // but the certificates and keys it checks (through security/tls-files.ts).
 import path from 'node:path';
 import { ConfigError } from '../errors/index.js';
-import type { ListenerTls, PoolConfig, ServerConfig, ShardgateSettings } from './index.js';
+import type { BackendTls, ListenerTls, PoolConfig, ServerConfig, ShardgateSettings } from './index.js';
 import { RESERVED, type RawPool, type RawShardgate } from './schema.js';
 import { checkPemFiles } from '../security/tls-files.js';
 import { formatPath, hasPath, lineOfPath, type PathPart, type YNode } from './yaml-tree.js';
@@ -68,6 +68,7 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     migrationRate: ext?.migration_rate ?? 5000,
     proxyProtocol: ext?.proxy_protocol ?? false,
     tls: ext?.tls === undefined ? null : buildListenerTls(where, name, ext.tls, ext.proxy_protocol),
+    backendTls: ext?.backend_tls === undefined ? null : buildBackendTls(where, name, ext.backend_tls),
   };
 }
 
@@ -98,6 +99,16 @@ function buildListenerTls(where: Where, pool: string, t: NonNullable<NonNullable
     allowSubjects: subjects,
     minVersion: t.min_version,
   };
+}
+
+function buildBackendTls(where: Where, pool: string, t: NonNullable<NonNullable<RawPool['shardgate']>['backend_tls']>): BackendTls {
+  const at = [pool, RESERVED, 'backend_tls'];
+  if ((t.cert === undefined) !== (t.key === undefined)) fail(where, [...at, t.cert === undefined ? 'key' : 'cert'], 'cert and key go together: a client certificate needs its key');
+  const p = (f: string | undefined) => (f === undefined ? null : configPath(where, f));
+  const files = { ca: p(t.ca), cert: p(t.cert), key: p(t.key) };
+  const { problems, digest } = checkPemFiles(files);
+  if (problems.length > 0) fail(where, [...at, problems[0]!.key], problems[0]!.message);
+  return { ...files, servername: t.servername ?? null, digest };
 }
 
 export function buildShardgate(s: RawShardgate): ShardgateSettings {

@@ -30,7 +30,7 @@ const listenText = (p: PoolConfig): string => p.listen.path ?? `${p.listen.host}
 const POOL_SETTINGS: readonly (keyof PoolConfig)[] = [
   'hash', 'hashTag', 'distribution', 'timeout', 'backlog', 'clientConnections', 'preconnect', 'redisAuth', 'redisDb',
   'serverConnections', 'autoEjectHosts', 'serverRetryTimeout', 'serverFailureLimit', 'tcpkeepalive', 'migration', 'migrationRate', 'proxyProtocol',
-  'tls',
+  'tls', 'backendTls',
 ];
 /** The file's key for each setting, as users write it. */
 const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
@@ -39,6 +39,7 @@ const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
   serverFailureLimit: 'server_failure_limit', migrationRate: 'shardgate.migration_rate', migration: 'shardgate.migration',
   proxyProtocol: 'shardgate.proxy_protocol (for new connections)',
   tls: 'shardgate.tls (certificates re-read; established connections keep theirs)',
+  backendTls: 'shardgate.backend_tls (new backend connections)',
 };
 
 export function diffPool(a: PoolConfig | undefined, b: PoolConfig | undefined): PoolDiff {

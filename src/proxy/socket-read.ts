@@ -18,6 +18,7 @@
 // always use 'data' events: their handle would lend the buffer to the
 // encrypted bytes, not to the plaintext the proxy reads.
 import net from 'node:net';
+import tls from 'node:tls';
 import { copyInto } from './copy.js';
 
 /** Bytes one read can bring; the same for every socket (reads are handled one at a time). */
@@ -85,6 +86,11 @@ export function connectReading(target: { path: string } | { host: string; port: 
   if (!SHARED_ENABLED) return net.connect(target).on('data', onChunk);
   const onread = { buffer: SHARED, callback: (n: number) => { deliver(onChunk, n); return true; } };
   return net.connect({ ...target, onread });
+}
+
+/** Connect with TLS; reads come by 'data' events (the plaintext the TLS layer hands up). */
+export function connectReadingTls(target: { path: string } | { host: string; port: number }, options: tls.ConnectionOptions, onChunk: ChunkHandler): tls.TLSSocket {
+  return tls.connect({ ...target, ...options }).on('data', onChunk);
 }
 
 interface Probe { kBuffer: symbol; kBufferCb: symbol; kBufferGen: symbol | null }

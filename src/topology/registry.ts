@@ -7,6 +7,8 @@
 // the request timeouts of every connection. Must not: decide health or routing
 // (it reports failures and replies to the pool's signal sink).
 import { BackendConn, type BackendOwner, type FailureKind } from '../proxy/backend.js';
+import type { BackendTls } from '../config/index.js';
+import { backendTlsOptions } from '../security/tls-backend.js';
 import type { ServerCounters } from './counters.js';
 
 export interface BackendSpec {
@@ -22,6 +24,8 @@ export interface BackendSpec {
   readonly keepalive: boolean;
   readonly timeout: number | null;
   readonly connections: number;
+  /** TLS to the server; null = plaintext */
+  readonly tls: BackendTls | null;
 }
 
 /** Where a pool hears about its backends: failures, and the first reply after one. */
@@ -31,7 +35,7 @@ export interface BackendSignals {
 }
 
 export function backendKey(s: BackendSpec): string {
-  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.auth, s.db, s.keepalive, s.timeout, s.connections]);
+  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.auth, s.db, s.keepalive, s.timeout, s.connections, s.tls]);
 }
 
 /** One server's connections as one pool uses them. */
@@ -53,7 +57,8 @@ export class ServerBackend implements BackendOwner {
     this.counters = counters;
     this.#signals = signals;
     const address = { host: spec.host, port: spec.port, path: spec.path, label: spec.label };
-    const opts = { auth: spec.auth, db: spec.db, keepalive: spec.keepalive, timeout: spec.timeout };
+    const tls = spec.tls === null ? null : backendTlsOptions(spec.tls, spec.host);
+    const opts = { auth: spec.auth, db: spec.db, keepalive: spec.keepalive, timeout: spec.timeout, tls };
     this.conns = Array.from({ length: Math.max(1, spec.connections) }, () => new BackendConn(address, opts, this, counters));
   }
 

@@ -92,6 +92,7 @@ function specFor(config: PoolConfig, s: { identity: string; label: string; host:
   return {
     pool: config.name, identity: s.identity, label: s.label, host: s.host, port: s.port, path: s.path,
     auth: config.redisAuth, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections,
+    tls: config.backendTls,
   };
 }
 

@@ -5,17 +5,18 @@
 import zlib from 'node:zlib';
 import { ZSet } from './types/zset.js';
 import { DenseSet } from './types/dense-set.js';
+import { Deque } from './types/deque.js';
 
 export const DUMP_VERSION = 1;
 export const enum T { String = 0, List = 1, Hash = 2, ZSet = 3, Set = 4 }
-export type Value = Buffer | Buffer[] | Map<string, Buffer> | ZSet | DenseSet;
+export type Value = Buffer | Deque | Map<string, Buffer> | ZSet | DenseSet;
 
 export function dumpValue(t: T, v: Value): Buffer {
   const parts: Buffer[] = [Buffer.from([t])];
   const u32 = (n: number): void => { const b = Buffer.allocUnsafe(4); b.writeUInt32BE(n); parts.push(b); };
   const blob = (b: Buffer): void => { u32(b.length); parts.push(b); };
   if (t === T.String) blob(v as Buffer);
-  else if (t === T.List) { const l = v as Buffer[]; u32(l.length); for (const x of l) blob(x); }
+  else if (t === T.List) { const l = v as Deque; u32(l.length); for (let i = 0; i < l.length; i++) blob(l.at(i)); }
   else if (t === T.Hash) { const h = v as Map<string, Buffer>; u32(h.size); for (const [k, x] of h) { blob(Buffer.from(k, 'latin1')); blob(x); } }
   else if (t === T.Set) { const st = v as DenseSet; u32(st.size); for (const m of st) blob(Buffer.from(m, 'latin1')); }
   else {
@@ -46,7 +47,7 @@ export function loadValue(p: Buffer): { t: T; v: Value } | null {
     const t = p[0] as T;
     let v: Value;
     if (t === T.String) v = blob();
-    else if (t === T.List) { const n = u32(); const l: Buffer[] = []; for (let i = 0; i < n; i++) l.push(blob()); v = l; }
+    else if (t === T.List) { const n = u32(); const l = new Deque(); for (let i = 0; i < n; i++) l.pushBack(blob()); v = l; }
     else if (t === T.Hash) { const n = u32(); const h = new Map<string, Buffer>(); for (let i = 0; i < n; i++) h.set(blob().toString('latin1'), blob()); v = h; }
     else if (t === T.ZSet) {
       const n = u32(); const z = new ZSet();

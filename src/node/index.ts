@@ -19,7 +19,8 @@ export async function startNode(opts: Partial<NodeOptions>, logger?: Logger): Pr
   const core = new NodeState(options);
   const persistence = await attachPersistence(core, { logger: log });
   const replication = attachReplication(core, { logger: log });
-  const server = createNodeServer(core, log);
+  const listener = createNodeServer(core, log);
+  const server = listener.server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.bind, () => { server.off('error', reject); resolve(); });
@@ -35,11 +36,15 @@ export async function startNode(opts: Partial<NodeOptions>, logger?: Logger): Pr
     port,
     close() {
       closing ??= (async () => {
+        // no new commands: stop accepting and drop the clients; then flush the AOF (and the
+        // snapshot on save) before replica links go; no socket is left that could keep us alive
         clearInterval(expiry);
         core.migrateLinks.closeAll();
-        await new Promise<void>((resolve) => { server.close(() => resolve()); core.closeAllClients(); });
-        await replication.close();
+        void listener.stopAccepting();
+        core.closeAllClients();
         await persistence.close();
+        await replication.close();
+        await listener.close();
       })();
       return closing;
     },

@@ -4,6 +4,7 @@
 import { T, type Value } from './dump.js';
 import type { ZSet } from './types/zset.js';
 import type { DenseSet } from './types/dense-set.js';
+import type { Deque } from './types/deque.js';
 
 /** Map slot + Entry object + key string header + index slots. */
 export const ENTRY_OVERHEAD = 190;
@@ -18,7 +19,7 @@ export const SET_ELEM = 90;
 export function valueSize(t: T, v: Value): number {
   switch (t) {
     case T.String: return BUF_OVERHEAD + (v as Buffer).length;
-    case T.List: { let s = 32; for (const b of v as Buffer[]) s += LIST_ELEM + b.length; return s; }
+    case T.List: { const l = v as Deque; let s = 32; for (let i = 0; i < l.length; i++) s += LIST_ELEM + l.at(i).length; return s; }
     case T.Hash: { let s = 64; for (const [k, b] of v as Map<string, Buffer>) s += HASH_FIELD + k.length + b.length; return s; }
     case T.Set: { let s = 96; for (const m of v as DenseSet) s += SET_ELEM + m.length; return s; }
     default: { let s = 128; for (const k of (v as ZSet).dict.keys()) s += ZSET_ELEM + k.length; return s; }

@@ -138,11 +138,32 @@ class Connection implements RequestSink {
   }
 }
 
-export function createNodeServer(node: NodeState, log: Logger): net.Server {
+export interface NodeServer {
+  readonly server: net.Server;
+  /** Stop accepting connections (idempotent); resolves once the listener and every socket closed. */
+  stopAccepting(): Promise<void>;
+  /** Stop accepting and destroy every socket still open (clients and replica links). */
+  close(): Promise<void>;
+}
+
+export function createNodeServer(node: NodeState, log: Logger): NodeServer {
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     node.stats.connections++;
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
     new Connection(sock, node);
   });
   server.on('error', (err) => log.error({ err }, 'node server error'));
-  return server;
+  let closed: Promise<void> | null = null;
+  const stopAccepting = (): Promise<void> => (closed ??= new Promise<void>((resolve) => { server.close(() => resolve()); }));
+  return {
+    server,
+    stopAccepting,
+    close: () => {
+      const p = stopAccepting();
+      for (const s of sockets) s.destroy();
+      return p;
+    },
+  };
 }

@@ -5,7 +5,7 @@
 // touch sockets (server.ts does) and knows data types only through command files.
 import { NO_REPLY, ReplyError, type CommandSpec, type NodeCore, type NodeOptions, type Reply, type WriteListener } from './contracts.js';
 import { Keyspace } from './keyspace.js';
-import { LIST_ELEM } from './memory.js';
+import { T } from './dump.js';
 import { NIL_ARRAY, Push, toPublicReply, type NodeReply } from './reply.js';
 import type { Call, ClientState, Cmd } from './commands/types.js';
 import { E, arity, buf } from './commands/util.js';
@@ -16,11 +16,15 @@ import { TargetLinks } from './migrate/target-links.js';
 interface Waiter {
   client: ClientState;
   keys: string[];
-  left: boolean;
   done: boolean;
+  /** pop from `key` (it holds a non-empty list) and return the reply; undefined = cannot serve now (stays blocked) */
+  serve(key: string): NodeReply | undefined;
   resolve(r: NodeReply): void;
   timer: NodeJS.Timeout | null;
 }
+
+/** Node timers fire at once past 2^31-1 ms: longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const SUBSCRIBED_OK = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 
@@ -76,7 +80,9 @@ export class NodeState implements NodeCore {
     for (const ch of c.subs) this.#unsub(this.channels, ch, c);
     for (const p of c.psubs) this.#unsub(this.patterns, p, c);
     c.subs.clear(); c.psubs.clear();
-    for (const ws of this.#blocked.values()) for (const w of ws) if (w.client === c && !w.done) { w.done = true; if (w.timer) clearTimeout(w.timer); }
+    const mine = new Set<Waiter>();
+    for (const ws of this.#blocked.values()) for (const w of ws) if (w.client === c && !w.done) mine.add(w);
+    for (const w of mine) this.#unblock(w);
   }
 
   #unsub(m: Map<string, Set<ClientState>>, k: string, c: ClientState): void {
@@ -179,17 +185,41 @@ export class NodeState implements NodeCore {
   }
 
   // ---- blocking pops ----
-  /** Block the client on keys; resolves with [key, value] or NIL_ARRAY on timeout. */
-  block(client: ClientState, keys: string[], left: boolean, timeoutMs: number): Promise<NodeReply> {
+  /**
+   * Block the client on keys until one of them holds a list that `serve` pops from
+   * (keys are served FIFO per key, after the command that pushed); resolves with
+   * serve's reply, or NIL_ARRAY after timeoutMs (0 = no timeout).
+   */
+  block(client: ClientState, keys: string[], timeoutMs: number, serve: (key: string) => NodeReply | undefined): Promise<NodeReply> {
     return new Promise((resolve) => {
-      const w: Waiter = { client, keys, left, done: false, resolve, timer: null };
-      if (timeoutMs > 0) w.timer = setTimeout(() => { if (!w.done) { w.done = true; resolve(NIL_ARRAY); } }, timeoutMs);
+      const w: Waiter = { client, keys, done: false, serve, resolve, timer: null };
+      if (timeoutMs > 0) {
+        const deadline = Date.now() + timeoutMs;
+        const arm = (): void => {
+          const left = deadline - Date.now();
+          if (left > MAX_TIMER_MS) { w.timer = setTimeout(arm, MAX_TIMER_MS); return; }
+          w.timer = setTimeout(() => { if (!w.done) { this.#unblock(w); resolve(NIL_ARRAY); } }, Math.max(0, left));
+        };
+        arm();
+      }
       for (const k of keys) {
         let q = this.#blocked.get(k);
         if (q === undefined) { q = []; this.#blocked.set(k, q); }
         q.push(w);
       }
     });
+  }
+
+  /** Mark a waiter finished and take it out of its keys' queues. */
+  #unblock(w: Waiter): void {
+    w.done = true;
+    if (w.timer) clearTimeout(w.timer);
+    for (const k of w.keys) {
+      const q = this.#blocked.get(k);
+      if (q === undefined) continue;
+      const live = q.filter((x) => x !== w);
+      if (live.length === 0) this.#blocked.delete(k); else this.#blocked.set(k, live);
+    }
   }
 
   /** A list got elements: blocked clients on it are served after the current command. */
@@ -207,22 +237,16 @@ export class NodeState implements NodeCore {
       this.#ready.delete(key);
       const q = this.#blocked.get(key);
       if (q === undefined) continue;
-      while (q.length > 0) {
-        const e = ks.write(key);
-        if (e === undefined || e.t !== 1) break;
-        const w = q.shift()!;
+      for (let i = 0; i < q.length; i++) {
+        const w = q[i]!;
         if (w.done) continue;
-        const list = e.v as Buffer[];
-        const v = w.left ? list.shift()! : list.pop()!;
-        ks.grow(e, -(LIST_ELEM + v.length));
-        if (list.length === 0) ks.delete(key);
-        ks.dirty++;
-        w.done = true;
-        if (w.timer) clearTimeout(w.timer);
-        this.emit([buf(w.left ? 'LPOP' : 'RPOP'), buf(key)]);
-        w.resolve([buf(key), v]);
+        const e = ks.peek(key);
+        if (e === undefined || e.t !== T.List) break;
+        const r = w.serve(key);
+        if (r === undefined) continue;
+        this.#unblock(w);
+        w.resolve(r);
       }
-      if (q.every((w) => w.done)) this.#blocked.delete(key);
     }
   }
 

@@ -9,7 +9,8 @@ import { pubsubCommands } from './pubsub.js';
 import { serverCommands } from './server.js';
 import { migrateCommands } from './migrate.js';
 import { setCommands } from './sets.js';
+import { listMoveCommands } from './list-moves.js';
 
 export function allCommands(): Cmd[] {
-  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...hashCommands(), ...zsetCommands(), ...setCommands(), ...pubsubCommands(), ...serverCommands(), ...migrateCommands()];
+  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...listMoveCommands(), ...hashCommands(), ...zsetCommands(), ...setCommands(), ...pubsubCommands(), ...serverCommands(), ...migrateCommands()];
 }

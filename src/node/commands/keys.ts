@@ -5,6 +5,7 @@ import { ReplyError } from '../contracts.js';
 import { T, dumpValue, loadValue } from '../dump.js';
 import type { Entry } from '../keyspace.js';
 import type { DenseSet } from '../types/dense-set.js';
+import type { Deque } from '../types/deque.js';
 import type { NodeReply } from '../reply.js';
 import { def, type Call, type Cmd } from './types.js';
 import { E, buf, globMatch, lower, parseInt64, str } from './util.js';
@@ -35,11 +36,14 @@ function expireGeneric(c: Call, unitMs: bigint, absolute: boolean): NodeReply {
   if (nx && (xx || gt || lt)) return new ReplyError('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (gt && lt) return new ReplyError('ERR GT and LT options at the same time are not compatible');
   const bad = new ReplyError(`ERR invalid expire time in '${name}' command`);
+  // Redis's overflow checks: the unit conversion must fit 64 bits, then so must the addition of now
+  if (unitMs !== 1n && (n > MAXLL / unitMs || n < (-MAXLL - 1n) / unitMs)) return bad;
   let when = n * unitMs;
-  if (unitMs !== 1n && when / unitMs !== n) return bad;
   const now = Date.now();
-  if (!absolute) when += BigInt(now);
-  if (when > MAXLL || when < -MAXLL - 1n) return bad;
+  if (!absolute) {
+    if (when > MAXLL - BigInt(now)) return bad;
+    when += BigInt(now);
+  }
   const key = str(c.argv[1]!);
   const e = c.ks.write(key);
   if (e === undefined) return 0;
@@ -151,7 +155,7 @@ function encodingOf(e: Entry): Buffer {
     if (v.length <= 20 && parseInt64(v) !== null) return buf('int');
     return buf(v.length <= 44 ? 'embstr' : 'raw');
   }
-  if (e.t === T.List) return buf((e.v as Buffer[]).length <= 128 ? 'listpack' : 'quicklist');
+  if (e.t === T.List) return buf((e.v as Deque).length <= 128 ? 'listpack' : 'quicklist');
   if (e.t === T.Hash) return buf((e.v as Map<string, Buffer>).size <= 128 ? 'listpack' : 'hashtable');
   if (e.t === T.Set) {
     const st = e.v as DenseSet;

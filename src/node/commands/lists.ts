@@ -1,18 +1,47 @@
-// List commands of the node, including blocking pops (BLPOP/BRPOP, FIFO per
-// key, woken after the pushing command; served pops propagate as LPOP/RPOP).
-// Lists are JS arrays of Buffers (LPUSH is O(n) on long lists: a known limit).
+// List commands of the node that do not block or move between lists (those
+// are in list-moves.ts). Lists are Deque values (types/deque.ts): push/pop at
+// both ends O(1), LINDEX/LSET O(1), LRANGE O(range), LINSERT/LREM O(n).
 import { ReplyError } from '../contracts.js';
 import { T } from '../dump.js';
 import type { Entry } from '../keyspace.js';
 import { LIST_ELEM } from '../memory.js';
 import { NIL_ARRAY, type NodeReply } from '../reply.js';
+import { Deque } from '../types/deque.js';
 import { def, type Call, type Cmd } from './types.js';
-import { E, buf, lower, parseFloatArg, parseInt64, str } from './util.js';
+import { E, lower, parseInt64, str } from './util.js';
 
-function getList(c: Call, key: string, write: boolean): Entry | undefined | ReplyError {
+export function getList(c: Call, key: string, write: boolean): Entry | undefined | ReplyError {
   const e = write ? c.ks.write(key) : c.ks.read(key);
   if (e !== undefined && e.t !== T.List) return E.wrongType;
   return e;
+}
+
+export const listOf = (e: Entry): Deque => e.v as Deque;
+
+/** Push onto a list entry (created by the caller when missing) and wake its blocked clients. */
+export function pushTo(c: Call, key: string, e: Entry, left: boolean, v: Buffer): number {
+  const l = listOf(e);
+  if (left) l.pushFront(v); else l.pushBack(v);
+  c.ks.grow(e, LIST_ELEM + v.length);
+  c.ks.dirty++;
+  c.node.signalReady(key);
+  return l.length;
+}
+
+/** Pop up to n elements from one end; deletes the key when it empties. */
+export function popFrom(c: Call, key: string, e: Entry, left: boolean, n: number): Buffer[] {
+  const l = listOf(e);
+  const out: Buffer[] = [];
+  let shrink = 0;
+  for (let i = 0; i < n && l.length > 0; i++) {
+    const v = left ? l.popFront()! : l.popBack()!;
+    out.push(v);
+    shrink += LIST_ELEM + v.length;
+  }
+  c.ks.grow(e, -shrink);
+  if (l.length === 0) c.ks.delete(key);
+  c.ks.dirty++;
+  return out;
 }
 
 function push(c: Call, left: boolean, onlyExisting: boolean): NodeReply {
@@ -21,13 +50,13 @@ function push(c: Call, left: boolean, onlyExisting: boolean): NodeReply {
   if (e instanceof ReplyError) return e;
   if (e === undefined) {
     if (onlyExisting) return 0;
-    e = c.ks.set(key, T.List, []);
+    e = c.ks.set(key, T.List, new Deque());
   }
-  const l = e.v as Buffer[];
+  const l = listOf(e);
   let grow = 0;
   for (let i = 2; i < c.argv.length; i++) {
     const v = Buffer.from(c.argv[i]!);
-    if (left) l.unshift(v); else l.push(v);
+    if (left) l.pushFront(v); else l.pushBack(v);
     grow += LIST_ELEM + v.length;
   }
   c.ks.grow(e, grow);
@@ -36,32 +65,37 @@ function push(c: Call, left: boolean, onlyExisting: boolean): NodeReply {
   return l.length;
 }
 
-function removeElems(c: Call, key: string, e: Entry, removed: Buffer[]): void {
-  let g = 0;
-  for (const v of removed) g += LIST_ELEM + v.length;
-  c.ks.grow(e, -g);
-  if ((e.v as Buffer[]).length === 0) c.ks.delete(key);
-  c.ks.dirty++;
-}
-
 function pop(c: Call, left: boolean): NodeReply {
   let count = -1;
   if (c.argv.length > 3) return new ReplyError(`ERR wrong number of arguments for '${lower(c.argv[0]!)}' command`);
   if (c.argv.length === 3) {
     const n = parseInt64(c.argv[2]!);
     if (n === null || n < 0n) return E.positive;
-    count = Number(n);
+    count = n > 2n ** 32n ? 2 ** 32 : Number(n);
   }
   const key = str(c.argv[1]!);
   const e = getList(c, key, true);
   if (e instanceof ReplyError) return e;
   if (e === undefined) return count >= 0 ? NIL_ARRAY : null;
-  const l = e.v as Buffer[];
   if (count === 0) return [];
-  const n = count < 0 ? 1 : Math.min(count, l.length);
-  const out = left ? l.splice(0, n) : l.splice(l.length - n, n).reverse();
-  removeElems(c, key, e, out);
+  const out = popFrom(c, key, e, left, count < 0 ? 1 : count);
   return count < 0 ? out[0]! : out;
+}
+
+/** Redis's start/end normalisation for LRANGE/LTRIM: [start, end] inclusive within the list, or null when empty. */
+function span(s: bigint, en: bigint, len: number): [number, number] | null {
+  let start = s < 0n ? BigInt(len) + s : s;
+  let end = en < 0n ? BigInt(len) + en : en;
+  if (start < 0n) start = 0n;
+  if (start > end || start >= BigInt(len)) return null;
+  if (end >= BigInt(len)) end = BigInt(len - 1);
+  return [Number(start), Number(end)];
+}
+
+/** An index argument resolved against the list length (negative from the end); -1 when outside. */
+function indexOf(n: bigint, len: number): number {
+  const i = n < 0n ? BigInt(len) + n : n;
+  return i < 0n || i >= BigInt(len) ? -1 : Number(i);
 }
 
 function range(c: Call): NodeReply {
@@ -70,14 +104,9 @@ function range(c: Call): NodeReply {
   const e = getList(c, str(c.argv[1]!), false);
   if (e instanceof ReplyError) return e;
   if (e === undefined) return [];
-  const l = e.v as Buffer[];
-  let start = Number(s); let end = Number(en);
-  if (start < 0) start = l.length + start;
-  if (end < 0) end = l.length + end;
-  if (start < 0) start = 0;
-  if (start > end || start >= l.length) return [];
-  if (end >= l.length) end = l.length - 1;
-  return l.slice(start, end + 1);
+  const l = listOf(e);
+  const r = span(s, en, l.length);
+  return r === null ? [] : l.slice(r[0], r[1] + 1);
 }
 
 function lrem(c: Call): NodeReply {
@@ -87,16 +116,23 @@ function lrem(c: Call): NodeReply {
   const e = getList(c, key, true);
   if (e instanceof ReplyError) return e;
   if (e === undefined) return 0;
-  const l = e.v as Buffer[];
+  const l = listOf(e);
   const target = c.argv[3]!;
-  let toRemove = cnt === 0n ? Infinity : Math.abs(Number(cnt));
+  let toRemove = cnt === 0n ? Infinity : cnt < 0n ? Number(-cnt) : Number(cnt);
+  const items = l.toArray();
   const removed: Buffer[] = [];
   if (cnt >= 0n) {
-    for (let i = 0; i < l.length && toRemove > 0; i++) if (l[i]!.equals(target)) { removed.push(...l.splice(i, 1)); i--; toRemove--; }
+    for (let i = 0; i < items.length && toRemove > 0; i++) if (items[i]!.equals(target)) { removed.push(items[i]!); items[i] = null as unknown as Buffer; toRemove--; }
   } else {
-    for (let i = l.length - 1; i >= 0 && toRemove > 0; i--) if (l[i]!.equals(target)) { removed.push(...l.splice(i, 1)); toRemove--; }
+    for (let i = items.length - 1; i >= 0 && toRemove > 0; i--) if (items[i]!.equals(target)) { removed.push(items[i]!); items[i] = null as unknown as Buffer; toRemove--; }
   }
-  if (removed.length > 0) removeElems(c, key, e, removed);
+  if (removed.length === 0) return 0;
+  l.replaceAll(items.filter((x) => x !== null));
+  let shrink = 0;
+  for (const v of removed) shrink += LIST_ELEM + v.length;
+  c.ks.grow(e, -shrink);
+  if (l.length === 0) c.ks.delete(key);
+  c.ks.dirty++;
   return removed.length;
 }
 
@@ -124,36 +160,17 @@ function lpos(c: Call): NodeReply {
   const e = getList(c, str(c.argv[1]!), false);
   if (e instanceof ReplyError) return e;
   if (e === undefined) return count >= 0 ? [] : null;
-  const l = e.v as Buffer[];
+  const l = listOf(e);
   const out: number[] = [];
   const want = count === 0 ? Infinity : count < 0 ? 1 : count;
   let skip = Math.abs(rank) - 1;
   const target = c.argv[2]!;
   for (let j = 0; j < l.length && (maxlen === 0 || j < maxlen) && out.length < want; j++) {
     const idx = rank > 0 ? j : l.length - 1 - j;
-    if (l[idx]!.equals(target)) { if (skip > 0) skip--; else out.push(idx); }
+    if (l.at(idx).equals(target)) { if (skip > 0) skip--; else out.push(idx); }
   }
   if (count >= 0) return out;
   return out.length > 0 ? out[0]! : null;
-}
-
-function bpop(c: Call, left: boolean): NodeReply | Promise<NodeReply> {
-  const t = parseFloatArg(c.argv[c.argv.length - 1]!);
-  if (t === null || !Number.isFinite(t)) return new ReplyError('ERR timeout is not a float or out of range');
-  if (t < 0) return new ReplyError('ERR timeout is negative');
-  const keys = c.argv.slice(1, -1).map(str);
-  for (let i = 0; i < keys.length; i++) {
-    const e = getList(c, keys[i]!, true);
-    if (e instanceof ReplyError) return e;
-    if (e === undefined) continue;
-    const l = e.v as Buffer[];
-    const v = left ? l.shift()! : l.pop()!;
-    removeElems(c, keys[i]!, e, [v]);
-    c.prop = [[buf(left ? 'LPOP' : 'RPOP'), c.argv[i + 1]!]];
-    return [c.argv[i + 1]!, v];
-  }
-  if (c.client.internal) return NIL_ARRAY;
-  return c.node.block(c.client, keys, left, Math.round(t * 1000));
 }
 
 export function listCommands(): Cmd[] {
@@ -166,19 +183,17 @@ export function listCommands(): Cmd[] {
     def('rpushx', -3, W, k1, (c) => push(c, false, true)),
     def('lpop', -2, ['write', 'fast'], k1, (c) => pop(c, true)),
     def('rpop', -2, ['write', 'fast'], k1, (c) => pop(c, false)),
-    def('blpop', -3, ['write', 'blocking'], [1, -2, 1], (c) => bpop(c, true)),
-    def('brpop', -3, ['write', 'blocking'], [1, -2, 1], (c) => bpop(c, false)),
     def('lrange', 4, ['readonly'], k1, range),
-    def('llen', 2, ['readonly', 'fast'], k1, (c) => { const e = getList(c, str(c.argv[1]!), false); return e instanceof ReplyError ? e : e === undefined ? 0 : (e.v as Buffer[]).length; }),
+    def('llen', 2, ['readonly', 'fast'], k1, (c) => { const e = getList(c, str(c.argv[1]!), false); return e instanceof ReplyError ? e : e === undefined ? 0 : listOf(e).length; }),
     def('lindex', 3, ['readonly'], k1, (c) => {
       const e = getList(c, str(c.argv[1]!), false);
       if (e instanceof ReplyError) return e;
       if (e === undefined) return null;
       const n = parseInt64(c.argv[2]!);
       if (n === null) return E.notInt;
-      const l = e.v as Buffer[];
-      const i = n < 0n ? l.length + Number(n) : Number(n);
-      return l[i] ?? null;
+      const l = listOf(e);
+      const i = indexOf(n, l.length);
+      return i < 0 ? null : l.at(i);
     }),
     def('lset', 4, ['write', 'denyoom'], k1, (c) => {
       const e = getList(c, str(c.argv[1]!), true);
@@ -186,12 +201,12 @@ export function listCommands(): Cmd[] {
       if (e === undefined) return E.noKey;
       const n = parseInt64(c.argv[2]!);
       if (n === null) return E.notInt;
-      const l = e.v as Buffer[];
-      const i = n < 0n ? l.length + Number(n) : Number(n);
-      if (i < 0 || i >= l.length) return E.outOfRange;
+      const l = listOf(e);
+      const i = indexOf(n, l.length);
+      if (i < 0) return E.outOfRange;
       const v = Buffer.from(c.argv[3]!);
-      c.ks.grow(e, v.length - l[i]!.length);
-      l[i] = v; c.ks.dirty++;
+      c.ks.grow(e, v.length - l.at(i).length);
+      l.set(i, v); c.ks.dirty++;
       return 'OK';
     }),
     def('lrem', 4, ['write'], k1, lrem),
@@ -202,17 +217,17 @@ export function listCommands(): Cmd[] {
       const e = getList(c, key, true);
       if (e instanceof ReplyError) return e;
       if (e === undefined) return 'OK';
-      const l = e.v as Buffer[];
-      let start = Number(s); let end = Number(en);
-      if (start < 0) start = l.length + start;
-      if (end < 0) end = l.length + end;
-      if (start < 0) start = 0;
-      let keep: Buffer[];
-      if (start > end || start >= l.length) keep = [];
-      else keep = l.slice(start, Math.min(end, l.length - 1) + 1);
-      const removed = [...l.slice(0, start), ...l.slice(start + keep.length)];
-      l.length = 0; l.push(...keep);
-      removeElems(c, key, e, removed);
+      const l = listOf(e);
+      const r = span(s, en, l.length);
+      const front = r === null ? l.length : r[0];
+      const back = r === null ? 0 : l.length - 1 - r[1];
+      if (front + back === 0) return 'OK';
+      let shrink = 0;
+      for (let i = 0; i < front; i++) { const v = l.popFront()!; shrink += LIST_ELEM + v.length; }
+      for (let i = 0; i < back; i++) { const v = l.popBack()!; shrink += LIST_ELEM + v.length; }
+      c.ks.grow(e, -shrink);
+      if (l.length === 0) c.ks.delete(key);
+      c.ks.dirty++;
       return 'OK';
     }),
     def('linsert', 5, ['write', 'denyoom'], k1, (c) => {
@@ -222,11 +237,13 @@ export function listCommands(): Cmd[] {
       const e = getList(c, key, true);
       if (e instanceof ReplyError) return e;
       if (e === undefined) return 0;
-      const l = e.v as Buffer[];
-      const i = l.findIndex((x) => x.equals(c.argv[3]!));
+      const l = listOf(e);
+      const items = l.toArray();
+      const i = items.findIndex((x) => x.equals(c.argv[3]!));
       if (i < 0) return -1;
       const v = Buffer.from(c.argv[4]!);
-      l.splice(where === 'before' ? i : i + 1, 0, v);
+      items.splice(where === 'before' ? i : i + 1, 0, v);
+      l.replaceAll(items);
       c.ks.grow(e, LIST_ELEM + v.length); c.ks.dirty++;
       c.node.signalReady(key);
       return l.length;

@@ -169,19 +169,22 @@ function getex(c: Call): NodeReply {
   const { argv } = c;
   const now = Date.now();
   let exp: Exp = null;
+  let valueErr: ReplyError | null = null;
   for (let i = 2; i < argv.length; i++) {
     const o = lower(argv[i]!);
     if (o === 'persist' && exp === null) { exp = { persist: true }; continue; }
     if (exp !== null) return E.syntax;
     const r = parseExpireOpt(argv, i, 'getex', now);
-    if (r instanceof ReplyError) return r;
-    if (r === null) return E.syntax;
-    exp = r[0]; i++;
+    if (r === E.syntax || r === null) return E.syntax;
+    // as in Redis, a bad expire value is reported only once the key was found (a missing key answers nil)
+    if (r instanceof ReplyError) { valueErr = r; exp = { keep: true }; } else exp = r[0];
+    i++;
   }
   const key = str(argv[1]!);
   const e = exp === null ? getStr(c, key) : getStr(c, key, true);
   if (e instanceof ReplyError) return e;
   if (e === undefined) return null;
+  if (valueErr !== null) return valueErr;
   const v = e.v as Buffer;
   if (exp !== null && 'at' in exp) {
     if (exp.at <= now && !c.client.internal) { c.ks.delete(key); c.prop = [[buf('DEL'), argv[1]!]]; }

@@ -21,7 +21,7 @@ export const E = {
 
 export const arity = (name: string): ReplyError => new ReplyError(`ERR wrong number of arguments for '${name}' command`);
 
-const INT_RE = /^-?(0|[1-9][0-9]*)$/;
+const INT_RE = /^(0|-?[1-9][0-9]*)$/;
 const MAX = 9223372036854775807n;
 const MIN = -9223372036854775808n;
 

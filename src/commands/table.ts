@@ -22,7 +22,7 @@ export interface CommandDef {
 }
 
 /** Answered by the proxy itself. */
-const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'info', 'time', 'reset']);
+const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'info', 'time', 'reset', 'acl']);
 
 const SPLIT: Record<string, SplitKind> = {
   mget: 'mget', mset: 'mset', del: 'count', unlink: 'count', touch: 'count', exists: 'count',

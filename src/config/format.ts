@@ -62,6 +62,10 @@ function formatPool(p: PoolConfig, out: string[]): void {
 
 function formatShardgate(s: ShardgateSettings, out: string[]): void {
   const o: string[] = [];
+  if (s.users.length > 0) {
+    o.push('  users:');
+    for (const u of s.users) o.push(`    - name: ${q(u.name)}`, `      password_sha256: ${u.passwordSha256}`, `      rules: ${q(u.rules)}`);
+  }
   const a = s.admin;
   if (a.listen !== null || a.token !== null || a.authReads) {
     o.push('  admin:');

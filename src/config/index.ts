@@ -75,7 +75,16 @@ export interface AdminSettings {
   token: string | null;
   authReads: boolean;
 }
+export interface UserConfig {
+  name: string;
+  /** hex SHA-256 of the password (a clear password in the file is hashed at load) */
+  passwordSha256: string;
+  /** Redis ACL rules as written */
+  rules: string;
+}
 export interface ShardgateSettings {
+  /** `shardgate: users:`; empty = no users (redis_auth alone, or no auth) */
+  users: readonly UserConfig[];
   admin: AdminSettings;
   logLevel: LogLevel;
   workers: number;
@@ -116,7 +125,7 @@ export function parseConfig(text: string, file?: string, baseDir?: string): Conf
     fail(where, [RESERVED], `'${RESERVED}' is reserved for shardgate's own settings and cannot be a pool name; rename this pool`);
   }
   const sgRaw = check(where, shardgateSchema, section ?? {}, [RESERVED]);
-  const shardgate = buildShardgate(sgRaw);
+  const shardgate = buildShardgate(where, sgRaw);
   if (shardgate.admin.authReads && shardgate.admin.token === null) {
     fail(where, [RESERVED, 'admin', 'auth_reads'], 'needs shardgate.admin.token: without a token there is nothing for reads to check');
   }

@@ -3,7 +3,7 @@
 // section. Defaults live here. Cross-field checks live in validate.ts; this
 // module must not look at more than one field at a time.
 import { z } from 'zod';
-import { bool, int, list, oneOf, section, str } from './fields.js';
+import { bool, int, list, oneOf, section, shown, str } from './fields.js';
 import { parseListen, parseServer } from './specs.js';
 
 export const HASH_NAMES = [
@@ -97,8 +97,19 @@ export const poolSchema = section({
 export type RawPool = z.output<typeof poolSchema>;
 export type PoolExtension = z.output<typeof poolExtensionSchema>;
 
+/** One user (Redis ACL semantics); the password is checked and hashed by validate.ts. */
+const userSchema = section({
+  name: str('a user name'),
+  password: str('a password').optional(),
+  /** hex SHA-256 of the password, as Redis ACL stores it */
+  password_sha256: str('64 hex digits').optional(),
+  /** Redis ACL rules; none = no command at all */
+  rules: z.string().default(''),
+});
+
 /** The top-level `shardgate:` section: settings of the whole process. */
 export const shardgateSchema = section({
+  users: z.array(userSchema, { error: (iss) => `must be a list of users ({ name, password, rules }) (got ${shown(iss.input)})` }).default([]),
   admin: section({
     listen: hostPort.nullable().default(null),
     /** bearer token for every state change (and for reads with auth_reads) */

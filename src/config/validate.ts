@@ -4,9 +4,11 @@
 // but the certificates and keys it checks (through security/tls-files.ts).
 import path from 'node:path';
 import { ConfigError } from '../errors/index.js';
-import type { BackendTls, ListenerTls, PoolConfig, ServerConfig, ShardgateSettings } from './index.js';
+import type { BackendTls, ListenerTls, PoolConfig, ServerConfig, ShardgateSettings, UserConfig } from './index.js';
 import { RESERVED, type RawPool, type RawShardgate } from './schema.js';
 import { checkPemFiles } from '../security/tls-files.js';
+import { compileRules } from '../security/acl.js';
+import { sha256Hex } from '../security/users.js';
 import { formatPath, hasPath, lineOfPath, type PathPart, type YNode } from './yaml-tree.js';
 
 export interface Where {
@@ -111,8 +113,27 @@ function buildBackendTls(where: Where, pool: string, t: NonNullable<NonNullable<
   return { ...files, servername: t.servername ?? null, digest };
 }
 
-export function buildShardgate(s: RawShardgate): ShardgateSettings {
+function buildUsers(where: Where, users: RawShardgate['users']): UserConfig[] {
+  const seen = new Set<string>();
+  return users.map((u, i) => {
+    const at = [RESERVED, 'users', i];
+    if (seen.has(u.name)) fail(where, [...at, 'name'], `duplicate user '${u.name}'`);
+    seen.add(u.name);
+    if ((u.password === undefined) === (u.password_sha256 === undefined)) {
+      fail(where, at, `user '${u.name}' needs exactly one of password and password_sha256`);
+    }
+    if (u.password_sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(u.password_sha256)) {
+      fail(where, [...at, 'password_sha256'], 'must be 64 hex digits (the SHA-256 of the password, as `echo -n pass | sha256sum` prints it)');
+    }
+    const rules = compileRules(u.rules);
+    if (typeof rules === 'string') fail(where, [...at, 'rules'], rules);
+    return { name: u.name, passwordSha256: (u.password_sha256 ?? sha256Hex(u.password!)).toLowerCase(), rules: u.rules };
+  });
+}
+
+export function buildShardgate(where: Where, s: RawShardgate): ShardgateSettings {
   return {
+    users: buildUsers(where, s.users),
     admin: { listen: s.admin.listen, token: s.admin.token, authReads: s.admin.auth_reads },
     logLevel: s.log_level,
     workers: s.workers,

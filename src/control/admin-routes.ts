@@ -18,7 +18,11 @@ export function redactedConfig(c: Config): Config {
   return {
     ...c,
     pools: c.pools.map((p): PoolConfig => ({ ...p, redisAuth: p.redisAuth === null ? null : HIDDEN })),
-    shardgate: { ...c.shardgate, admin: { ...c.shardgate.admin, token: c.shardgate.admin.token === null ? null : HIDDEN } },
+    shardgate: {
+      ...c.shardgate,
+      admin: { ...c.shardgate.admin, token: c.shardgate.admin.token === null ? null : HIDDEN },
+      users: c.shardgate.users.map((u) => ({ ...u, passwordSha256: HIDDEN })),
+    },
   };
 }
 

@@ -66,6 +66,7 @@ function diffSettings(a: ShardgateSettings, b: ShardgateSettings, live: string[]
   if (a.admin.listen !== b.admin.listen) live.push(`admin API now on ${b.admin.listen ?? 'nothing (closed)'}`);
   if (a.admin.token !== b.admin.token || a.admin.authReads !== b.admin.authReads) live.push('admin API token / auth_reads');
   if (a.logLevel !== b.logLevel) live.push(`log_level ${b.logLevel}`);
+  if (JSON.stringify(a.users) !== JSON.stringify(b.users)) live.push('users (new AUTH and every next command of a user see the new rules)');
   if (a.watch !== b.watch) live.push(`watch ${b.watch}`);
   if (a.drainTimeout !== b.drainTimeout) live.push(`drain_timeout ${b.drainTimeout} ms`);
   if (a.workers !== b.workers) restart.push(`shardgate.workers (${a.workers} -> ${b.workers}): the number of processes is fixed at start`);

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'SG_ERR_TIMEOUT'         // no reply within the pool's timeout
   | 'SG_ERR_NOAUTH'          // client must AUTH first
   | 'SG_ERR_AUTH'            // bad password
+  | 'SG_ERR_NOPERM'          // the user's ACL rules do not allow the command or a key
   | 'SG_ERR_BUSY'            // too many pending requests / bytes
   | 'SG_ERR_CONFIG'          // config file invalid
   | 'SG_ERR_MAXCLIENTS'      // a pool's client_connections limit is reached

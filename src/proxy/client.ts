@@ -14,6 +14,7 @@ import { Req, releaseReq, type Entry, type ReplyTarget } from './request.js';
 import type { ProxyContext } from './context.js';
 import { routeRequest } from './router.js';
 import { keep, readAccepted } from './socket-read.js';
+import { startsAuthed } from '../security/users.js';
 import { readProxyHeader } from './proxy-protocol.js';
 
 const MAX_PENDING = 4096;
@@ -43,6 +44,8 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   readonly createdAt = Date.now();
   name: string | null = null;
   authed: boolean;
+  /** the configured user this client authenticated as (its ACL rules apply); null = the default user */
+  aclUser: string | null = null;
   /** for CLIENT LIST's cmd= */
   lastCommand = '';
   #scanner: RequestScanner;
@@ -66,7 +69,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   constructor(socket: net.Socket, ctx: ProxyContext) {
     this.socket = socket;
     this.ctx = ctx;
-    this.authed = ctx.pool.config.redisAuth === null;
+    this.authed = startsAuthed(ctx.pool.config.redisAuth, ctx.security.users);
     this.#scanner = new RequestScanner(ctx.limits);
     this.#header = ctx.pool.config.proxyProtocol ? Buffer.alloc(0) : null;
     this.peerAddress = socket.remoteAddress ?? '';

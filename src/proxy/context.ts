@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { RespLimits } from '../resp/types.js';
 import type { PoolRuntime } from './server-pool.js';
 import type { ClientConn } from './client.js';
+import type { SecurityState } from '../security/users.js';
 
 export interface ProxyContext {
   readonly pool: PoolRuntime;
@@ -16,4 +17,6 @@ export interface ProxyContext {
   onClientClosed(c: ClientConn): void;
   /** proxy-wide counters */
   readonly totals: { connections: number; commands: number };
+  /** users and their rules, shared by every pool (replaced on reload) */
+  readonly security: SecurityState;
 }

@@ -16,6 +16,7 @@ import type { Config, ListenConfig, PoolConfig } from '../config/index.js';
 import type { RespLimits } from '../resp/types.js';
 import { ListenError, ShardgateError, toRespError } from '../errors/index.js';
 import { listenerTlsOptions, refuseReason } from '../security/tls-listener.js';
+import { UserTable, type SecurityState } from '../security/users.js';
 import { errorReplies } from '../errors/replies.js';
 import { PoolRuntime, type ControlLink } from './server-pool.js';
 import { ClientConn } from './client.js';
@@ -76,6 +77,7 @@ export class Proxy {
   readonly #opts: ProxyOptions;
   #generation = 0;
   #config: Config | null = null;
+  readonly #security: SecurityState = { users: new UserTable([]), authFailures: 0 };
 
   constructor(opts: ProxyOptions) {
     this.#opts = opts;
@@ -106,6 +108,9 @@ export class Proxy {
   async apply(config: Config, plan: DataplanePlan): Promise<ApplyOutcome> {
     const first = this.#generation === 0;
     const errors: string[] = [];
+    if (JSON.stringify(this.#config?.shardgate.users ?? []) !== JSON.stringify(config.shardgate.users)) {
+      this.#security.users = new UserTable(config.shardgate.users);
+    }
     for (const pc of config.pools) {
       const pp = plan.pools[pc.name] ?? NO_PLAN;
       const h = this.#handles.get(pc.name);
@@ -151,6 +156,7 @@ export class Proxy {
       version: this.#opts.version,
       clients,
       totals: this.totals,
+      security: this.#security,
       onClientClosed: (c) => {
         clients.delete(c);
         runtime.stats.client_connections--;

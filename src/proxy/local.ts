@@ -10,21 +10,22 @@ import {
 } from '../resp/encode.js';
 import type { ClientConn } from './client.js';
 import { errorReplies } from '../errors/replies.js';
+import { authenticate, startsAuthed } from '../security/users.js';
+import { aclCommand, authFailed } from './acl-commands.js';
 
 type Handler = (c: ClientConn, argv: Buffer[]) => Buffer;
 
 const lower = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1').toLowerCase());
 
 function checkPassword(c: ClientConn, user: string | null, pass: string): Buffer {
-  const want = c.ctx.pool.config.redisAuth;
-  if (want === null) {
+  const r = authenticate(c.ctx.pool.config.redisAuth, c.ctx.security.users, user, pass);
+  if (r === 'none') {
     return encodeError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
-  if ((user === null || user === 'default') && pass === want) {
-    c.authed = true;
-    return OK;
-  }
-  return errorReplies.wrongPass();
+  if (r === 'wrong') return authFailed(c, user);
+  c.authed = true;
+  c.aclUser = r.user;
+  return OK;
 }
 
 const BAD_NAME = /[^\x21-\x7e]/;
@@ -32,7 +33,7 @@ const BAD_NAME = /[^\x21-\x7e]/;
 function clientInfoLine(c: ClientConn): string {
   const s = c.socket;
   const age = Math.floor((Date.now() - c.createdAt) / 1000);
-  return `id=${c.id} addr=${c.peerAddress.includes(':') ? `[${c.peerAddress}]` : c.peerAddress}:${c.peerPort} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=default resp=2`;
+  return `id=${c.id} addr=${c.peerAddress.includes(':') ? `[${c.peerAddress}]` : c.peerAddress}:${c.peerPort} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=${c.aclUser ?? 'default'} resp=2`;
 }
 
 function commandInfoReply(info: RedisCommandInfo): Buffer {
@@ -63,7 +64,7 @@ function infoText(c: ClientConn, section: string): string {
   if (want('stats')) {
     out.push('# Stats', `total_connections_received:${ctx.totals.connections}`, `total_commands_processed:${ctx.totals.commands}`,
       `client_eof:${pool.stats.client_eof}`, `client_err:${pool.stats.client_err}`, `forward_error:${pool.stats.forward_error}`,
-      `fragments:${pool.stats.fragments}`, `server_ejects:${pool.stats.server_ejects}`, '');
+      `fragments:${pool.stats.fragments}`, `server_ejects:${pool.stats.server_ejects}`, `auth_failures:${ctx.security.authFailures}`, '');
   }
   if (want('pool')) {
     const p = pool.config;
@@ -92,9 +93,11 @@ const HANDLERS: Record<string, Handler> = {
   },
   reset: (c) => {
     c.name = null;
-    c.authed = c.ctx.pool.config.redisAuth === null;
+    c.authed = startsAuthed(c.ctx.pool.config.redisAuth, c.ctx.security.users);
+    c.aclUser = null;
     return encodeSimple('RESET');
   },
+  acl: aclCommand,
   auth: (c, a) => (a.length === 2 ? checkPassword(c, null, a[1].toString()) : a.length === 3 ? checkPassword(c, a[1].toString(), a[2].toString()) : encodeError('ERR syntax error')),
   hello: (c, a) => {
     let i = 1;

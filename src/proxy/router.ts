@@ -10,6 +10,7 @@ import { runLocal } from './local.js';
 import { forwardSplit } from './split.js';
 import { holdForMoves } from './migrate-on-touch.js';
 import type { ClientConn } from './client.js';
+import { aclAllows } from './acl-check.js';
 
 const NOAUTH = errorReplies.noAuth();
 
@@ -61,6 +62,7 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     }
     def = sub;
   }
+  if (client.aclUser !== null && !aclAllows(client, def, buf, argc, args)) return;
   // Key migration in progress: a request touching a key that may still be on its previous owner waits for its move.
   if (ctx.pool.migrating && !moved && (def.kind === 'single' || def.kind === 'split' || def.kind === 'same')
     && holdForMoves(client, def, buf, start, end, argc, args)) return;

@@ -1,5 +1,6 @@
 // parseConfig / loadConfig: every nutcracker key with its default, the
 // shardgate sections, and every error naming file, line and key.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +44,7 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
     const c = parseConfig(pool());
     expect(c.file).toBeNull();
     expect(c.shardgate).toEqual({
-      admin: { listen: null, token: null, authReads: false }, logLevel: 'info', workers: 1,
+      users: [], admin: { listen: null, token: null, authReads: false }, logLevel: 'info', workers: 1,
       stats: { listen: null }, watch: true, drainTimeout: 30000,
     });
   });
@@ -238,7 +239,7 @@ describe('shardgate extensions', () => {
   drain_timeout: 5000
 `);
     expect(c.shardgate).toEqual({
-      admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true }, logLevel: 'debug', workers: 2,
+      users: [], admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true }, logLevel: 'debug', workers: 2,
       stats: { listen: '127.0.0.1:22222' }, watch: false, drainTimeout: 5000,
     });
   });
@@ -247,10 +248,21 @@ describe('shardgate extensions', () => {
     expect(p).toMatchObject({ migration: 'background', migrationRate: 200 });
     fails(pool(['shardgate:', '  migration: eager']), 5, 'alpha.shardgate.migration', /one of off, lazy, background/);
   });
+  it('reads users: a clear password is kept only as its SHA-256; bad rules, both passwords, a bad hash and duplicates are errors', () => {
+    const users = (lines: string[]) => `${pool()}shardgate:\n  users:\n${lines.map((l) => `    ${l}`).join('\n')}\n`;
+    const c = parseConfig(users(['- name: app', '  password: s3cret', '  rules: "~app:* +@read"']));
+    expect(c.shardgate.users).toEqual([{ name: 'app', passwordSha256: createHash('sha256').update('s3cret').digest('hex'), rules: '~app:* +@read' }]);
+    fails(users(['- name: app', '  password: s3cret', '  rules: "~app:* +@reed"']), 10, 'shardgate.users[0].rules', /unknown ACL category 'reed'/);
+    fails(users(['- name: app', '  password: s3cret', '  rules: "+getx"']), 10, 'shardgate.users[0].rules', /unknown command 'getx'/);
+    fails(users(['- name: app', '  password: s3cret', '  rules: "%R~x"']), 10, 'shardgate.users[0].rules', /is not a rule shardgate takes/);
+    fails(users(['- name: app', '  password: a', '  password_sha256: abc']), 8, 'shardgate.users[0]', /exactly one of password and password_sha256/);
+    fails(users(['- name: app', '  password_sha256: abc']), 9, 'shardgate.users[0].password_sha256', /64 hex digits/);
+    fails(users(['- name: app', '  password: a', '- name: app', '  password: b']), 10, 'shardgate.users[1].name', /duplicate user 'app'/);
+  });
   it('refuses every setting that is not built yet, naming file, line and key', () => {
     const cases: Array<[string, number, string]> = [
       [`${pool()}shardgate:\n  tls:\n    enabled: true\n    cert: a.pem\n`, 7, 'shardgate.tls'],
-      [`${pool()}shardgate:\n  users:\n    - name: a\n      password: b\n`, 7, 'shardgate.users'],
+      [`${pool()}shardgate:\n  limits:\n    max_request: 10\n`, 7, 'shardgate.limits'],
       [`${pool()}shardgate:\n  metrics:\n    enabled: true\n`, 7, 'shardgate.metrics'],
       [`${pool()}shardgate:\n  sentinel:\n    addresses: [127.0.0.1:26379]\n`, 7, 'shardgate.sentinel'],
       [pool(['shardgate:', '  backend_auth:', '    password: p']), 5, 'alpha.shardgate.backend_auth'],

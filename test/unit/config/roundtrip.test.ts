@@ -53,6 +53,10 @@ const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !=
   });
 
 const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
+  users: fc.uniqueArray(fc.record({
+    name: word, passwordSha256: fc.stringMatching(/^[0-9a-f]{64}$/),
+    rules: fc.constantFrom('', '~* +@read', '~app:* +@read +@write -@dangerous', 'allkeys +@all', 'off ~t:[a-c]?* +get -@all +config|get'),
+  }), { maxLength: 3, selector: (u) => u.name }),
   admin: fc.record({
     listen: fc.option(int(1, 65535).map((p) => `127.0.0.1:${p}`), { nil: null }), token: fc.option(text, { nil: null }), authReads: fc.boolean(),
   }).map((a) => ({ ...a, authReads: a.authReads && a.token !== null })),

@@ -3,7 +3,7 @@
 // printed, raw numbers in benchmarks/results/latest.json and a chart in
 // latest.svg. Owns: the order of a run and its options. Must not: be a timed
 // test, or stop anything it did not start (see lib/procs.mjs).
-// Usage: node benchmarks/run.js [--rounds N] [--quick] [--only get,set,mget,idle,flood] [--with-pipe]
+// Usage: node benchmarks/run.js [--rounds N] [--quick] [--only get,set,mget,idle,flood] [--with-pipe] [--metrics-ab]
 //        [--seconds S] [--idle-conns N] [--flood-requests N] [--shardgate-args='-w 2']
 //        [--shardgate-bin path/to/other/build/bin/shardgate.js]
 import fs from 'node:fs';
@@ -26,6 +26,8 @@ const { values: argv } = parseArgs({ options: {
   'with-pipe': { type: 'boolean', default: false }, seconds: { type: 'string' },
   'idle-conns': { type: 'string' }, 'flood-requests': { type: 'string' }, help: { type: 'boolean', short: 'h' },
   'shardgate-args': { type: 'string', default: '' }, 'shardgate-bin': { type: 'string' },
+  // a second shardgate with `shardgate: metrics: { enabled: false }`: the metrics' cost in the same run
+  'metrics-ab': { type: 'boolean', default: false },
 } });
 if (argv.help) {
   process.stdout.write(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('// Usage') || l.startsWith('//    ')).join('\n').replace(/\/\/ ?/g, '') + '\n');
@@ -36,6 +38,7 @@ const opts = {
   seconds: Number(argv.seconds ?? (argv.quick ? 1 : 4)),
   only: new Set((argv.only ?? FAMILIES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)),
   withPipe: argv['with-pipe'],
+  metricsAb: argv['metrics-ab'],
   idleConns: Number(argv['idle-conns'] ?? 10000),
   floodRequests: Number(argv['flood-requests'] ?? (argv.quick ? 50000 : 200000)),
   shardgateArgs: argv['shardgate-args'].split(' ').filter(Boolean),
@@ -65,6 +68,10 @@ async function main() {
     await startProxy('nutcracker', tools.nutcracker, servers),
     await startProxy('shardgate', null, servers, 'bench', opts.shardgateArgs)];
   if (opts.withPipe) targets.push(await startPipe(servers[0].port));
+  if (opts.metricsAb) {
+    targets.push(await startProxy('shardgate', null, servers, 'bench', opts.shardgateArgs,
+      { name: 'sg-nometrics', extraYaml: 'shardgate:\n  metrics: { enabled: false }\n' }));
+  }
   for (const t of targets) {
     results.targets[t.name] = t.failed ? { failed: t.failed } : { port: t.port, pid: t.pid };
     log(t.failed ? `target ${t.name}: FAILED to start: ${t.failed}` : `target ${t.name}: 127.0.0.1:${t.port} (pid ${t.pid})`);
@@ -170,6 +177,15 @@ async function main() {
   const shown = targets.map((t) => t.name);
   log('\n=== summary (medians over rounds; sg = shardgate, nc = nutcracker) ===');
   log(summaryTable({ ...results, targets: shown }));
+  if (opts.metricsAb) {
+    results.metricsCost = {};
+    for (const [load, m] of Object.entries(results.medians)) {
+      const on = m.shardgate?.rps;
+      const off = m['sg-nometrics']?.rps;
+      results.metricsCost[load] = on && off ? Number((on / off).toFixed(3)) : null;
+      log(`metrics on/off ${load.padEnd(9)} ${on ? (on / 1000).toFixed(1) : '-'}k / ${off ? (off / 1000).toFixed(1) : '-'}k req/s = ${results.metricsCost[load] ?? '-'}x`);
+    }
+  }
   for (const n of results.notes) log(`note: ${n}`);
 
   const dir = path.join(ROOT, 'benchmarks/results');

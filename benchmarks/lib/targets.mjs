@@ -50,18 +50,18 @@ function writeConf(kind, yaml) {
 }
 
 /** nutcracker or shardgate on the given backends (plus extraArgs); resolves { proc, port, conf } or { failed }. */
-export async function startProxy(kind, bin, backends, poolName = 'bench', extraArgs = []) {
+export async function startProxy(kind, bin, backends, poolName = 'bench', extraArgs = [], { name = kind, extraYaml = '' } = {}) {
   const port = await freePort();
   const statsPort = await freePort();
-  const { dir, file } = writeConf(kind, poolYaml(poolName, port, backends));
+  const { dir, file } = writeConf(name, poolYaml(poolName, port, backends) + extraYaml);
   const common = ['-c', file, '-s', String(statsPort), '-a', '127.0.0.1'];
   try {
     const proc = kind === 'nutcracker'
       ? await startServer(kind, bin, [...common, '-o', path.join(dir, 'nutcracker.log'), ...extraArgs], port, { fds: FD_LIMIT })
-      : await startServer(kind, process.execPath, [shardgateBin, 'proxy', ...common, ...extraArgs], port, { fds: FD_LIMIT });
-    return { name: kind, proc, port, pid: proc.pid, conf: file };
+      : await startServer(name, process.execPath, [shardgateBin, 'proxy', ...common, ...extraArgs], port, { fds: FD_LIMIT });
+    return { name, proc, port, pid: proc.pid, conf: file };
   } catch (err) {
-    return { name: kind, failed: String(err.message ?? err).split('\n').slice(0, 6).join(' | ') };
+    return { name, failed: String(err.message ?? err).split('\n').slice(0, 6).join(' | ') };
   }
 }
 

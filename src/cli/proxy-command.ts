@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { Command, Option } from 'commander';
 import { loadConfigOrReport } from './load-config.js';
-import { createLogger, levelForVerbosity } from '../log/index.js';
+import { createLogger, levelForVerbosity, type LogFormat } from '../log/index.js';
 import { runProxy } from '../proxy/workers.js';
 import { describeStats } from '../stats/fields.js';
 import { VERSION } from './version.js';
@@ -24,6 +24,7 @@ interface ProxyFlags {
   mbufSize?: string;
   workers?: string;
   admin?: string;
+  logFormat: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -44,6 +45,7 @@ export function registerProxyCommand(program: Command): void {
     .option('-m, --mbuf-size <bytes>', 'accepted for compatibility; shardgate sizes buffers itself')
     .option('-w, --workers <n>', 'proxy processes sharing the listen addresses (default: shardgate.workers in the config, else 1)')
     .option('--admin <host:port>', 'admin HTTP API address (default: shardgate.admin.listen in the config, else none)')
+    .option('--log-format <format>', 'json (one JSON object a line, the default) or pretty (for people at a terminal)', 'json')
     .action(async (flags: ProxyFlags, cmd: Command) => {
       if (flags.version) {
         process.stdout.write(`This is shardgate-${VERSION} (nutcracker-compatible)\n`);
@@ -61,6 +63,11 @@ export function registerProxyCommand(program: Command): void {
         process.exitCode = 1;
         return;
       }
+      if (flags.logFormat !== 'json' && flags.logFormat !== 'pretty') {
+        process.stderr.write(`shardgate: --log-format must be json or pretty (got '${flags.logFormat}')\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (flags.testConf) {
         process.stdout.write(`shardgate: configuration file '${flags.confFile}' syntax is ok\n`);
         return;
@@ -74,7 +81,7 @@ export function registerProxyCommand(program: Command): void {
       // -v wins when given; else the file's shardgate.log_level; else nutcracker's default (5 = info).
       const level = cmd.getOptionValueSource('verbose') === 'default' && config.shardgate.logLevel
         ? config.shardgate.logLevel : levelForVerbosity(Number(flags.verbose));
-      const log = createLogger({ level, file: flags.output ?? null });
+      const log = createLogger({ level, file: flags.output ?? null, format: flags.logFormat as LogFormat });
       const workers = Number(flags.workers ?? config.shardgate.workers ?? 1);
       // -s/-a win when given; else the file's shardgate.stats.listen; else nutcracker's defaults.
       const fileStats = config.shardgate.stats.listen;

@@ -19,10 +19,20 @@ export interface CommandDef {
   readonly reason: string | null;
   /** container commands (OBJECT, MEMORY, XINFO, ...): argv[1] picks the entry, e.g. "object|encoding" */
   readonly subcommands: ReadonlyMap<string, CommandDef> | null;
+  /** small integer naming this entry (0..commandCount()-1): per-command metrics index arrays by it */
+  readonly id: number;
+  /** how its reply tells a cache hit from a miss: none, one value (nil = miss), an array of values (each nil = a miss) */
+  readonly lookup: LookupKind;
 }
 
+export type LookupKind = 'none' | 'value' | 'values';
+
+/** Reads whose nil reply is a cache miss (one value), and multi-key reads (each nil element a miss). */
+const VALUE_LOOKUPS = new Set(['get', 'getex', 'getdel', 'hget', 'lindex', 'zscore', 'zrank', 'zrevrank']);
+const VALUES_LOOKUPS = new Set(['mget', 'hmget', 'zmscore']);
+
 /** Answered by the proxy itself. */
-const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'info', 'time', 'reset', 'acl']);
+const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'info', 'time', 'reset', 'slowlog', 'acl']);
 
 const SPLIT: Record<string, SplitKind> = {
   mget: 'mget', mset: 'mset', del: 'count', unlink: 'count', touch: 'count', exists: 'count',
@@ -58,7 +68,8 @@ function classify(c: RedisCommandInfo): CommandDef {
   const known = c.keys.filter((k) => !('unknown' in k.begin) && !('unknown' in k.find));
   const keys = EXTRA_KEY_SPECS[name] ? [...known, ...EXTRA_KEY_SPECS[name]] : c.keys;
   const def = (kind: CommandKind, more: { split?: SplitKind; firstKey?: number; reason?: string } = {}): CommandDef =>
-    new Def(name, c.arity, kind, more.split ?? null, write, more.firstKey ?? -1, keys, more.reason ?? null, subs);
+    new Def(name, c.arity, kind, more.split ?? null, write, more.firstKey ?? -1, keys, more.reason ?? null, subs, NAMES.push(name) - 1,
+      VALUE_LOOKUPS.has(name) ? 'value' : VALUES_LOOKUPS.has(name) ? 'values' : 'none');
   if (subs !== null && !LOCAL.has(name)) return def('same');
   if (LOCAL.has(name)) return def('local');
   if (SPLIT[name]) return def('split', { split: SPLIT[name], firstKey: 1 });
@@ -90,8 +101,13 @@ class Def implements CommandDef {
     readonly keySpecs: readonly KeySpec[],
     readonly reason: string | null,
     readonly subcommands: ReadonlyMap<string, CommandDef> | null,
+    readonly id: number,
+    readonly lookup: LookupKind,
   ) {}
 }
+
+/** Every entry's name by id (subcommands included, as "object|encoding"). */
+const NAMES: string[] = [];
 
 const TABLE = new Map<string, CommandDef>();
 for (const c of REDIS_COMMANDS) TABLE.set(c.name, Object.freeze(classify(c)));
@@ -103,6 +119,16 @@ export function lookupCommand(lowerName: string): CommandDef | undefined {
 /** The entry that applies to a container command's subcommand (argv[1]), or the container itself. */
 export function resolveSubcommand(def: CommandDef, lowerSub: string): CommandDef | undefined {
   return def.subcommands === null ? def : def.subcommands.get(lowerSub);
+}
+
+/** How many ids there are (every entry and subcommand). */
+export function commandCount(): number {
+  return NAMES.length;
+}
+
+/** The name of entry `id` (as its label in metrics). */
+export function commandName(id: number): string {
+  return NAMES[id] ?? 'unknown';
 }
 
 export function allCommands(): IterableIterator<CommandDef> {

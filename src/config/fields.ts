@@ -20,10 +20,13 @@ export function str(what = 'a value') {
     .min(1, { error: 'must not be empty' });
 }
 
-/** A non-negative decimal integer, digits only (no sign, no fraction), as nutcracker reads numbers. */
+/**
+ * A decimal integer, digits only (no fraction), as nutcracker reads numbers;
+ * a leading minus only where `min` is negative (shardgate's own settings).
+ */
 export function int(min = 0, max = INT_MAX) {
   return str('an integer')
-    .regex(/^[0-9]+$/, { error: (iss) => `must be an integer from ${min} to ${max} (got ${shown(iss.input)})` })
+    .regex(min < 0 ? /^-?[0-9]+$/ : /^[0-9]+$/, { error: (iss) => `must be an integer from ${min} to ${max} (got ${shown(iss.input)})` })
     .transform((s) => Number(s))
     .refine((n) => n >= min && n <= max, { error: (iss) => `must be an integer from ${min} to ${max} (got '${String(iss.input)}')` });
 }

@@ -67,16 +67,21 @@ function formatShardgate(s: ShardgateSettings, out: string[]): void {
     for (const u of s.users) o.push(`    - name: ${q(u.name)}`, `      password_sha256: ${u.passwordSha256}`, `      rules: ${q(u.rules)}`);
   }
   const a = s.admin;
-  if (a.listen !== null || a.token !== null || a.authReads) {
+  if (a.listen !== null || a.token !== null || a.authReads || a.readyMinLivePercent !== 1) {
     o.push('  admin:');
     if (a.listen !== null) o.push(`    listen: ${q(a.listen)}`);
     if (a.token !== null) o.push(`    token: ${q(a.token)}`);
     if (a.authReads) o.push('    auth_reads: true');
+    if (a.readyMinLivePercent !== 1) o.push(`    ready_min_live_percent: ${a.readyMinLivePercent}`);
   }
   if (s.logLevel !== 'info') o.push(`  log_level: ${s.logLevel}`);
   if (s.workers !== 1) o.push(`  workers: ${s.workers}`);
   if (s.stats.listen !== null) o.push('  stats:', `    listen: ${q(s.stats.listen)}`);
   if (!s.watch) o.push('  watch: false');
+  const m = s.metrics;
+  if (!m.enabled || m.infoInterval !== 5000) o.push('  metrics:', `    enabled: ${m.enabled}`, `    info_interval: ${m.infoInterval}`);
+  const sl = s.slowlog;
+  if (sl.thresholdUs !== 10_000 || sl.maxLen !== 128) o.push('  slowlog:', `    threshold_us: ${sl.thresholdUs}`, `    max_len: ${sl.maxLen}`);
   if (s.drainTimeout !== 30000) o.push(`  drain_timeout: ${s.drainTimeout}`);
   if (o.length > 0) out.push('shardgate:', ...o);
 }

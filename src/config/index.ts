@@ -74,6 +74,8 @@ export interface AdminSettings {
   /** bearer token required for every state change (and reads with authReads); null = none */
   token: string | null;
   authReads: boolean;
+  /** GET /readyz: percent of each pool's servers that must be reachable (at least one) */
+  readyMinLivePercent: number;
 }
 export interface UserConfig {
   name: string;
@@ -92,6 +94,10 @@ export interface ShardgateSettings {
   stats: { listen: string | null };
   /** reload the file when it changes */
   watch: boolean;
+  /** `metrics:`: per-command metrics on the request path; ms between backend INFO polls (0: none) */
+  metrics: { enabled: boolean; infoInterval: number };
+  /** `slowlog:`: threshold in µs (0: every request, -1: none) and entries kept */
+  slowlog: { thresholdUs: number; maxLen: number };
   /** ms a shutdown waits for the replies owed to clients before it closes them anyway */
   drainTimeout: number;
 }
@@ -126,6 +132,10 @@ export function parseConfig(text: string, file?: string, baseDir?: string): Conf
   }
   const sgRaw = check(where, shardgateSchema, section ?? {}, [RESERVED]);
   const shardgate = buildShardgate(where, sgRaw);
+  const sg = section as Record<string, unknown> | undefined;
+  if (!shardgate.metrics.enabled && shardgate.slowlog.thresholdUs >= 0 && sg?.slowlog !== undefined) {
+    fail(where, [RESERVED, 'slowlog'], 'the slow log times requests with the metrics: it needs metrics: { enabled: true } (or set threshold_us: -1)');
+  }
   if (shardgate.admin.authReads && shardgate.admin.token === null) {
     fail(where, [RESERVED, 'admin', 'auth_reads'], 'needs shardgate.admin.token: without a token there is nothing for reads to check');
   }

@@ -15,8 +15,6 @@ interface Pending {
 /** Keys of the top-level `shardgate:` section. */
 export const PENDING_PROCESS_KEYS: readonly Pending[] = [
   { key: 'tls', what: 'one TLS block for every listener (TLS is set per pool, under <pool>: shardgate: tls:)' },
-  { key: 'metrics', what: 'Prometheus metrics (observability issue)' },
-  { key: 'slowlog', what: 'the slow log (observability issue)' },
   { key: 'sentinel', what: 'following Redis Sentinel (sentinel issue)' },
   { key: 'limits', what: 'client limits (security issue)' },
 ];

@@ -115,12 +115,25 @@ export const shardgateSchema = section({
     /** bearer token for every state change (and for reads with auth_reads) */
     token: str('a token').nullable().default(null),
     auth_reads: bool().default(false),
-  }).default({ listen: null, token: null, auth_reads: false }),
+    /** GET /readyz: the share (percent) of each pool's servers that must be reachable, and at least one */
+    ready_min_live_percent: int(0, 100).default(1),
+  }).default({ listen: null, token: null, auth_reads: false, ready_min_live_percent: 1 }),
   log_level: oneOf(LOG_LEVELS).default('info'),
   workers: int(1, 256).default(1),
   stats: section({ listen: hostPort.nullable().default(null) }).default({ listen: null }),
   /** reload the file when it changes (SIGHUP reloads it either way) */
   watch: bool().default(true),
+  /** per-command request metrics and the slow log's timing (docs/observability.md) */
+  metrics: section({
+    enabled: bool().default(true),
+    /** ms between INFO polls of every backend by the controlling process; 0 = no polling */
+    info_interval: int(0).default(5000),
+  }).default({ enabled: true, info_interval: 5000 }),
+  slowlog: section({
+    /** requests at least this slow (µs) are logged; 0 = every request; -1 = none */
+    threshold_us: int(-1).default(10_000),
+    max_len: int(0, 1_000_000).default(128),
+  }).default({ threshold_us: 10_000, max_len: 128 }),
   /** on SIGTERM/SIGINT: ms to answer what was read before exiting anyway */
   drain_timeout: int(0).default(30000),
 });

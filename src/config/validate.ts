@@ -134,11 +134,13 @@ function buildUsers(where: Where, users: RawShardgate['users']): UserConfig[] {
 export function buildShardgate(where: Where, s: RawShardgate): ShardgateSettings {
   return {
     users: buildUsers(where, s.users),
-    admin: { listen: s.admin.listen, token: s.admin.token, authReads: s.admin.auth_reads },
+    admin: { listen: s.admin.listen, token: s.admin.token, authReads: s.admin.auth_reads, readyMinLivePercent: s.admin.ready_min_live_percent },
     logLevel: s.log_level,
     workers: s.workers,
     stats: { listen: s.stats.listen },
     watch: s.watch,
+    metrics: { enabled: s.metrics.enabled, infoInterval: s.metrics.info_interval },
+    slowlog: { thresholdUs: s.slowlog.threshold_us, maxLen: s.slowlog.max_len },
     drainTimeout: s.drain_timeout,
   };
 }

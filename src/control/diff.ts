@@ -68,6 +68,11 @@ function diffSettings(a: ShardgateSettings, b: ShardgateSettings, live: string[]
   if (a.logLevel !== b.logLevel) live.push(`log_level ${b.logLevel}`);
   if (JSON.stringify(a.users) !== JSON.stringify(b.users)) live.push('users (new AUTH and every next command of a user see the new rules)');
   if (a.watch !== b.watch) live.push(`watch ${b.watch}`);
+  if (a.metrics.enabled !== b.metrics.enabled) live.push(`metrics ${b.metrics.enabled ? 'enabled' : 'disabled'}`);
+  if (a.metrics.infoInterval !== b.metrics.infoInterval) live.push(`metrics.info_interval ${b.metrics.infoInterval} ms`);
+  if (a.slowlog.thresholdUs !== b.slowlog.thresholdUs || a.slowlog.maxLen !== b.slowlog.maxLen) {
+    live.push(`slowlog threshold_us ${b.slowlog.thresholdUs}, max_len ${b.slowlog.maxLen}`);
+  }
   if (a.drainTimeout !== b.drainTimeout) live.push(`drain_timeout ${b.drainTimeout} ms`);
   if (a.workers !== b.workers) restart.push(`shardgate.workers (${a.workers} -> ${b.workers}): the number of processes is fixed at start`);
   if (a.stats.listen !== b.stats.listen) restart.push('shardgate.stats.listen: the stats port opens at start');

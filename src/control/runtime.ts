@@ -12,6 +12,7 @@ import { Controller, type Dataplane } from './controller.js';
 import { MigrationManager } from './migration.js';
 import { controlRoutes } from './admin-routes.js';
 import { watchConfigFile, type FileWatch } from './file-watch.js';
+import { Observability, type DataplaneObserver } from './observe.js';
 
 export interface ControlPlaneOptions {
   config: Config;
@@ -23,12 +24,17 @@ export interface ControlPlaneOptions {
   adminListen?: string | null;
   /** reload on SIGHUP (the CLI's processes do; tests in one process may not) */
   sighup?: boolean;
+  /** the serving processes' metrics and slow logs (none: /metrics shows the control plane's only) */
+  observe?: DataplaneObserver;
 }
+
+const NO_DATAPLANE: DataplaneObserver = { metrics: async () => [], slowlog: async () => [], resetSlowlog: async () => {} };
 
 export interface ControlPlane {
   readonly controller: Controller;
   readonly bus: EventBus;
   readonly migrations: MigrationManager;
+  readonly observability: Observability;
   /** where the admin API listens, or null */
   adminAddress(): string | null;
   /** shutting down: /readyz answers 503 from now on, reloads stop */
@@ -51,18 +57,15 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   let admin: AdminServer | null = null;
   let adminSpec: string | null = null;
   let draining = false;
-  const routes = controlRoutes({
+  const observability = new Observability({ controller, bus, migrations, dataplane: o.observe ?? NO_DATAPLANE, log });
+  const routes = [...controlRoutes({
     controller, bus, migrations,
     ready: () => {
-      const reasons: string[] = [];
-      if (draining) reasons.push('shutting down');
-      for (const pc of controller.config.pools) {
-        const st = controller.pool(pc.name)!;
-        if (st.spec.servers.every((s) => st.health.isDown(s.identity))) reasons.push(`pool ${pc.name}: no server is live`);
-      }
+      const reasons = observability.notReady();
+      if (draining) reasons.unshift('shutting down');
       return { ready: reasons.length === 0, reasons };
     },
-  });
+  }), ...observability.routes()];
   const syncAdmin = async (config: Config) => {
     const a = config.shardgate.admin;
     const want = o.adminListen ?? a.listen;
@@ -97,6 +100,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         log.error(`admin API not moved: ${err.message}`);
       });
       await syncWatch(config);
+      observability.configure(config);
     },
     planApplied: (plan, changed) => migrations.planApplied(plan, changed),
   });
@@ -104,7 +108,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const onHup = () => void controller.reloadFile('sighup');
   if (o.sighup !== false) process.on('SIGHUP', onHup);
   return {
-    controller, bus, migrations,
+    controller, bus, migrations, observability,
     adminAddress: () => admin?.address ?? null,
     setDraining() {
       draining = true;
@@ -117,6 +121,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
       process.off('SIGHUP', onHup);
       migrations.close();
       controller.close();
+      observability.close();
       await watch?.close();
       await admin?.close();
     },

@@ -1,6 +1,7 @@
 // Logging: pino, to stderr or a file. Twemproxy's -v verbosity (0..11,
 // default 5) maps onto pino levels so existing service files keep working.
 import { pino, type Logger } from 'pino';
+import { prettyStream } from './pretty.js';
 
 export function levelForVerbosity(v: number): string {
   if (v <= 2) return 'fatal';
@@ -11,8 +12,11 @@ export function levelForVerbosity(v: number): string {
   return 'trace';
 }
 
-export function createLogger(opts: { level?: string; file?: string | null; name?: string } = {}): Logger {
+export type LogFormat = 'json' | 'pretty';
+
+export function createLogger(opts: { level?: string; file?: string | null; name?: string; format?: LogFormat } = {}): Logger {
   const level = opts.level ?? process.env.SHARDGATE_LOG_LEVEL ?? 'info';
-  const dest = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: false }) : pino.destination({ fd: 2, sync: false });
+  const raw = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: false }) : pino.destination({ fd: 2, sync: false });
+  const dest = opts.format === 'pretty' ? prettyStream(raw) : raw;
   return pino({ level, name: opts.name ?? 'shardgate', base: { pid: process.pid } }, dest);
 }

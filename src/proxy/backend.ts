@@ -16,6 +16,7 @@ import { Req, type ReplyTarget } from './request.js';
 import { OutBuffer } from './out-buffer.js';
 import { connectReading, connectReadingTls } from './socket-read.js';
 import type { ServerCounters } from '../topology/counters.js';
+import { stamp } from '../metrics/commands.js';
 
 export interface BackendAddress {
   readonly host: string | null;
@@ -109,6 +110,7 @@ export class BackendConn implements Flushable {
     const target = a.path !== null ? { path: a.path } : { host: a.host ?? '127.0.0.1', port: a.port };
     const onChunk = (chunk: Buffer): void => {
       if (this.#socket !== socket) return;
+      stamp();
       this.#counters.response_bytes += chunk.length;
       try {
         this.#scanner.feed(chunk, sink);
@@ -239,6 +241,7 @@ export class BackendConn implements Flushable {
   /** Close the connection, failing every request in flight with a RESP error, and report why. */
   fatal(kind: FailureKind, reason: string): void {
     if (this.#state === 'idle') return;
+    stamp();
     this.#shutdown(kind === 'timeout' ? errorReplies.timeout(this.address.label) : errorReplies.backendFailed(this.address.label, reason));
     this.#owner.onBackendFailure(this, kind, reason);
   }

@@ -15,6 +15,9 @@ import type { ProxyContext } from './context.js';
 import { routeRequest } from './router.js';
 import { keep, readAccepted } from './socket-read.js';
 import { startsAuthed } from '../security/users.js';
+import { stamp } from '../metrics/commands.js';
+import { slowlog } from '../metrics/slowlog.js';
+import { commandName } from '../commands/table.js';
 import { readProxyHeader } from './proxy-protocol.js';
 
 const MAX_PENDING = 4096;
@@ -48,6 +51,9 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   aclUser: string | null = null;
   /** for CLIENT LIST's cmd= */
   lastCommand = '';
+  /** the request being routed: its command id for metrics (-1: not measured) and argument count */
+  cmd = -1;
+  argc = 0;
   #scanner: RequestScanner;
   readonly #queue = new Fifo<Entry>(16);
   readonly #out = new ClientOut();
@@ -117,6 +123,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
 
   #onData(chunk: Buffer): void {
     if (this.#closing || this.#draining) return;
+    stamp();
     try {
       this.#scanner.feed(chunk, this);
     } catch (err) {
@@ -185,6 +192,10 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
 
   /** ReplyTarget: a backend reply for a request of this client. */
   complete(req: Req, buf: Buffer, start: number, end: number): void {
+    if (req.cmd >= 0) {
+      const ms = this.ctx.metrics.replied(req.cmd, req.t0, buf, start, end);
+      if (slowlog.isSlow(ms)) this.slow(req.cmd, req.argc, ms, req.via);
+    }
     if (this.#queue.peek() !== req) {
       // Replies owed before it are still out: keep it (a copy if it is in the read buffer).
       req.out = keep(buf, start, end);
@@ -194,6 +205,17 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     if (!this.#closed) this.#out.copy(buf, start, end);
     releaseReq(req);
     this.#advance();
+  }
+
+  /** A request of this client took `ms`, past the slow log's threshold: note it. */
+  slow(cmd: number, argc: number, ms: number, via: { readonly label: string } | null): void {
+    const args = [commandName(cmd)];
+    if (argc > 1) args.push(`... (${argc - 1} more arguments)`);
+    const s = this.socket;
+    slowlog.add({
+      durationUs: Math.round(ms * 1000), args, client: `${s.remoteAddress}:${s.remotePort}`,
+      info: via === null ? '' : `backend=${via.label}`, pool: this.ctx.pool.name,
+    });
   }
 
   /** An entry other than a direct Req finished (a merged split reply). */

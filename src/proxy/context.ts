@@ -5,6 +5,7 @@ import type { RespLimits } from '../resp/types.js';
 import type { PoolRuntime } from './server-pool.js';
 import type { ClientConn } from './client.js';
 import type { SecurityState } from '../security/users.js';
+import type { CommandMetrics } from '../metrics/commands.js';
 
 export interface ProxyContext {
   readonly pool: PoolRuntime;
@@ -15,6 +16,8 @@ export interface ProxyContext {
   /** clients of this pool now connected */
   readonly clients: ReadonlySet<ClientConn>;
   onClientClosed(c: ClientConn): void;
+  /** this pool's per-command request metrics (outlive topology swaps) */
+  readonly metrics: CommandMetrics;
   /** proxy-wide counters */
   readonly totals: { connections: number; commands: number };
   /** users and their rules, shared by every pool (replaced on reload) */

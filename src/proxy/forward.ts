@@ -2,12 +2,17 @@
 // one server (the hot path), and the error when no server of the pool is live.
 import { errorReplies } from '../errors/replies.js';
 import { takeReq } from './request.js';
+import { timing } from '../metrics/commands.js';
 import type { ClientConn } from './client.js';
 import type { TopologyServer } from '../topology/topology.js';
 
 /** Forward buf[start,end) as it came to `server`, its reply in the client's order. */
 export function forwardWhole(client: ClientConn, server: TopologyServer, buf: Buffer, start: number, end: number): void {
   const req = takeReq(client);
+  req.cmd = client.cmd;
+  req.t0 = timing.now;
+  req.argc = client.argc;
+  req.via = server;
   client.enqueue(req);
   server.backend.connFor(client.id).send(req, buf, start, end);
 }

@@ -27,6 +27,8 @@ import { BackendRegistry, type BackendSignals } from '../topology/registry.js';
 import { CounterStore } from '../topology/counters.js';
 import { buildTopology, releaseTopology, type PoolTopology } from '../topology/topology.js';
 import type { DataplanePlan, PoolPlan } from '../topology/plan.js';
+import { timing } from '../metrics/commands.js';
+import { slowlog } from '../metrics/slowlog.js';
 
 export interface ProxyOptions {
   log: Logger;
@@ -111,6 +113,9 @@ export class Proxy {
     if (JSON.stringify(this.#config?.shardgate.users ?? []) !== JSON.stringify(config.shardgate.users)) {
       this.#security.users = new UserTable(config.shardgate.users);
     }
+    const obs = config.shardgate;
+    timing.on = obs.metrics.enabled;
+    slowlog.configure(obs.slowlog.thresholdUs, obs.slowlog.maxLen);
     for (const pc of config.pools) {
       const pp = plan.pools[pc.name] ?? NO_PLAN;
       const h = this.#handles.get(pc.name);
@@ -155,6 +160,7 @@ export class Proxy {
       startedAt: this.startedAt,
       version: this.#opts.version,
       clients,
+      metrics: this.counters.commands(pc.name),
       totals: this.totals,
       security: this.#security,
       onClientClosed: (c) => {

@@ -1,5 +1,5 @@
 // Commands the proxy answers itself: PING, ECHO, QUIT, SELECT, HELLO, AUTH,
-// CLIENT, COMMAND, INFO, TIME, RESET. Replies follow redis-server's text so
+// CLIENT, COMMAND, INFO, TIME, RESET, SLOWLOG. Replies follow redis-server's text so
 // clients' start-up checks pass. Runs off the hot path (argv materialised).
 import os from 'node:os';
 import { REDIS_COMMANDS, REDIS_VERSION } from '../commands/redis-commands.js';
@@ -12,6 +12,8 @@ import type { ClientConn } from './client.js';
 import { errorReplies } from '../errors/replies.js';
 import { authenticate, startsAuthed } from '../security/users.js';
 import { aclCommand, authFailed } from './acl-commands.js';
+import { METRICS } from '../metrics/table.js';
+import { encodeSlowEntry, slowlog } from '../metrics/slowlog.js';
 
 type Handler = (c: ClientConn, argv: Buffer[]) => Buffer;
 
@@ -49,6 +51,58 @@ function commandInfoReply(info: RedisCommandInfo): Buffer {
 let commandAll: Buffer | null = null;
 const commandByName = new Map(REDIS_COMMANDS.map((c) => [c.name, c]));
 
+/** INFO's Stats section: every metric of the table with an INFO name, for this client's pool. */
+function statsLines(c: ClientConn): string[] {
+  const ctx = c.ctx;
+  const pool = ctx.pool.stats as unknown as Record<string, number>;
+  const totals = ctx.totals as unknown as Record<string, number>;
+  const arrays: Record<string, Float64Array> = { hits: ctx.metrics.hits, misses: ctx.metrics.misses, requests: ctx.metrics.requests, errors: ctx.metrics.errors };
+  const lines: string[] = [];
+  for (const m of METRICS) {
+    if (m.info === undefined) continue;
+    let v = 0;
+    if (m.source === 'pool') v = pool[m.field!] ?? 0;
+    else if (m.source === 'proxy') v = totals[m.field!] ?? 0;
+    else if (m.source === 'command') for (const x of arrays[m.field!] ?? []) v += x;
+    lines.push(`${m.info}:${v}`);
+  }
+  return lines;
+}
+
+const SLOWLOG_HELP = [
+  'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+  '    Entries are made of: id, timestamp, time in microseconds, arguments array, client IP and port, client name (here: the backend)',
+  'LEN', '    Return the length of the slowlog.',
+  'RESET', '    Reset the slowlog.',
+  'HELP', '    Print this help.',
+];
+
+function slowlogCommand(a: Buffer[]): Buffer {
+  const sub = lower(a[1]);
+  switch (sub) {
+    case 'get': {
+      if (a.length > 3) return errorReplies.arity('slowlog|get');
+      let n = 10;
+      if (a.length === 3) {
+        n = Number(a[2].toString());
+        if (!Number.isInteger(n) || n < -1) return encodeError('ERR count should be greater than or equal to -1');
+      }
+      return encodeArray(slowlog.get(n).map(encodeSlowEntry));
+    }
+    case 'len':
+      return a.length === 2 ? encodeInteger(slowlog.length) : errorReplies.arity('slowlog|len');
+    case 'reset':
+      if (a.length !== 2) return errorReplies.arity('slowlog|reset');
+      slowlog.reset();
+      return OK;
+    case 'help':
+      return encodeArray(SLOWLOG_HELP.map((l) => encodeSimple(l)));
+    default:
+      return errorReplies.unknownSubcommand(a[1].toString(), 'slowlog');
+  }
+}
+
 function infoText(c: ClientConn, section: string): string {
   const ctx = c.ctx;
   const pool = ctx.pool;
@@ -62,9 +116,7 @@ function infoText(c: ClientConn, section: string): string {
   }
   if (want('clients')) out.push('# Clients', `connected_clients:${ctx.clients.size}`, '');
   if (want('stats')) {
-    out.push('# Stats', `total_connections_received:${ctx.totals.connections}`, `total_commands_processed:${ctx.totals.commands}`,
-      `client_eof:${pool.stats.client_eof}`, `client_err:${pool.stats.client_err}`, `forward_error:${pool.stats.forward_error}`,
-      `fragments:${pool.stats.fragments}`, `server_ejects:${pool.stats.server_ejects}`, `auth_failures:${ctx.security.authFailures}`, '');
+    out.push('# Stats', ...statsLines(c), `auth_failures:${ctx.security.authFailures}`, '');
   }
   if (want('pool')) {
     const p = pool.config;
@@ -179,6 +231,7 @@ const HANDLERS: Record<string, Handler> = {
     }
   },
   info: (c, a) => encodeBulk(infoText(c, lower(a[1]))),
+  slowlog: (_c, a) => slowlogCommand(a),
 };
 
 export function runLocal(c: ClientConn, name: string, argv: Buffer[]): Buffer {

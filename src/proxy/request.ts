@@ -27,6 +27,12 @@ export class Req implements Entry {
   done = false;
   /** the reply bytes, once complete (set by the target) */
   out: Buffer | null = null;
+  /** metrics: the command's id (CommandDef.id), -1 = not measured; when it was read (timing.now); its argument count */
+  cmd = -1;
+  t0 = 0;
+  argc = 0;
+  /** the server it was sent to (the slow log names it) */
+  via: { readonly label: string } | null = null;
 
   constructor(target: ReplyTarget, internal = false) {
     this.target = target;
@@ -68,5 +74,7 @@ export function releaseReq(r: Req): void {
   r.deadline = 0;
   r.done = false;
   r.out = null;
+  r.cmd = -1;
+  r.via = null;
   if (free.length < FREE_MAX) free.push(r);
 }

@@ -9,6 +9,7 @@ import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { runLocal } from './local.js';
 import { forwardSplit } from './split.js';
 import { holdForMoves } from './migrate-on-touch.js';
+import { timing } from '../metrics/commands.js';
 import type { ClientConn } from './client.js';
 import { aclAllows } from './acl-check.js';
 
@@ -62,6 +63,11 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     }
     def = sub;
   }
+  if (timing.on) {
+    ctx.metrics.requests[def.id]++;
+    client.cmd = def.id;
+    client.argc = argc;
+  } else client.cmd = -1;
   if (client.aclUser !== null && !aclAllows(client, def, buf, argc, args)) return;
   // Key migration in progress: a request touching a key that may still be on its previous owner waits for its move.
   if (ctx.pool.migrating && !moved && (def.kind === 'single' || def.kind === 'split' || def.kind === 'same')

@@ -13,6 +13,8 @@ import { releaseReq, takeReq, type Entry, type Req, type ReplyTarget } from './r
 import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { keep } from './socket-read.js';
 import { copyInto } from './copy.js';
+import { timing } from '../metrics/commands.js';
+import { slowlog } from '../metrics/slowlog.js';
 import type { ClientConn } from './client.js';
 import type { TopologyServer } from '../topology/topology.js';
 import type { SplitKind } from '../commands/types.js';
@@ -43,9 +45,17 @@ class SplitRequest implements Entry, ReplyTarget {
   #vals: Buffer | null = null;
   #valsLen = 0;
   #slots: Int32Array | null = null;
+  /** metrics: as on Req (cmd -1: not measured), and the server of the last fragment answered */
+  readonly #cmd: number;
+  readonly #t0: number;
+  readonly #argc: number;
+  #via: { readonly label: string } | null = null;
 
   constructor(client: ClientConn, kind: SplitKind, positions: number[], starts: number[]) {
     this.#client = client;
+    this.#cmd = client.cmd;
+    this.#t0 = timing.now;
+    this.#argc = client.argc;
     this.#kind = kind;
     this.#positions = positions;
     this.#starts = starts;
@@ -55,6 +65,7 @@ class SplitRequest implements Entry, ReplyTarget {
   addFragment(server: TopologyServer, buf: Buffer, args: Int32Array, tag: number): void {
     const req = takeReq(this);
     req.tag = tag;
+    req.via = server;
     this.#remaining++;
     const step = this.#kind === 'mset' ? 2 : 1;
     const from = this.#starts[tag];
@@ -70,15 +81,25 @@ class SplitRequest implements Entry, ReplyTarget {
       const v = readInteger(buf, start, end);
       if (Number.isNaN(v)) this.#fail(req.tag, errorReplies.badMergeReply());
       else this.#count += v;
-    } else if (this.#kind === 'mget' && !this.#collect(req.tag, buf, start, end)) {
-      this.#fail(req.tag, errorReplies.badMergeReply());
+    } else if (this.#kind === 'mget') {
+      if (!this.#collect(req.tag, buf, start, end)) this.#fail(req.tag, errorReplies.badMergeReply());
+      else if (this.#cmd >= 0) this.#client.ctx.metrics.countValues(this.#cmd, buf, start, end);
     }
+    this.#via = req.via;
     // The fragment's reply is consumed and the backend let go of it before handing it over.
     releaseReq(req);
     if (--this.#remaining > 0) return;
     this.out = this.#error ?? (this.#kind === 'mset' ? OK : this.#kind === 'count' ? encodeInteger(this.#count) : this.#assemble());
     this.done = true;
+    if (this.#cmd >= 0) this.#measure();
     this.#client.entryDone(this);
+  }
+
+  #measure(): void {
+    const m = this.#client.ctx.metrics;
+    const ms = m.timed(this.#cmd, this.#t0);
+    if (this.#error !== null) m.errors[this.#cmd]++;
+    if (slowlog.isSlow(ms)) this.#client.slow(this.#cmd, this.#argc, ms, this.#via);
   }
 
   #fail(tag: number, reply: Buffer): void {

@@ -18,6 +18,11 @@ import type { FailureKind } from './backend.js';
 import { startStatsServer, statsDocument } from '../stats/server.js';
 import { aggregateStats } from '../stats/aggregate.js';
 import { startControlPlane, type ControlPlane } from '../control/runtime.js';
+import type { DataplaneObserver } from '../control/observe.js';
+import { dataplaneMetrics } from '../metrics/dataplane.js';
+import { processMetrics } from '../metrics/process.js';
+import type { MetricJson } from '../metrics/series.js';
+import { slowlog, type SlowEntry } from '../metrics/slowlog.js';
 import type { Dataplane } from '../control/controller.js';
 import type { DataplanePlan } from '../topology/plan.js';
 
@@ -35,12 +40,15 @@ export interface RunOptions {
   adminListen: string | null;
 }
 
+/** What the primary asks every worker (answered with a shardgate:answer of the same id). */
+type Question = { what: 'stats' } | { what: 'metrics' } | { what: 'slowlog'; n: number } | { what: 'slowlog-reset' };
+
 type ToWorker =
-  | { type: 'shardgate:stats'; id: number }
+  | { type: 'shardgate:ask'; id: number; q: Question }
   | { type: 'shardgate:plan'; plan: DataplanePlan };
 type FromWorker =
   | { type: 'shardgate:ready' }
-  | { type: 'shardgate:stats-reply'; id: number; doc: Record<string, unknown> }
+  | { type: 'shardgate:answer'; id: number; value: unknown }
   | { type: 'shardgate:applied'; generation: number; errors: string[]; fatal: boolean }
   | { type: 'shardgate:signal'; kind: 'failed'; pool: string; identity: string; label: string; failure: FailureKind; reason: string }
   | { type: 'shardgate:signal'; kind: 'recovered'; pool: string; identity: string; label: string };
@@ -91,12 +99,35 @@ export class DeferredControlLink implements ControlLink {
   }
 }
 
+/** What a serving process answers the primary (or its own control plane). */
+function answer(proxy: Proxy, version: string, q: Question, withProcess: boolean): unknown {
+  switch (q.what) {
+    case 'stats': return statsDocument(proxy, version);
+    case 'metrics': return withProcess ? [...dataplaneMetrics(proxy), ...processMetrics()] : dataplaneMetrics(proxy);
+    case 'slowlog': return slowlog.get(q.n);
+    case 'slowlog-reset': slowlog.reset(); return true;
+  }
+}
+
+/** A DataplaneObserver over processes that answer questions (`ask` returns one answer per process). */
+function observerOf(ask: (q: Question) => Promise<unknown[]>): DataplaneObserver {
+  return {
+    metrics: async () => (await ask({ what: 'metrics' })) as MetricJson[][],
+    slowlog: async (n) => {
+      const all = ((await ask({ what: 'slowlog', n })) as SlowEntry[][]).flat().sort((a, b) => b.time - a.time || b.id - a.id);
+      return n < 0 ? all : all.slice(0, n);
+    },
+    resetSlowlog: async () => { await ask({ what: 'slowlog-reset' }); },
+  };
+}
+
 /** The proxy and its control plane in this one process (also what `shardgate up` runs). */
 export async function startInProcess(o: { config: Config; text: string; log: Logger; version: string; adminListen: string | null; sighup?: boolean }): Promise<{ proxy: Proxy; control: ControlPlane }> {
   const link = new DeferredControlLink();
   const proxy = new Proxy({ log: o.log, version: o.version, control: link });
   const dataplane: Dataplane = { apply: async (plan, config) => [await proxy.apply(config, plan)] };
-  const control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, sighup: o.sighup });
+  const observe = observerOf(async (q) => [answer(proxy, o.version, q, false)]);
+  const control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, sighup: o.sighup, observe });
   link.target = control.controller;
   return { proxy, control };
 }
@@ -133,8 +164,8 @@ function runWorker(o: RunOptions): Promise<void> {
   const proxy = new Proxy({ log: o.log, version: o.version, control: link, countsEjections: process.env.SHARDGATE_WORKER_INDEX === '0' });
   let chain: Promise<unknown> = Promise.resolve();
   process.on('message', (m: ToWorker) => {
-    if (m?.type === 'shardgate:stats') {
-      send({ type: 'shardgate:stats-reply', id: m.id, doc: statsDocument(proxy, o.version) });
+    if (m?.type === 'shardgate:ask') {
+      send({ type: 'shardgate:answer', id: m.id, value: answer(proxy, o.version, m.q, true) });
     } else if (m?.type === 'shardgate:plan') {
       // Plans apply one after another, in the order the primary made them.
       chain = chain.then(async () => {
@@ -172,7 +203,7 @@ async function runPrimary(o: RunOptions): Promise<void> {
   let stopping = false;
   let nextId = 1;
   let control: ControlPlane | null = null;
-  const pendingStats = new Map<number, { docs: Record<string, unknown>[]; left: number; done: (d: Record<string, unknown>[]) => void }>();
+  const pendingAsks = new Map<number, { answers: unknown[]; left: number; done: (a: unknown[]) => void }>();
   const pendingApply = new Map<Worker, { generation: number; done: (o: ApplyOutcome) => void }[]>();
   const fork = (index: number) => {
     const w = cluster.fork({ SHARDGATE_WORKER_INDEX: String(index) });
@@ -185,11 +216,11 @@ async function runPrimary(o: RunOptions): Promise<void> {
         // A worker started after the first plan (a restart) catches up at once.
         const plan = control?.controller.lastPlan;
         if (plan) w.send({ type: 'shardgate:plan', plan } satisfies ToWorker);
-      } else if (m?.type === 'shardgate:stats-reply') {
-        const p = pendingStats.get(m.id);
+      } else if (m?.type === 'shardgate:answer') {
+        const p = pendingAsks.get(m.id);
         if (!p) return;
-        p.docs.push(m.doc);
-        if (--p.left === 0) { pendingStats.delete(m.id); p.done(p.docs); }
+        p.answers.push(m.value);
+        if (--p.left === 0) { pendingAsks.delete(m.id); p.done(p.answers); }
       } else if (m?.type === 'shardgate:applied') {
         if (m.fatal) {
           process.stderr.write(`shardgate: ${m.errors.join('; ')}\n`);
@@ -224,18 +255,20 @@ async function runPrimary(o: RunOptions): Promise<void> {
       w.send({ type: 'shardgate:plan', plan } satisfies ToWorker);
     }))),
   };
-  await Promise.all([...workers.keys()].map((w) => new Promise<void>((resolve) => w.once('shardgate:ready', () => resolve()))));
-  control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen });
-  o.log.info({ workers: o.workers }, `${o.workers} workers listening`);
-  const ask = (): Promise<Record<string, unknown>> => new Promise((resolve) => {
+  /** Every connected worker's answer; after 2 s, the answers that came. */
+  const ask = (q: Question): Promise<unknown[]> => new Promise((resolve) => {
     const id = nextId++;
     const live = [...workers.keys()].filter((w) => w.isConnected());
-    if (live.length === 0) return resolve({});
-    const t = setTimeout(() => { pendingStats.delete(id); resolve(aggregateStats([])); }, 2000);
-    pendingStats.set(id, { docs: [], left: live.length, done: (docs) => { clearTimeout(t); resolve(aggregateStats(docs)); } });
-    for (const w of live) w.send({ type: 'shardgate:stats', id } satisfies ToWorker);
+    if (live.length === 0) return resolve([]);
+    const answers: unknown[] = [];
+    const t = setTimeout(() => { pendingAsks.delete(id); resolve(answers); }, 2000);
+    pendingAsks.set(id, { answers, left: live.length, done: (a) => { clearTimeout(t); resolve(a); } });
+    for (const w of live) w.send({ type: 'shardgate:ask', id, q } satisfies ToWorker);
   });
-  const stats = await statsPortOrNull(ask, o);
+  await Promise.all([...workers.keys()].map((w) => new Promise<void>((resolve) => w.once('shardgate:ready', () => resolve()))));
+  control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, observe: observerOf(ask) });
+  o.log.info({ workers: o.workers }, `${o.workers} workers listening`);
+  const stats = await statsPortOrNull(async () => aggregateStats((await ask({ what: 'stats' })) as Record<string, unknown>[]), o);
   if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
   onSignals(o.log, (sig) => {
     stopping = true;

@@ -1,36 +1,12 @@
 // The nutcracker-compatible stats port: every TCP connection receives one
 // JSON document (Twemproxy's shape and field names) and is closed. Values are
-// read live from the pools; no aggregation thread is needed.
+// read live from the pools through the fields of the metrics table
+// (fields.ts); no aggregation thread is needed.
 import net from 'node:net';
 import os from 'node:os';
 import type { Proxy } from '../proxy/index.js';
-import type { TopologyServer } from '../topology/topology.js';
-
-function serverStats(s: TopologyServer): Record<string, number> {
-  let inQueue = 0, inQueueBytes = 0, outQueue = 0, outQueueBytes = 0;
-  const k = s.backend.counters;
-  for (const c of s.backend.conns) {
-    inQueue += c.unsent;
-    inQueueBytes += c.unsentBytes;
-    outQueue += c.inflight - c.unsent;
-    outQueueBytes += c.awaitingBytes;
-  }
-  return {
-    server_eof: k.server_eof,
-    server_err: k.server_err,
-    server_timedout: k.server_timedout,
-    server_connections: k.server_connections,
-    server_ejected_at: k.server_ejected_at * 1_000_000,
-    requests: k.requests,
-    request_bytes: k.request_bytes,
-    responses: k.responses,
-    response_bytes: k.response_bytes,
-    in_queue: inQueue,
-    in_queue_bytes: inQueueBytes,
-    out_queue: outQueue,
-    out_queue_bytes: outQueueBytes,
-  };
-}
+import { serverValue } from '../metrics/dataplane.js';
+import { POOL_FIELDS, SERVER_FIELDS } from './fields.js';
 
 export function statsDocument(proxy: Proxy, version: string): Record<string, unknown> {
   const now = Date.now();
@@ -46,8 +22,17 @@ export function statsDocument(proxy: Proxy, version: string): Record<string, unk
     curr_connections: curr,
   };
   for (const p of proxy.pools) {
-    const pool: Record<string, unknown> = { ...p.runtime.stats };
-    for (const s of p.runtime.servers) pool[s.label] = serverStats(s);
+    const pool: Record<string, unknown> = {};
+    const stats = p.runtime.stats as unknown as Record<string, number>;
+    for (const f of POOL_FIELDS) pool[f.name] = stats[f.metric.field!];
+    for (const s of p.runtime.servers) {
+      const server: Record<string, number> = {};
+      for (const f of SERVER_FIELDS) {
+        const v = serverValue(s, f.metric);
+        server[f.name] = f.kind === 'timestamp' ? v * 1_000_000 : v;
+      }
+      pool[s.label] = server;
+    }
     doc[p.runtime.name] = pool;
   }
   return doc;

@@ -3,7 +3,10 @@
 // nutcracker stats document (and later the metrics) keep counting across
 // changes. Plain mutable objects: the request path increments fields, no
 // lookup per request (a backend connection holds its server's object).
+// The per-command metrics of each pool (typed arrays, src/metrics/commands.ts)
+// are kept here too, for the same reason.
 // Must not: know about sockets, rings or config files.
+import { CommandMetrics } from '../metrics/commands.js';
 
 export interface PoolCounters {
   client_eof: number;
@@ -35,16 +38,20 @@ const newServer = (): ServerCounters => ({
 
 /** Every pool's and server's counters of this process, by pool name and server label. */
 export class CounterStore {
-  readonly #pools = new Map<string, { pool: PoolCounters; servers: Map<string, ServerCounters> }>();
+  readonly #pools = new Map<string, { pool: PoolCounters; servers: Map<string, ServerCounters>; commands: CommandMetrics }>();
 
   #entry(pool: string) {
     let e = this.#pools.get(pool);
-    if (e === undefined) this.#pools.set(pool, e = { pool: newPool(), servers: new Map() });
+    if (e === undefined) this.#pools.set(pool, e = { pool: newPool(), servers: new Map(), commands: new CommandMetrics() });
     return e;
   }
 
   pool(pool: string): PoolCounters {
     return this.#entry(pool).pool;
+  }
+
+  commands(pool: string): CommandMetrics {
+    return this.#entry(pool).commands;
   }
 
   server(pool: string, label: string): ServerCounters {

@@ -48,6 +48,7 @@ describe('a ConfigMap mount', () => {
     expect((await adminRequest(admin, 'GET', '/ring')).body.pools.alpha.servers).toHaveLength(1);
     publish(2, yaml([redis[0]!.port, redis[1]!.port]));
     await until('the second server in the ring', async () => (await adminRequest(admin, 'GET', '/ring')).body.pools.alpha.servers.length === 2, 10_000);
-    expect(proxy.output()).toContain('config applied (file)');
+    // The ring changes before the controller logs the applied config (the log line follows the data plane's answer).
+    expect(await proxy.waitForOutput('config applied (file)')).toContain('config applied (file)');
   });
 });

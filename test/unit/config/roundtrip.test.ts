@@ -59,11 +59,14 @@ const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
   }), { maxLength: 3, selector: (u) => u.name }),
   admin: fc.record({
     listen: fc.option(int(1, 65535).map((p) => `127.0.0.1:${p}`), { nil: null }), token: fc.option(text, { nil: null }), authReads: fc.boolean(),
+    readyMinLivePercent: int(0, 100),
   }).map((a) => ({ ...a, authReads: a.authReads && a.token !== null })),
   logLevel: fc.constantFrom('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'),
   workers: int(1, 256),
   stats: fc.record({ listen: fc.option(fc.constant('127.0.0.1:22222'), { nil: null }) }),
   watch: fc.boolean(),
+  metrics: fc.record({ enabled: fc.constant(true), infoInterval: int(0, 60_000) }),
+  slowlog: fc.record({ thresholdUs: int(-1, 1_000_000), maxLen: int(0, 1000) }),
   drainTimeout: int(0, 600000),
 });
 

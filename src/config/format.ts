@@ -4,6 +4,7 @@
 // default. Used by tests (round trip) and by the admin API's GET /config.
 // Must not parse or validate.
 import type { Config, PoolConfig, ShardgateSettings } from './index.js';
+import { LIMIT_DEFAULTS } from './schema.js';
 
 const q = (s: string): string => JSON.stringify(s);
 const key = (s: string): string => (/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(s) ? s : q(s));
@@ -83,5 +84,9 @@ function formatShardgate(s: ShardgateSettings, out: string[]): void {
   const sl = s.slowlog;
   if (sl.thresholdUs !== 10_000 || sl.maxLen !== 128) o.push('  slowlog:', `    threshold_us: ${sl.thresholdUs}`, `    max_len: ${sl.maxLen}`);
   if (s.drainTimeout !== 30000) o.push(`  drain_timeout: ${s.drainTimeout}`);
+  const l = s.limits;
+  if (l.maxRequestBytes !== LIMIT_DEFAULTS.maxRequestBytes || l.maxArgs !== LIMIT_DEFAULTS.maxArgs || l.maxBulkBytes !== LIMIT_DEFAULTS.maxBulkBytes) {
+    o.push('  limits:', `    max_request_bytes: ${l.maxRequestBytes}`, `    max_args: ${l.maxArgs}`, `    max_bulk_bytes: ${l.maxBulkBytes}`);
+  }
   if (o.length > 0) out.push('shardgate:', ...o);
 }

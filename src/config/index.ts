@@ -84,6 +84,7 @@ export interface UserConfig {
   /** Redis ACL rules as written */
   rules: string;
 }
+export interface ClientLimits { maxRequestBytes: number; maxArgs: number; maxBulkBytes: number }
 export interface ShardgateSettings {
   /** `shardgate: users:`; empty = no users (redis_auth alone, or no auth) */
   users: readonly UserConfig[];
@@ -100,6 +101,8 @@ export interface ShardgateSettings {
   slowlog: { thresholdUs: number; maxLen: number };
   /** ms a shutdown waits for the replies owed to clients before it closes them anyway */
   drainTimeout: number;
+  /** per-client request bounds (`shardgate: limits:`): past one, a protocol error and the client is closed */
+  limits: ClientLimits;
 }
 export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }
 

@@ -16,7 +16,6 @@ interface Pending {
 export const PENDING_PROCESS_KEYS: readonly Pending[] = [
   { key: 'tls', what: 'one TLS block for every listener (TLS is set per pool, under <pool>: shardgate: tls:)' },
   { key: 'sentinel', what: 'following Redis Sentinel (sentinel issue)' },
-  { key: 'limits', what: 'client limits (security issue)' },
 ];
 
 /** Keys of a pool's `shardgate:` block. */

@@ -32,6 +32,9 @@ const hostPort = str('an address').refine((s) => typeof parseListen(s) !== 'stri
   error: (iss) => `must be 'host:port' (got '${String(iss.input)}')`,
 });
 
+/** Redis's own bounds (proto-max-bulk-len 512 MB, 1024*1024 arguments); a whole request at most 512 MB. */
+export const LIMIT_DEFAULTS = { maxRequestBytes: 512 * 1024 * 1024, maxArgs: 1024 * 1024, maxBulkBytes: 512 * 1024 * 1024 } as const;
+
 export const MIGRATION_MODES = ['off', 'lazy', 'background'] as const;
 export const CLIENT_CERT_MODES = ['off', 'optional', 'require'] as const;
 export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
@@ -136,5 +139,11 @@ export const shardgateSchema = section({
   }).default({ threshold_us: 10_000, max_len: 128 }),
   /** on SIGTERM/SIGINT: ms to answer what was read before exiting anyway */
   drain_timeout: int(0).default(30000),
+  /** what one client may send: docs/security.md "Limits" */
+  limits: section({
+    max_request_bytes: int(64).default(LIMIT_DEFAULTS.maxRequestBytes),
+    max_args: int(1).default(LIMIT_DEFAULTS.maxArgs),
+    max_bulk_bytes: int(1).default(LIMIT_DEFAULTS.maxBulkBytes),
+  }).default({ max_request_bytes: LIMIT_DEFAULTS.maxRequestBytes, max_args: LIMIT_DEFAULTS.maxArgs, max_bulk_bytes: LIMIT_DEFAULTS.maxBulkBytes }),
 });
 export type RawShardgate = z.output<typeof shardgateSchema>;

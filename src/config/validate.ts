@@ -142,5 +142,6 @@ export function buildShardgate(where: Where, s: RawShardgate): ShardgateSettings
     metrics: { enabled: s.metrics.enabled, infoInterval: s.metrics.info_interval },
     slowlog: { thresholdUs: s.slowlog.threshold_us, maxLen: s.slowlog.max_len },
     drainTimeout: s.drain_timeout,
+    limits: { maxRequestBytes: s.limits.max_request_bytes, maxArgs: s.limits.max_args, maxBulkBytes: s.limits.max_bulk_bytes },
   };
 }

@@ -74,6 +74,7 @@ function diffSettings(a: ShardgateSettings, b: ShardgateSettings, live: string[]
     live.push(`slowlog threshold_us ${b.slowlog.thresholdUs}, max_len ${b.slowlog.maxLen}`);
   }
   if (a.drainTimeout !== b.drainTimeout) live.push(`drain_timeout ${b.drainTimeout} ms`);
+  if (JSON.stringify(a.limits) !== JSON.stringify(b.limits)) live.push('limits (for new connections)');
   if (a.workers !== b.workers) restart.push(`shardgate.workers (${a.workers} -> ${b.workers}): the number of processes is fixed at start`);
   if (a.stats.listen !== b.stats.listen) restart.push('shardgate.stats.listen: the stats port opens at start');
 }

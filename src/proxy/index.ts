@@ -80,6 +80,8 @@ export class Proxy {
   #generation = 0;
   #config: Config | null = null;
   readonly #security: SecurityState = { users: new UserTable([]), authFailures: 0 };
+  /** what every client's scanner is built with: the options', then the config's `limits:` (new clients see a reload's) */
+  readonly #limits: Partial<RespLimits> = {};
 
   constructor(opts: ProxyOptions) {
     this.#opts = opts;
@@ -110,6 +112,8 @@ export class Proxy {
   async apply(config: Config, plan: DataplanePlan): Promise<ApplyOutcome> {
     const first = this.#generation === 0;
     const errors: string[] = [];
+    const l = config.shardgate.limits;
+    Object.assign(this.#limits, this.#opts.limits ?? {}, { maxRequestBytes: l.maxRequestBytes, maxArgs: l.maxArgs, maxBulkLength: l.maxBulkBytes });
     if (JSON.stringify(this.#config?.shardgate.users ?? []) !== JSON.stringify(config.shardgate.users)) {
       this.#security.users = new UserTable(config.shardgate.users);
     }
@@ -156,7 +160,7 @@ export class Proxy {
     const ctx: ProxyContext = {
       pool: runtime,
       log,
-      limits: this.#opts.limits ?? {},
+      limits: this.#limits,
       startedAt: this.startedAt,
       version: this.#opts.version,
       clients,

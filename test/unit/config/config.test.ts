@@ -45,7 +45,7 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
     expect(c.file).toBeNull();
     expect(c.shardgate).toEqual({
       users: [], admin: { listen: null, token: null, authReads: false, readyMinLivePercent: 1 }, logLevel: 'info', workers: 1,
-      stats: { listen: null }, watch: true, drainTimeout: 30000, metrics: { enabled: true, infoInterval: 5000 }, slowlog: { thresholdUs: 10_000, maxLen: 128 },
+      stats: { listen: null }, watch: true, drainTimeout: 30000, limits: { maxRequestBytes: 536870912, maxArgs: 1048576, maxBulkBytes: 536870912 }, metrics: { enabled: true, infoInterval: 5000 }, slowlog: { thresholdUs: 10_000, maxLen: 128 },
     });
   });
   it('returns a deeply frozen config', () => {
@@ -247,7 +247,7 @@ describe('shardgate extensions', () => {
 `);
     expect(c.shardgate).toEqual({
       users: [], admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true, readyMinLivePercent: 50 }, logLevel: 'debug', workers: 2,
-      stats: { listen: '127.0.0.1:22222' }, watch: false, drainTimeout: 5000, metrics: { enabled: true, infoInterval: 1000 }, slowlog: { thresholdUs: 0, maxLen: 10 },
+      stats: { listen: '127.0.0.1:22222' }, watch: false, drainTimeout: 5000, limits: { maxRequestBytes: 536870912, maxArgs: 1048576, maxBulkBytes: 536870912 }, metrics: { enabled: true, infoInterval: 1000 }, slowlog: { thresholdUs: 0, maxLen: 10 },
     });
   });
   it('reads the per-pool block', () => {
@@ -269,7 +269,6 @@ describe('shardgate extensions', () => {
   it('refuses every setting that is not built yet, naming file, line and key', () => {
     const cases: Array<[string, number, string]> = [
       [`${pool()}shardgate:\n  tls:\n    enabled: true\n    cert: a.pem\n`, 7, 'shardgate.tls'],
-      [`${pool()}shardgate:\n  limits:\n    max_request: 10\n`, 7, 'shardgate.limits'],
       [`${pool()}shardgate:\n  sentinel:\n    addresses: [127.0.0.1:26379]\n`, 7, 'shardgate.sentinel'],
       [pool(['shardgate:', '  backend_auth:', '    password: p']), 5, 'alpha.shardgate.backend_auth'],
       [pool(['shardgate:', '  client_auth: pw']), 5, 'alpha.shardgate.client_auth'],

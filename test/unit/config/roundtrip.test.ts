@@ -68,6 +68,7 @@ const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
   metrics: fc.record({ enabled: fc.constant(true), infoInterval: int(0, 60_000) }),
   slowlog: fc.record({ thresholdUs: int(-1, 1_000_000), maxLen: int(0, 1000) }),
   drainTimeout: int(0, 600000),
+  limits: fc.record({ maxRequestBytes: int(64, 2147483647), maxArgs: int(1, 2147483647), maxBulkBytes: int(1, 2147483647) }),
 });
 
 describe('formatConfig -> parseConfig round trip', () => {

@@ -49,6 +49,11 @@ function formatPool(p: PoolConfig, out: string[]): void {
     if (t.allowSubjects.length > 0) ext.push(`      allow_subjects: [${t.allowSubjects.map(q).join(', ')}]`);
     if (t.minVersion !== 'TLSv1.2') ext.push(`      min_version: ${t.minVersion}`);
   }
+  if (p.backendAuth !== null) {
+    ext.push('    backend_auth:');
+    if (p.backendAuth.username !== null) ext.push(`      username: ${q(p.backendAuth.username)}`);
+    ext.push(`      password: ${q(p.backendAuth.password)}`);
+  }
   if (p.backendTls !== null) {
     const b = p.backendTls;
     const empty = b.ca === null && b.cert === null && b.servername === null;

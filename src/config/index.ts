@@ -47,6 +47,8 @@ export interface PoolConfig {
   tls: ListenerTls | null;
   /** TLS to the backends (`shardgate: backend_tls:`); null = plaintext */
   backendTls: BackendTls | null;
+  /** what the proxy authenticates to the servers with (`shardgate: backend_auth:`); null = redis_auth, as nutcracker */
+  backendAuth: { username: string | null; password: string } | null;
 }
 export interface BackendTls {
   /** file paths, resolved against the config file's folder; null = not given */

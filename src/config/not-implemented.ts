@@ -20,7 +20,6 @@ export const PENDING_PROCESS_KEYS: readonly Pending[] = [
 
 /** Keys of a pool's `shardgate:` block. */
 export const PENDING_POOL_KEYS: readonly Pending[] = [
-  { key: 'backend_auth', what: 'per-pool backend credentials (security issue)' },
   { key: 'client_auth', what: 'a client password apart from redis_auth (security issue: users)' },
   { key: 'replicas', what: 'replicas and failover (sentinel issue)' },
   { key: 'sentinel', what: 'heartbeats and failover (sentinel issue)' },

@@ -72,6 +72,8 @@ export const poolExtensionSchema = section({
   proxy_protocol: bool().default(false),
   tls: listenerTlsSchema.optional(),
   backend_tls: backendTlsSchema.optional(),
+  /** credentials the proxy sends to this pool's servers (Redis 6 ACL: AUTH username password) */
+  backend_auth: section({ username: str('a user name').optional(), password: str('a password') }).optional(),
 });
 
 export const poolSchema = section({

@@ -71,6 +71,7 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     proxyProtocol: ext?.proxy_protocol ?? false,
     tls: ext?.tls === undefined ? null : buildListenerTls(where, name, ext.tls, ext.proxy_protocol),
     backendTls: ext?.backend_tls === undefined ? null : buildBackendTls(where, name, ext.backend_tls),
+    backendAuth: ext?.backend_auth === undefined ? null : { username: ext.backend_auth.username ?? null, password: ext.backend_auth.password },
   };
 }
 

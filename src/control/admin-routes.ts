@@ -17,7 +17,11 @@ const HIDDEN = '(hidden)';
 export function redactedConfig(c: Config): Config {
   return {
     ...c,
-    pools: c.pools.map((p): PoolConfig => ({ ...p, redisAuth: p.redisAuth === null ? null : HIDDEN })),
+    pools: c.pools.map((p): PoolConfig => ({
+      ...p,
+      redisAuth: p.redisAuth === null ? null : HIDDEN,
+      backendAuth: p.backendAuth === null ? null : { username: p.backendAuth.username, password: HIDDEN },
+    })),
     shardgate: {
       ...c.shardgate,
       admin: { ...c.shardgate.admin, token: c.shardgate.admin.token === null ? null : HIDDEN },

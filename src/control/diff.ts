@@ -30,7 +30,7 @@ const listenText = (p: PoolConfig): string => p.listen.path ?? `${p.listen.host}
 const POOL_SETTINGS: readonly (keyof PoolConfig)[] = [
   'hash', 'hashTag', 'distribution', 'timeout', 'backlog', 'clientConnections', 'preconnect', 'redisAuth', 'redisDb',
   'serverConnections', 'autoEjectHosts', 'serverRetryTimeout', 'serverFailureLimit', 'tcpkeepalive', 'migration', 'migrationRate', 'proxyProtocol',
-  'tls', 'backendTls',
+  'tls', 'backendTls', 'backendAuth',
 ];
 /** The file's key for each setting, as users write it. */
 const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
@@ -40,6 +40,7 @@ const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
   proxyProtocol: 'shardgate.proxy_protocol (for new connections)',
   tls: 'shardgate.tls (certificates re-read; established connections keep theirs)',
   backendTls: 'shardgate.backend_tls (new backend connections)',
+  backendAuth: 'shardgate.backend_auth (new backend connections)',
 };
 
 export function diffPool(a: PoolConfig | undefined, b: PoolConfig | undefined): PoolDiff {

@@ -27,6 +27,8 @@ export interface BackendAddress {
 
 export interface BackendOptions {
   readonly auth: string | null;
+  /** AUTH <authUser> <auth> (Redis 6 ACL) when set */
+  readonly authUser: string | null;
   readonly db: number;
   readonly keepalive: boolean;
   /** request timeout in ms; null = wait forever */
@@ -143,7 +145,8 @@ export class BackendConn implements Flushable {
       if (this.#socket === socket) this.fatal('eof', 'connection closed by server');
     });
     // Session setup goes first on the wire.
-    if (this.#opts.auth !== null) this.#setup('AUTH', encodeCommand(['AUTH', this.#opts.auth]));
+    const o = this.#opts;
+    if (o.auth !== null) this.#setup('AUTH', encodeCommand(o.authUser === null ? ['AUTH', o.auth] : ['AUTH', o.authUser, o.auth]));
     if (this.#opts.db !== 0) this.#setup('SELECT', encodeCommand(['SELECT', String(this.#opts.db)]));
   }
 

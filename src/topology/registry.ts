@@ -20,6 +20,8 @@ export interface BackendSpec {
   readonly port: number;
   readonly path: string | null;
   readonly auth: string | null;
+  /** the ACL user AUTH names (AUTH user pass); null = AUTH pass */
+  readonly authUser: string | null;
   readonly db: number;
   readonly keepalive: boolean;
   readonly timeout: number | null;
@@ -35,7 +37,7 @@ export interface BackendSignals {
 }
 
 export function backendKey(s: BackendSpec): string {
-  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.auth, s.db, s.keepalive, s.timeout, s.connections, s.tls]);
+  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.authUser, s.auth, s.db, s.keepalive, s.timeout, s.connections, s.tls]);
 }
 
 /** One server's connections as one pool uses them. */
@@ -58,7 +60,7 @@ export class ServerBackend implements BackendOwner {
     this.#signals = signals;
     const address = { host: spec.host, port: spec.port, path: spec.path, label: spec.label };
     const tls = spec.tls === null ? null : backendTlsOptions(spec.tls, spec.host);
-    const opts = { auth: spec.auth, db: spec.db, keepalive: spec.keepalive, timeout: spec.timeout, tls };
+    const opts = { auth: spec.auth, authUser: spec.authUser, db: spec.db, keepalive: spec.keepalive, timeout: spec.timeout, tls };
     this.conns = Array.from({ length: Math.max(1, spec.connections) }, () => new BackendConn(address, opts, this, counters));
   }
 

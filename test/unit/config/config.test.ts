@@ -37,7 +37,7 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
       name: 'alpha', hash: 'fnv1a_64', hashTag: null, distribution: 'ketama', timeout: null, backlog: 512,
       clientConnections: 0, preconnect: false, redis: true, redisAuth: null, redisDb: 0, serverConnections: 1,
       autoEjectHosts: false, serverRetryTimeout: 30000, serverFailureLimit: 2, tcpkeepalive: false,
-      migration: 'off', migrationRate: 5000, proxyProtocol: false, tls: null, backendTls: null,
+      migration: 'off', migrationRate: 5000, proxyProtocol: false, tls: null, backendTls: null, backendAuth: null,
     });
   });
   it('fills the shardgate section when absent', () => {
@@ -270,7 +270,6 @@ describe('shardgate extensions', () => {
     const cases: Array<[string, number, string]> = [
       [`${pool()}shardgate:\n  tls:\n    enabled: true\n    cert: a.pem\n`, 7, 'shardgate.tls'],
       [`${pool()}shardgate:\n  sentinel:\n    addresses: [127.0.0.1:26379]\n`, 7, 'shardgate.sentinel'],
-      [pool(['shardgate:', '  backend_auth:', '    password: p']), 5, 'alpha.shardgate.backend_auth'],
       [pool(['shardgate:', '  client_auth: pw']), 5, 'alpha.shardgate.client_auth'],
       [pool(['shardgate:', '  replicas:', '    x: [127.0.0.1:7101]']), 5, 'alpha.shardgate.replicas'],
       [pool(['shardgate:', '  sentinel_master: m1']), 5, 'alpha.shardgate.sentinel_master'],

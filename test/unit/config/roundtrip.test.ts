@@ -36,7 +36,7 @@ const pool = (name: string): fc.Arbitrary<PoolConfig> => fc.record({
   redisAuth: fc.option(text, { nil: null }), redisDb: int(0, 15), serverConnections: int(1, 64), autoEjectHosts: fc.boolean(),
   serverRetryTimeout: int(0, 600000), serverFailureLimit: int(0, 100), tcpkeepalive: fc.boolean(),
   servers: fc.uniqueArray(server, { minLength: 1, maxLength: 6, selector: (s) => s.label }),
-  migration: fc.constantFrom('off' as const, 'lazy' as const, 'background' as const), migrationRate: int(0, 1000000), proxyProtocol: fc.boolean(), tls: fc.constant(null), backendTls: fc.constant(null),
+  migration: fc.constantFrom('off' as const, 'lazy' as const, 'background' as const), migrationRate: int(0, 1000000), proxyProtocol: fc.boolean(), tls: fc.constant(null), backendTls: fc.constant(null), backendAuth: fc.option(fc.record({ username: fc.option(word, { nil: null }), password: text }), { nil: null }),
 }).map((p) => ({ ...p, name, redis: true as const }));
 
 const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !== 'shardgate'), { minLength: 1, maxLength: 4 })

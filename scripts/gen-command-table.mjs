@@ -21,7 +21,7 @@ function spec(ks) {
 
 function entry(c) {
   const [name, arity, flags, first, last, step, categories, , keySpecs, subs] = c;
-  const acl = (categories ?? []).map((x) => x.replace(/^@/, '')).sort();
+  const acl = (categories ?? []).map((x) => x.replace(/^@/, ''));
   const e = { name, arity, flags: flags.filter((x) => KEEP.has(x)), first, last, step, acl, keys: (keySpecs ?? []).map(spec) };
   if (subs && subs.length) e.subcommands = subs.map(entry).sort((a, b) => a.name.localeCompare(b.name));
   return e;

@@ -43,7 +43,7 @@ function commandInfoReply(info: RedisCommandInfo): Buffer {
     encodeBulk(info.name), encodeInteger(info.arity),
     encodeArray(info.flags.map((f) => encodeSimple(f))),
     encodeInteger(info.first), encodeInteger(info.last), encodeInteger(info.step),
-    EMPTY_ARRAY, EMPTY_ARRAY, EMPTY_ARRAY,
+    encodeArray(info.acl.map((cat) => encodeSimple(`@${cat}`))), EMPTY_ARRAY, EMPTY_ARRAY,
     encodeArray((info.subcommands ?? []).map(commandInfoReply)),
   ]);
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type TestCerts } from '../../fixtures/certs.js';
 import { freePort } from '../../fixtures/ports.js';
 import { until } from '../../fixtures/until.js';
+import { RespClient } from '../../fixtures/resp-client.js';
 import { SHARDGATE_BIN, startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 
 function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
@@ -166,6 +167,25 @@ describe('TLS listener', () => {
     kept.write('GET reload:k\r\n');
     await until('the reply on the kept connection', () => keptData.includes('before'));
     kept.destroy();
+  });
+
+  it('a reload that turns TLS on for a plaintext pool re-opens its listener; a connected plaintext client stays', async () => {
+    const kept = await RespClient.connect(port.plain);
+    expect(await kept.call(['SET', 'toggle:k', 'v'])).toBe('OK');
+    const conf = path.join(certs.dir, 'proxy.yaml');
+    const text = yaml(certs, redis.port).replace('allow_subjects: ["CN=app-1"]', 'allow_subjects: ["CN=app-2, O=shardgate-test"]');
+    const plainOn = text.replace(`  listen: 127.0.0.1:${port.plain}\n  redis: true\n  servers:\n    - 127.0.0.1:${redis.port}:1`,
+      `  listen: 127.0.0.1:${port.plain}\n  redis: true\n  servers:\n    - 127.0.0.1:${redis.port}:1\n  shardgate:\n    tls:\n      cert: ${certs.serverCert}\n      key: ${certs.serverKey}`);
+    expect(plainOn).not.toBe(text);
+    fs.writeFileSync(conf, plainOn);
+    process.kill(proxy.pid, 'SIGHUP');
+    await proxy.waitForOutput(`pool plain now listens on 127.0.0.1:${port.plain} with TLS on`);
+    expect((await cli(port.plain, ['--tls', '--cacert', certs.ca, 'GET', 'toggle:k'])).out.trim()).toBe('v');
+    const plaintext = (await cli(port.plain, ['GET', 'toggle:k'])).out.trim();
+    expect(plaintext).not.toBe('v');
+    expect(plaintext).toMatch(/closed|reset/i);
+    expect(await kept.call(['GET', 'toggle:k'])).toBe('v');
+    kept.close();
   });
 
   it('the handshake failures are counted as client errors and the proxy logs them without key material', () => {

@@ -157,6 +157,20 @@ describe('what the proxy adds', () => {
     expect(r[5]).toMatch(/^-ERR ACL SETUSER is not supported by shardgate/);
   });
 
+  it('COMMAND INFO carries the ACL categories redis-server gives', async () => {
+    const ask = ['COMMAND', 'INFO', 'get', 'set', 'flushall', 'keys', 'acl'];
+    const ours = await RespClient.connect(port);
+    await ours.call(['AUTH', 'ops', 'adm1n']);
+    const theirs = await RespClient.connect(reference.port);
+    await theirs.call(['AUTH', 'ops', 'adm1n']);
+    const cats = (reply: unknown) => (reply as unknown[][]).map((c) => [c[0], c[6]]);
+    const mine = cats(await ours.call(ask));
+    expect(mine).toEqual(cats(await theirs.call(ask)));
+    expect(mine.find((c) => c[0] === 'flushall')![1]).toContain('@dangerous');
+    ours.close();
+    theirs.close();
+  });
+
   it('failed attempts are counted in INFO and logged with the user, never the password', async () => {
     await replies(port, [['AUTH', 'app', 'hunter2-wrong'], ['AUTH', 'nobody', 'hunter3-wrong']]);
     const info = (await replies(port, [['AUTH', 'ops', 'adm1n'], ['INFO', 'stats']]))[1]!;

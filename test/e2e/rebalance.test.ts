@@ -139,7 +139,7 @@ function summaryOf(name: string, s: MigrationPoolStatus): string {
 describe('shardgate rebalance', () => {
   it('follows a running migration over the event stream to done: progress lines, summary, exit 0', async () => {
     const { m, served, address } = await setup({ cache: { steps: 30, keysPerStep: 100, endState: 'done' } });
-    m.start('cache');
+    m.start('cache', 150); // 4.5 s: longer than the CLI takes to start on a loaded machine
     const r = await rebalance(['--admin', address]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

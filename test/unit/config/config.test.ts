@@ -308,7 +308,7 @@ describe('loadConfig', () => {
     const c = loadConfig(path.resolve(import.meta.dirname, '../../../proxy.yaml'));
     expect(c.pools).toHaveLength(1);
     expect(c.pools[0]).toMatchObject({
-      name: 'alpha', listen: { host: '127.0.0.1', port: 22121 }, hash: 'fnv1a_64', hashTag: '{}', distribution: 'ketama',
+      name: 'alpha', listen: { host: '127.0.0.1', port: 22121 }, hash: 'hsieh', hashTag: '{}', distribution: 'ketama',
       timeout: 400, autoEjectHosts: true, serverRetryTimeout: 2000, serverFailureLimit: 3,
     });
     expect(c.pools[0]!.servers.map((s) => s.label)).toEqual(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);

@@ -8,11 +8,11 @@
 // Stops what it starts (by pid) and removes its temp folder.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort, waitForPort as waitPort } from './lib/procs.mjs';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,21 +21,6 @@ const N = arg('-n', 100000);
 const C = arg('-c', 50);
 const P = arg('-P', 1);
 const ROUNDS = arg('--rounds', 3);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer(); s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-async function waitPort(port) {
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} did not open`);
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardgate-tls-bench-'));
 const started = [];

@@ -5,21 +5,14 @@
 // without backend_tls, with a wrong name or without the client certificate
 // the server wants, the client gets a backend error and no key is written.
 // Also TLS on both sides at once: redis-cli --tls -> proxy -> TLS redis.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type TestCerts } from '../../fixtures/certs.js';
+import { runCommand as run } from '../../fixtures/run-command.js';
 import { freePort } from '../../fixtures/ports.js';
 import { SHARDGATE_BIN, startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 10_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}` });
-    });
-  });
-}
 
 let certs: TestCerts;
 /** requires client certificates on its TLS port */

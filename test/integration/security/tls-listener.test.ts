@@ -4,25 +4,18 @@
 // refuses a client without a certificate, with one the CA did not sign, and
 // one outside allow_subjects; a plaintext pool and TLS pools side by side on
 // the same server; `proxy -t` checks that every file exists, parses and matches.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type TestCerts } from '../../fixtures/certs.js';
+import { runCommand as run } from '../../fixtures/run-command.js';
 import { freePort } from '../../fixtures/ports.js';
 import { until } from '../../fixtures/until.js';
 import { RespClient } from '../../fixtures/resp-client.js';
 import { SHARDGATE_BIN, startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 10_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}` });
-    });
-  });
-}
 
 let certs: TestCerts;
 let redis: Proc;

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// `shardgate node` vs redis-server, one run: redis-benchmark GET/SET with
-// -c 50 at pipeline 1 and 16 against each, printed with ratios.
-// Usage: npm run build && node benchmarks/node-vs-redis.mjs [-n 100000]
+// `shardgate node` vs redis-server, one run: redis-benchmark's full default
+// test list (-c 50, -q --csv), test group by test group (-t ping, set, …,
+// lrange, mset, in redis-benchmark's own order), redis-server then the node,
+// for R rounds; the median rps per test and server is printed as a markdown
+// table with the ratio and the issue-18 targets (every test >= 0.6x at
+// pipeline 1, LPUSH/LPOP >= 0.8x). Alternating per group keeps the two
+// servers under the same load on a shared machine.
+// Usage: npm run build && node benchmarks/node-vs-redis.mjs [-n 50000] [-P 1,16] [-R 3]
 // Uses the built CLI (node bin/shardgate.js node --port P). Stops what it starts (by pid).
 import { spawn, execFile } from 'node:child_process';
 import net from 'node:net';
@@ -14,7 +19,14 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const nIdx = process.argv.indexOf('-n');
-const N = nIdx > 0 ? Number(process.argv[nIdx + 1]) : 100000;
+const N = nIdx > 0 ? Number(process.argv[nIdx + 1]) : 50000;
+const pIdx = process.argv.indexOf('-P');
+const PIPELINES = pIdx > 0 ? process.argv[pIdx + 1].split(',').map(Number) : [1];
+const rIdx = process.argv.indexOf('-R');
+const ROUNDS = rIdx > 0 ? Number(process.argv[rIdx + 1]) : 3;
+/** redis-benchmark's default tests, as -t groups in its own order */
+const GROUPS = ['ping', 'set', 'get', 'incr', 'lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange', 'mset'];
+const median = (xs) => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2; };
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -35,8 +47,8 @@ async function start(cmd, args, port) {
   await waitPort(port);
   return child;
 }
-async function bench(port, pipeline) {
-  const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', 'get,set', '-n', String(N), '-c', '50', '-P', String(pipeline), '-q', '--csv'], { maxBuffer: 1 << 20 });
+async function bench(port, pipeline, group) {
+  const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', group, '-n', String(N), '-c', '50', '-P', String(pipeline), '-q', '--csv'], { maxBuffer: 1 << 20 });
   const out = {};
   for (const line of stdout.trim().split('\n').slice(1)) {
     const cols = line.split(',').map((s) => s.replace(/"/g, ''));
@@ -51,15 +63,29 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-bench-'));
 const redis = await start('redis-server', ['--port', String(rport), '--save', '', '--appendonly', 'no', '--dir', dir], rport);
 const node = await start(process.execPath, [path.join(root, 'bin/shardgate.js'), 'node', '--port', String(nport), '--loglevel', 'warn', '--dir', dir], nport);
 try {
-  console.log(`redis-benchmark -t get,set -n ${N} -c 50; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`);
-  console.log('pipeline  test  redis-server rps  shardgate node rps  ratio');
-  for (const p of [1, 16]) {
-    const r = await bench(rport, p);
-    const s = await bench(nport, p);
-    for (const t of ['SET', 'GET']) {
-      console.log(`${String(p).padStart(8)}  ${t.padEnd(4)}  ${String(r[t]).padStart(16)}  ${String(s[t]).padStart(18)}  ${(s[t] / r[t]).toFixed(2)}`);
+  console.log(`redis-benchmark (default tests) -n ${N} -c 50 -q --csv; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, ${new Date().toISOString()}`);
+  let misses = 0;
+  for (const p of PIPELINES) {
+    const samples = { r: {}, s: {} };
+    const add = (into, res) => { for (const [t, v] of Object.entries(res)) (into[t] ??= []).push(v); };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const g of GROUPS) {
+        add(samples.r, await bench(rport, p, g));
+        add(samples.s, await bench(nport, p, g));
+      }
+    }
+    console.log(`\npipeline ${p}, median of ${ROUNDS} rounds\n\n| test | redis-server rps | shardgate node rps | ratio |\n|---|---:|---:|---:|`);
+    for (const t of Object.keys(samples.r)) {
+      const r = median(samples.r[t]);
+      const s = samples.s[t] ? median(samples.s[t]) : NaN;
+      const ratio = s / r;
+      const target = p === 1 ? (/^(LPUSH|LPOP)$/.test(t) ? 0.8 : 0.6) : 0;
+      const miss = !Number.isFinite(ratio) || ratio < target;
+      if (miss) misses++;
+      console.log(`| ${t} | ${Math.round(r)} | ${Number.isFinite(s) ? Math.round(s) : 'missing'} | ${Number.isFinite(ratio) ? ratio.toFixed(2) : '-'}${miss ? ' (below ' + target + ')' : ''} |`);
     }
   }
+  console.log(misses === 0 ? '\nall pipeline-1 targets met' : `\n${misses} test(s) below target or missing`);
 } finally {
   node.kill('SIGTERM');
   redis.kill('SIGTERM');

@@ -3,7 +3,7 @@
 // printed, raw numbers in benchmarks/results/latest.json and a chart in
 // latest.svg. Owns: the order of a run and its options. Must not: be a timed
 // test, or stop anything it did not start (see lib/procs.mjs).
-// Usage: node benchmarks/run.js [--rounds N] [--quick] [--only get,set,mget,idle,flood] [--with-pipe] [--metrics-ab]
+// Usage: node benchmarks/run.js [--rounds N] [--quick] [--only get,set,mget,resp3,idle,flood] [--with-pipe] [--metrics-ab]
 //        [--seconds S] [--idle-conns N] [--flood-requests N] [--shardgate-args='-w 2']
 //        [--shardgate-bin path/to/other/build/bin/shardgate.js]
 import fs from 'node:fs';
@@ -20,7 +20,7 @@ import { floodLoad } from './loads/flood.mjs';
 import { idleLoad } from './loads/idle.mjs';
 import { chooseMgetKeys, rbLoads, runRedisBenchmark } from './loads/rbench.mjs';
 
-const FAMILIES = ['get', 'set', 'mget', 'idle', 'flood'];
+const FAMILIES = ['get', 'set', 'mget', 'resp3', 'idle', 'flood'];
 const { values: argv } = parseArgs({ options: {
   rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, only: { type: 'string' },
   'with-pipe': { type: 'boolean', default: false }, seconds: { type: 'string' },
@@ -106,7 +106,7 @@ async function main() {
     sizes[load.id] = {};
     for (const t of targets.filter(alive)) {
       try {
-        const [r] = await runRedisBenchmark(tools['redis-benchmark'], { port: t.port, requests: load.probe, pipeline: load.pipeline, tests: load.tests, command: load.command, timeoutMs: 60000 });
+        const [r] = await runRedisBenchmark(tools['redis-benchmark'], { port: t.port, requests: load.probe, pipeline: load.pipeline, tests: load.tests, command: load.command, resp3: load.resp3, timeoutMs: 60000 });
         sizes[load.id][t.name] = Math.max(load.probe, Math.min(5e6, Math.round(r.rps * opts.seconds)));
       } catch (err) {
         sizes[load.id][t.name] = load.probe;
@@ -124,7 +124,7 @@ async function main() {
         const t0 = Date.now();
         const cpu0 = treeCpu(t.pid);
         try {
-          const [r] = await runRedisBenchmark(tools['redis-benchmark'], { port: t.port, requests, pipeline: load.pipeline, tests: load.tests, command: load.command, timeoutMs: Math.max(60000, opts.seconds * 20000) });
+          const [r] = await runRedisBenchmark(tools['redis-benchmark'], { port: t.port, requests, pipeline: load.pipeline, tests: load.tests, command: load.command, resp3: load.resp3, timeoutMs: Math.max(60000, opts.seconds * 20000) });
           const cpu = cpuPerRequest(cpu0, treeCpu(t.pid), requests);
           r.cpuUs = cpu?.totalUs ?? null;
           r.cpuUserUs = cpu?.userUs ?? null;

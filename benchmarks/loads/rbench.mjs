@@ -32,9 +32,10 @@ export function parseCsv(text) {
 }
 
 /** Runs redis-benchmark once; rejects on a non-zero exit, a timeout or output without results. */
-export function runRedisBenchmark(bin, { port, requests, pipeline = 1, tests, command, timeoutMs = 120000 }) {
+export function runRedisBenchmark(bin, { port, requests, pipeline = 1, tests, command, resp3 = false, timeoutMs = 120000 }) {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-n', String(requests),
     '-P', String(pipeline), '--csv'];
+  if (resp3) args.push('-3');
   if (command) args.push(...command);
   else args.push('-r', String(KEYSPACE), '-t', tests.join(','));
   const proc = startTracked('redis-benchmark', bin, args);
@@ -98,5 +99,10 @@ export function rbLoads(mgetKeys) {
     { id: 'set-p16', family: 'set', test: 'SET', pipeline: 16, tests: ['set'], probe: 50000 },
     { id: 'get-p16', family: 'get', test: 'GET', pipeline: 16, tests: ['get'], probe: 50000 },
     { id: 'mget10-p1', family: 'mget', test: 'MGET', pipeline: 1, command: ['MGET', ...mgetKeys], probe: 10000 },
+    // The same GET/SET from clients that said HELLO 3 (redis-benchmark -3); nutcracker refuses HELLO, so it has no figures here.
+    { id: 'set3-p1', family: 'resp3', test: 'SET', pipeline: 1, tests: ['set'], resp3: true, probe: 10000 },
+    { id: 'get3-p1', family: 'resp3', test: 'GET', pipeline: 1, tests: ['get'], resp3: true, probe: 10000 },
+    { id: 'set3-p16', family: 'resp3', test: 'SET', pipeline: 16, tests: ['set'], resp3: true, probe: 50000 },
+    { id: 'get3-p16', family: 'resp3', test: 'GET', pipeline: 16, tests: ['get'], resp3: true, probe: 50000 },
   ];
 }

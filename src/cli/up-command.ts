@@ -14,10 +14,13 @@ import { startInProcess } from '../proxy/workers.js';
 import { startStatsServer, statsDocument } from '../stats/server.js';
 import { LocalCluster, RESTART_LIMIT, RESTART_WINDOW_MS, type BackendKind, type ClusterEvent, type LocalProcess } from '../cluster/local.js';
 import { VERSION } from './version.js';
+import { withLocalFailover } from '../sentinel/local-cluster.js';
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0']);
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const PARENT_POLL_MS = 500;
+/** Restart delay of a dead backend when failover is on: past failover's detection (3 × 500 ms + a heartbeat) */
+const UP_RESTART_DELAY_MS = 3000;
 
 interface UpFlags { confFile: string; backend: BackendKind; data: string; replicaOffset: string; statsPort: string; admin?: string }
 
@@ -72,7 +75,10 @@ async function runUp(flags: UpFlags): Promise<void> {
   process.stderr.on('error', () => undefined);
   const log = createLogger({ level: process.env.SHARDGATE_LOG_LEVEL ?? 'warn' });
   const ports = [...new Set(config.pools.flatMap((p) => p.servers.filter((s) => s.host !== null && LOCAL_HOSTS.has(s.host)).map((s) => s.port)))];
-  const cluster = new LocalCluster((e) => warn(describeClusterEvent(e)));
+  // With failover on (replicas), a dead master is started again only after its replica took over (heartbeats
+  // notice within 3 × 500 ms), so it comes back as that replica's replica instead of racing it.
+  const failover = Number(flags.replicaOffset) > 0;
+  const cluster = new LocalCluster((e) => warn(describeClusterEvent(e)), { restartDelayMs: failover ? UP_RESTART_DELAY_MS : undefined });
   let running: Awaited<ReturnType<typeof startInProcess>> | null = null;
   let stats: net.Server | null = null;
   let stopping = false;
@@ -101,7 +107,9 @@ async function runUp(flags: UpFlags): Promise<void> {
   try {
     await cluster.start(flags.backend, ports, flags.data, Number(flags.replicaOffset));
     // SIGHUP stops `up` (the terminal closed) instead of reloading: the config file is watched, and PUT /config reloads too.
-    running = await startInProcess({ config, text, log, version: VERSION, adminListen: flags.admin ?? null, sighup: false });
+    // Its replicas take over when one of its nodes dies (pools that configure failover themselves keep theirs).
+    const adjust = (c: typeof config) => withLocalFailover(c, Number(flags.replicaOffset));
+    running = await startInProcess({ config, text, log, version: VERSION, adminListen: flags.admin ?? null, sighup: false, adjust });
     const proxy = running.proxy;
     const sp = Number(flags.statsPort);
     if (sp > 0) stats = await startStatsServer(() => statsDocument(proxy, VERSION), '127.0.0.1', sp).catch(() => null);
@@ -113,6 +121,7 @@ async function runUp(flags: UpFlags): Promise<void> {
   const proxy = running!.proxy;
   for (const p of cluster.processes) say(`  ${p.role.padEnd(7)} 127.0.0.1:${p.port}  (pid ${p.child.pid}, data ${p.dataDir})`);
   for (const p of proxy.pools) say(`  proxy   ${p.address}  pool '${p.runtime.config.name}' (${p.runtime.config.distribution}/${p.runtime.config.hash}, ${p.runtime.servers.length} servers)`);
+  if (failover) say(`  failover local: a master that misses 3 heartbeats (500 ms apart) is replaced by its replica (port + ${flags.replicaOffset}); a dead node is restarted after ${UP_RESTART_DELAY_MS} ms and made a replica of the new master`);
   if (stats) say(`  stats   127.0.0.1:${flags.statsPort}  (nutcracker JSON)`);
   const admin = running!.control.adminAddress();
   if (admin !== null) say(`  admin   http://${admin}  (GET /ring, /config, /events; reloads ${path.basename(flags.confFile)} when it changes)`);

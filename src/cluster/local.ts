@@ -148,12 +148,15 @@ class Supervised implements LocalProcess {
 export class LocalCluster {
   readonly #processes: Supervised[] = [];
   readonly #onEvent: (e: ClusterEvent) => void;
+  /** ms before a dead process is started again (longer than failover detection when the proxy fails over) */
+  readonly #restartDelayMs: number;
   readonly #timers = new Set<NodeJS.Timeout>();
   #stopping = false;
   #watchdog: ChildProcess | null = null;
 
-  constructor(onEvent: (e: ClusterEvent) => void = () => undefined) {
+  constructor(onEvent: (e: ClusterEvent) => void = () => undefined, opts: { restartDelayMs?: number } = {}) {
     this.#onEvent = onEvent;
+    this.#restartDelayMs = opts.restartDelayMs ?? RESTART_DELAY_MS;
   }
 
   get processes(): readonly LocalProcess[] { return this.#processes; }
@@ -191,7 +194,7 @@ export class LocalCluster {
       if (again) p.restarts.push(now);
       this.#onEvent({ type: 'exited', process: p, pid: child.pid ?? -1, code, signal, outputTail: p.outputTail(),
         restart: again ? { attempt: p.restarts.length, limit: RESTART_LIMIT } : null });
-      if (again) this.#later(() => this.#restart(p), RESTART_DELAY_MS);
+      if (again) this.#later(() => this.#restart(p), this.#restartDelayMs);
     };
     // It may have exited already (between its start and now): report that too.
     if (child.exitCode !== null || child.signalCode !== null) queueMicrotask(() => onExit(child.exitCode, child.signalCode));

@@ -40,6 +40,19 @@ function formatPool(p: PoolConfig, out: string[]): void {
   const ext: string[] = [];
   if (p.migration !== 'off') ext.push(`    migration: ${p.migration}`);
   if (p.migrationRate !== 5000) ext.push(`    migration_rate: ${p.migrationRate}`);
+  const replicas = Object.entries(p.replicas);
+  if (replicas.length > 0) {
+    ext.push('    replicas:');
+    for (const [label, list] of replicas) ext.push(`      ${key(label)}: [${list.map((r) => q(`${r.host}:${r.port}`)).join(', ')}]`);
+  }
+  const st = p.sentinel;
+  if (st !== null) {
+    ext.push('    sentinel:', `      heartbeat_ms: ${st.heartbeatMs}`, `      down_after: ${st.downAfter}`, `      failover: ${st.failover}`);
+    if (st.sentinels.length > 0) ext.push(`      sentinels: [${st.sentinels.map((r) => q(`${r.host}:${r.port}`)).join(', ')}]`);
+    const renamed = Object.entries(st.masterNames).filter(([label, n]) => label !== n);
+    if (renamed.length > 0) ext.push('      master_names:', ...renamed.map(([label, n]) => `        ${key(label)}: ${q(n)}`));
+  }
+  if (p.readFrom !== 'master') ext.push(`    read_from: ${p.readFrom}`);
   if (p.proxyProtocol) ext.push('    proxy_protocol: true');
   if (p.tls !== null) {
     const t = p.tls;

@@ -41,6 +41,12 @@ export interface PoolConfig {
   migration: MigrationMode;
   /** keys per second the background walk moves at most; 0 = no limit (`shardgate: migration_rate:`) */
   migrationRate: number;
+  /** replicas per server label (`shardgate: replicas:`); empty = none */
+  replicas: Readonly<Record<string, readonly { host: string; port: number }[]>>;
+  /** heartbeats and failover (`shardgate: sentinel:`); null = off (Twemproxy's ejection on traffic failures) */
+  sentinel: SentinelConfig | null;
+  /** where read-only commands go (`shardgate: read_from:`) */
+  readFrom: ReadFrom;
   /** every connection starts with a PROXY protocol header (`shardgate: proxy_protocol:`) */
   proxyProtocol: boolean;
   /** TLS on the listener (`shardgate: tls:`); null = plaintext */
@@ -70,6 +76,17 @@ export interface ListenerTls {
   minVersion: 'TLSv1.2' | 'TLSv1.3';
 }
 export type MigrationMode = 'off' | 'lazy' | 'background';
+export type FailoverMode = 'local' | 'redis-sentinel' | 'off';
+export type ReadFrom = 'master' | 'prefer-replica' | 'replica';
+export interface SentinelConfig {
+  heartbeatMs: number;
+  downAfter: number;
+  failover: FailoverMode;
+  /** Redis Sentinel addresses (failover: redis-sentinel), empty otherwise */
+  sentinels: readonly { host: string; port: number }[];
+  /** the Sentinel master name per server label (the label itself unless renamed) */
+  masterNames: Readonly<Record<string, string>>;
+}
 export interface AdminSettings {
   /** `host:port` of the admin HTTP API; null = none */
   listen: string | null;
@@ -108,7 +125,7 @@ export interface ShardgateSettings {
 }
 export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }
 
-export { HASH_NAMES, DISTRIBUTIONS, MIGRATION_MODES } from './schema.js';
+export { HASH_NAMES, DISTRIBUTIONS, MIGRATION_MODES, FAILOVER_MODES, READ_FROM } from './schema.js';
 
 /**
  * Parses and checks a config file's text; `file` names it in errors, and its

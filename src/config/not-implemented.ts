@@ -15,16 +15,12 @@ interface Pending {
 /** Keys of the top-level `shardgate:` section. */
 export const PENDING_PROCESS_KEYS: readonly Pending[] = [
   { key: 'tls', what: 'one TLS block for every listener (TLS is set per pool, under <pool>: shardgate: tls:)' },
-  { key: 'sentinel', what: 'following Redis Sentinel (sentinel issue)' },
+  { key: 'sentinel', what: 'process-wide Sentinel settings (a pool\'s shardgate.sentinel has heartbeats, failover and the sentinels to follow)' },
 ];
 
 /** Keys of a pool's `shardgate:` block. */
 export const PENDING_POOL_KEYS: readonly Pending[] = [
   { key: 'client_auth', what: 'a client password apart from redis_auth (security issue: users)' },
-  { key: 'replicas', what: 'replicas and failover (sentinel issue)' },
-  { key: 'sentinel', what: 'heartbeats and failover (sentinel issue)' },
-  { key: 'sentinel_master', what: 'following Redis Sentinel (sentinel issue)' },
-  { key: 'read_from', what: 'reads from replicas (sentinel issue)' },
 ];
 
 /** The path of the first pending key the file sets, and its message; null when none. */

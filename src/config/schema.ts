@@ -62,12 +62,38 @@ const backendTlsSchema = section({
   servername: str('a host name').optional(),
 });
 
+export const FAILOVER_MODES = ['local', 'redis-sentinel', 'off'] as const;
+export const READ_FROM = ['master', 'prefer-replica', 'replica'] as const;
+
+/** A mapping of names to values (server labels, master names): any key, checked against the pool in validate.ts. */
+const byName = <T extends z.ZodType>(value: T, what: string) => z.record(z.string(), value, {
+  error: (iss) => `must be a mapping of server names to ${what} (got ${iss.input === null ? 'an empty value' : Array.isArray(iss.input) ? 'a list' : `'${String(iss.input)}'`})`,
+});
+
+/** Heartbeats and failover of a pool's servers: docs/failover.md. */
+const sentinelSchema = section({
+  /** ms between two heartbeats of a server */
+  heartbeat_ms: int(10, 60_000).default(500),
+  /** consecutive missed heartbeats that make a server down */
+  down_after: int(1, 1000).default(3),
+  failover: oneOf(FAILOVER_MODES).default('local'),
+  /** Redis Sentinel addresses (failover: redis-sentinel) */
+  sentinels: list(hostPort, "'host:port' strings").optional(),
+  /** the Sentinel master name per server, when it is not the server's name */
+  master_names: byName(str('a master name'), 'Sentinel master names').optional(),
+});
+
 /** Per-pool extensions, under `<pool>: { shardgate: { ... } }`. */
 export const poolExtensionSchema = section({
   /** what happens to keys whose owner changed in a ring change: docs/operations.md "Key migration" */
   migration: oneOf(MIGRATION_MODES).default('off'),
   /** keys moved per second at most by the background walk; 0 = no limit */
   migration_rate: int(0).default(5000),
+  /** replicas of each server, by server name: docs/failover.md */
+  replicas: byName(list(hostPort, "'host:port' strings"), "lists of 'host:port'").optional(),
+  sentinel: sentinelSchema.optional(),
+  /** where read-only commands go */
+  read_from: oneOf(READ_FROM).default('master'),
   /** clients arrive through a load balancer that sends a PROXY protocol (v1 or v2) header first */
   proxy_protocol: bool().default(false),
   tls: listenerTlsSchema.optional(),

@@ -4,7 +4,8 @@
 // but the certificates and keys it checks (through security/tls-files.ts).
 import path from 'node:path';
 import { ConfigError } from '../errors/index.js';
-import type { BackendTls, ListenerTls, PoolConfig, ServerConfig, ShardgateSettings, UserConfig } from './index.js';
+import type { BackendTls, ListenerTls, PoolConfig, SentinelConfig, ServerConfig, ShardgateSettings, UserConfig } from './index.js';
+import { parseListen } from './specs.js';
 import { RESERVED, type RawPool, type RawShardgate } from './schema.js';
 import { checkPemFiles } from '../security/tls-files.js';
 import { compileRules } from '../security/acl.js';
@@ -68,11 +69,68 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     servers,
     migration: ext?.migration ?? 'off',
     migrationRate: ext?.migration_rate ?? 5000,
+    ...buildFailover(where, name, servers, ext),
     proxyProtocol: ext?.proxy_protocol ?? false,
     tls: ext?.tls === undefined ? null : buildListenerTls(where, name, ext.tls, ext.proxy_protocol),
     backendTls: ext?.backend_tls === undefined ? null : buildBackendTls(where, name, ext.backend_tls),
     backendAuth: ext?.backend_auth === undefined ? null : { username: ext.backend_auth.username ?? null, password: ext.backend_auth.password },
   };
+}
+
+type HostPort = { host: string; port: number };
+const hostPortOf = (s: string): HostPort => {
+  const l = parseListen(s);
+  if (typeof l === 'string') throw new Error(`unchecked address '${s}'`);
+  return { host: l.host!, port: l.port };
+};
+
+/** `replicas:`, `sentinel:` and `read_from:` of a pool, checked against its servers. */
+function buildFailover(where: Where, pool: string, servers: readonly ServerConfig[], ext: RawPool[typeof RESERVED]): Pick<PoolConfig, 'replicas' | 'sentinel' | 'readFrom'> {
+  const at = (...p: PathPart[]): PathPart[] => [pool, RESERVED, ...p];
+  const labels = new Set(servers.map((s) => s.label));
+  const replicas: Record<string, HostPort[]> = {};
+  const masters = new Set(servers.filter((s) => s.host !== null).map((s) => `${s.host}:${s.port}`));
+  const seen = new Map<string, string>();
+  for (const [label, list] of Object.entries(ext?.replicas ?? {})) {
+    if (!labels.has(label)) fail(where, at('replicas', label), `names server '${label}', which is not in this pool's servers`);
+    const server = servers.find((s) => s.label === label)!;
+    if (server.path !== null) fail(where, at('replicas', label), 'a server on a unix socket cannot have replicas (failover changes host:port)');
+    replicas[label] = list.map((a, i) => {
+      const other = seen.get(a);
+      if (masters.has(a)) fail(where, at('replicas', label, i), `'${a}' is a server of this pool; a replica must be another address`);
+      if (other !== undefined) fail(where, at('replicas', label, i), `'${a}' is also a replica of '${other}'`);
+      seen.set(a, label);
+      return hostPortOf(a);
+    });
+  }
+  const raw = ext?.sentinel;
+  let sentinel: SentinelConfig | null = null;
+  if (raw !== undefined) {
+    const sentinels = (raw.sentinels ?? []).map(hostPortOf);
+    if (raw.failover === 'redis-sentinel' && sentinels.length === 0) fail(where, at('sentinel', 'failover'), "'redis-sentinel' needs 'sentinels:', the addresses of your Redis Sentinels");
+    if (raw.failover !== 'redis-sentinel' && raw.sentinels !== undefined) fail(where, at('sentinel', 'sentinels'), "is only read with 'failover: redis-sentinel'");
+    if (raw.failover !== 'redis-sentinel' && raw.master_names !== undefined) fail(where, at('sentinel', 'master_names'), "is only read with 'failover: redis-sentinel'");
+    const masterNames: Record<string, string> = {};
+    for (const [label, n] of Object.entries(raw.master_names ?? {})) {
+      if (!labels.has(label)) fail(where, at('sentinel', 'master_names', label), `names server '${label}', which is not in this pool's servers`);
+      masterNames[label] = n;
+    }
+    if (raw.failover === 'redis-sentinel') {
+      for (const s of servers) {
+        if (s.path !== null) fail(where, [pool, 'servers'], `server '${s.label}' is on a unix socket; Redis Sentinel reports host:port addresses`);
+        masterNames[s.label] ??= s.label;
+      }
+    }
+    sentinel = { heartbeatMs: raw.heartbeat_ms, downAfter: raw.down_after, failover: raw.failover, sentinels, masterNames };
+  } else if (Object.keys(replicas).length > 0) {
+    fail(where, at('replicas'), "replicas are used for failover and reads, which need 'sentinel:' (heartbeats) in this block");
+  }
+  const readFrom = ext?.read_from ?? 'master';
+  if (readFrom !== 'master' && (sentinel === null || Object.keys(replicas).length === 0)) {
+    fail(where, at('read_from'), `'${readFrom}' needs 'replicas:' and 'sentinel:' (heartbeats tell which replicas are in sync)`);
+  }
+  for (const s of servers) if (s.path !== null && sentinel !== null) fail(where, [pool, 'servers'], `server '${s.label}' is on a unix socket; heartbeats and failover need host:port servers`);
+  return { replicas, sentinel, readFrom };
 }
 
 /** A file path of the config: relative ones are read from the config file's folder. */

@@ -49,9 +49,11 @@ export function ringView(controller: Controller, poolName?: string | null): Reco
       servers: st.spec.servers.map((s, i) => ({
         name: s.label,
         identity: s.identity,
-        address: s.path ?? `${s.host}:${s.port}`,
+        address: s.path ?? `${(st.addresses.get(s.identity)?.at ?? s).host}:${(st.addresses.get(s.identity)?.at ?? s).port}`,
+        configured_address: s.path ?? `${s.host}:${s.port}`,
         weight: s.weight,
         live: live[i],
+        healthy: live[i] && !st.health.unhealthy().includes(s.identity),
         points: placement.points[i],
         share: Math.round(placement.share[i]! * 1e6) / 1e6,
       })),
@@ -66,6 +68,8 @@ export interface RouteDeps {
   bus: EventBus;
   migrations: MigrationManager;
   ready(): { ready: boolean; reasons: string[] };
+  /** what the heartbeats see, per pool with `sentinel:` */
+  sentinel(): Record<string, unknown>;
 }
 
 export function controlRoutes(d: RouteDeps): AdminRoute[] {
@@ -122,6 +126,10 @@ export function controlRoutes(d: RouteDeps): AdminRoute[] {
         if ('error' in r) return { status: r.status, json: { error: r.error } };
         return { status: 202, json: { started: r.started } };
       },
+    },
+    {
+      method: 'GET', path: '/sentinel',
+      handle: () => ({ status: 200, json: { pools: d.sentinel() } }),
     },
     healthzRoute(),
     readyzRoute(d.ready),

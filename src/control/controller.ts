@@ -18,7 +18,8 @@ import type { ControlLink } from '../proxy/server-pool.js';
 import type { ApplyOutcome } from '../proxy/index.js';
 import { PoolHealth } from '../topology/health.js';
 import { ringSpecOf, samePlacement } from '../topology/topology.js';
-import type { DataplanePlan, RingSpec } from '../topology/plan.js';
+import type { DataplanePlan, HostPort, RingSpec } from '../topology/plan.js';
+import type { FailoverControl, PassiveSignals } from '../sentinel/types.js';
 import { diffConfig } from './diff.js';
 
 /** Every serving process, as the controller sees them. */
@@ -39,6 +40,10 @@ interface PoolState {
   spec: RingSpec;
   /** newest first: earlier rings whose keys may not have moved yet */
   prior: RingSpec[];
+  /** failover: identity -> where the server is now, and the config address it replaced (a reload that changes that address wins) */
+  addresses: Map<string, { at: HostPort; configured: string }>;
+  /** identity -> replicas serving reads (read_from), best first */
+  readReplicas: Map<string, readonly HostPort[]>;
 }
 
 /** Earlier rings kept per pool for migration at most (older ones are dropped with a warning). */
@@ -48,6 +53,8 @@ export interface ControllerOptions {
   log: Logger;
   bus: EventBus;
   dataplane: Dataplane;
+  /** applied to every config read from text (`shardgate up` adds failover for its own cluster); in-process data planes only */
+  adjust?: (c: Config) => Config;
 }
 
 /** What listens to the controller's decisions besides the data plane (admin server, migration). */
@@ -62,7 +69,7 @@ export function problemsOf(err: unknown): ConfigProblem[] {
   return [{ message: (err as Error).message }];
 }
 
-export class Controller implements ControlLink {
+export class Controller implements ControlLink, FailoverControl {
   readonly #opts: ControllerOptions;
   readonly #pools = new Map<string, PoolState>();
   #config: Config | null = null;
@@ -72,6 +79,7 @@ export class Controller implements ControlLink {
   #timer: NodeJS.Timeout | null = null;
   #hooks: ControllerHooks = {};
   #lastPlan: DataplanePlan | null = null;
+  #passive: PassiveSignals | null = null;
 
   constructor(opts: ControllerOptions) {
     this.#opts = opts;
@@ -79,6 +87,11 @@ export class Controller implements ControlLink {
 
   setHooks(h: ControllerHooks): void {
     this.#hooks = h;
+  }
+
+  /** Where traffic failures of pools with `sentinel:` go (the heartbeats decide there, not the failure count). */
+  setPassiveSignals(p: PassiveSignals | null): void {
+    this.#passive = p;
   }
 
   get config(): Config {
@@ -100,6 +113,7 @@ export class Controller implements ControlLink {
 
   /** Apply the first config (throws what the data plane throws: a listener that cannot bind). */
   async start(config: Config, text: string): Promise<void> {
+    if (this.#opts.adjust !== undefined) config = this.#opts.adjust(config);
     for (const pc of config.pools) this.#pools.set(pc.name, this.#newPoolState(pc));
     this.#config = config;
     this.#text = text;
@@ -113,7 +127,7 @@ export class Controller implements ControlLink {
   }
 
   #newPoolState(pc: PoolConfig): PoolState {
-    return { config: pc, version: 1, health: new PoolHealth(policyOf(pc)), spec: ringSpecOf(pc, 1), prior: [] };
+    return { config: pc, version: 1, health: new PoolHealth(policyOf(pc)), spec: ringSpecOf(pc, 1), prior: [], addresses: new Map(), readReplicas: new Map() };
   }
 
   /** Re-read the config file and apply it. */
@@ -146,6 +160,7 @@ export class Controller implements ControlLink {
         next = source === 'api'
           ? parseConfig(text, 'PUT /config', this.config.file === null ? process.cwd() : path.dirname(this.config.file))
           : parseConfig(text, file ?? undefined);
+        if (this.#opts.adjust !== undefined) next = this.#opts.adjust(next);
         if (source === 'api') next = Object.freeze({ ...next, file: this.config.file });
       } catch (err) {
         const errors = problemsOf(err);
@@ -182,6 +197,7 @@ export class Controller implements ControlLink {
       const placementChanged = !samePlacement(st.spec, spec);
       const topologyChanged = placementChanged || d.changed.length > 0 || d.settings.length > 0 || d.added.length > 0 || d.removed.length > 0;
       st.health.update(policyOf(pc), spec.servers.map((s) => s.identity));
+      keepFailoverState(st, pc, spec);
       if (placementChanged && pc.migration !== 'off' && pc.distribution !== 'random') {
         st.prior = [st.spec, ...st.prior];
         if (st.prior.length > MAX_PRIOR) {
@@ -229,7 +245,14 @@ export class Controller implements ControlLink {
   #plan(): DataplanePlan {
     this.#generation++;
     const pools: Record<string, DataplanePlan['pools'][string]> = {};
-    for (const [name, st] of this.#pools) pools[name] = { version: st.version, down: st.health.down(), prior: st.prior };
+    for (const [name, st] of this.#pools) {
+      pools[name] = {
+        version: st.version, down: st.health.down(), prior: st.prior,
+        addresses: Object.fromEntries([...st.addresses].map(([id, a]) => [id, a.at])),
+        unhealthy: st.health.unhealthy(),
+        readReplicas: Object.fromEntries(st.readReplicas),
+      };
+    }
     return { generation: this.#generation, text: this.#text, file: this.config.file, pools };
   }
 
@@ -264,6 +287,11 @@ export class Controller implements ControlLink {
   backendFailed(pool: string, identity: string, _label: string, _kind: FailureKind, reason: string): void {
     const st = this.#pools.get(pool);
     if (st === undefined || !st.spec.servers.some((s) => s.identity === identity)) return;
+    if (st.config.sentinel !== null) {
+      st.health.state(identity).lastError = reason;
+      this.#passive?.backendFailed(pool, identity, reason);
+      return;
+    }
     const change = st.health.failed(identity, reason, Date.now());
     if (change === null) return;
     this.#healthChanged(pool, st, [change]);
@@ -283,11 +311,13 @@ export class Controller implements ControlLink {
 
   #healthChanged(pool: string, st: PoolState, changes: ReturnType<PoolHealth['tick']>): void {
     const old = st.version;
-    st.version++;
+    const ringChanges = changes.filter((c) => c.ring);
+    if (ringChanges.length > 0) st.version++;
     const bus = this.#opts.bus;
     const addressOf = (identity: string) => {
       const s = st.spec.servers.find((x) => x.identity === identity)!;
-      return { label: s.label, address: s.path ?? `${s.host}:${s.port}` };
+      const moved = st.addresses.get(identity)?.at;
+      return { label: s.label, address: moved !== undefined ? `${moved.host}:${moved.port}` : s.path ?? `${s.host}:${s.port}` };
     };
     for (const c of changes) {
       const { label, address } = addressOf(c.identity);
@@ -299,15 +329,80 @@ export class Controller implements ControlLink {
         bus.publish({ type: 'node_up', pool, server: label, address });
       }
     }
-    const labels = (k: 'down' | 'up') => changes.filter((c) => c.kind === k).map((c) => addressOf(c.identity).label);
-    bus.publish({ type: 'ring_changed', pool, old_version: old, new_version: st.version, added: labels('up'), removed: labels('down'), changed: [], reason: 'health' });
+    const labels = (k: 'down' | 'up') => ringChanges.filter((c) => c.kind === k).map((c) => addressOf(c.identity).label);
+    if (ringChanges.length > 0) bus.publish({ type: 'ring_changed', pool, old_version: old, new_version: st.version, added: labels('up'), removed: labels('down'), changed: [], reason: 'health' });
     void this.#replan(`a health change in pool ${pool}`);
+  }
+
+  // FailoverControl: what the sentinel module reports and asks.
+  addressOf(pool: string, identity: string): HostPort | null {
+    const st = this.#pools.get(pool);
+    const s = st?.spec.servers.find((x) => x.identity === identity);
+    if (st === undefined || s === undefined) return null;
+    return st.addresses.get(identity)?.at ?? (s.host !== null ? { host: s.host, port: s.port } : null);
+  }
+
+  serverHealth(pool: string, identity: string, up: boolean, reason: string, eject: boolean): void {
+    const st = this.#pools.get(pool);
+    if (st === undefined || !st.spec.servers.some((s) => s.identity === identity)) return;
+    const change = up ? st.health.heartbeatUp(identity, reason) : st.health.heartbeatDown(identity, reason, eject, Date.now());
+    if (change !== null) this.#healthChanged(pool, st, [change]);
+  }
+
+  moveServer(pool: string, identity: string, to: HostPort, mode: 'local' | 'redis-sentinel' | 'discovered', reason: string): Promise<boolean> {
+    return this.#serialized(async () => {
+      const st = this.#pools.get(pool);
+      const s = st?.spec.servers.find((x) => x.identity === identity);
+      if (st === undefined || s === undefined || s.host === null) return false;
+      const from = this.addressOf(pool, identity)!;
+      if (from.host === to.host && from.port === to.port) return true;
+      const configured = `${s.host}:${s.port}`;
+      if (to.host === s.host && to.port === s.port) st.addresses.delete(identity);
+      else st.addresses.set(identity, { at: { host: to.host, port: to.port }, configured });
+      st.readReplicas.delete(identity);
+      const old = st.version;
+      st.version++;
+      // The server behind the identity answers now: whatever health had against the old address is void.
+      st.health.heartbeatUp(identity, 'failover');
+      const plan = this.#plan();
+      const outcomes = await this.#opts.dataplane.apply(plan, this.config);
+      this.#lastPlan = plan;
+      const errors = outcomes.flatMap((o) => o.errors);
+      if (errors.length > 0) this.#opts.log.error({ errors }, `applying the plan after the failover of ${s.label} failed in part`);
+      const bus = this.#opts.bus;
+      const old_address = `${from.host}:${from.port}`;
+      const new_address = `${to.host}:${to.port}`;
+      this.#opts.log.warn({ pool, server: s.label, old_address, new_address, mode }, `pool ${pool}: server ${s.label} moved ${old_address} -> ${new_address} (${mode}: ${reason})`);
+      bus.publish({ type: 'failover', pool, server: s.label, old_address, new_address, mode, reason, ring_version: st.version });
+      bus.publish({ type: 'ring_changed', pool, old_version: old, new_version: st.version, added: [], removed: [], changed: [s.label], reason: 'failover' });
+      this.#hooks.planApplied?.(plan, []);
+      return true;
+    });
+  }
+
+  setReadReplicas(pool: string, identity: string, replicas: readonly HostPort[]): void {
+    const st = this.#pools.get(pool);
+    if (st === undefined || !st.spec.servers.some((s) => s.identity === identity)) return;
+    const before = JSON.stringify(st.readReplicas.get(identity) ?? []);
+    if (before === JSON.stringify(replicas)) return;
+    if (replicas.length === 0) st.readReplicas.delete(identity);
+    else st.readReplicas.set(identity, replicas.map((r) => ({ host: r.host, port: r.port })));
+    void this.#replan(`a change of the read replicas in pool ${pool}`);
   }
 
   close(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
   }
+}
+
+/** A reload keeps a failover's address unless the file changed that server's address (or dropped the server). */
+function keepFailoverState(st: PoolState, pc: PoolConfig, spec: RingSpec): void {
+  for (const [id, a] of st.addresses) {
+    const s = spec.servers.find((x) => x.identity === id);
+    if (s === undefined || `${s.host}:${s.port}` !== a.configured || pc.sentinel === null) st.addresses.delete(id);
+  }
+  for (const id of st.readReplicas.keys()) if (pc.readFrom === 'master' || !spec.servers.some((x) => x.identity === id)) st.readReplicas.delete(id);
 }
 
 function policyOf(pc: PoolConfig) {

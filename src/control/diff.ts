@@ -30,13 +30,14 @@ const listenText = (p: PoolConfig): string => p.listen.path ?? `${p.listen.host}
 const POOL_SETTINGS: readonly (keyof PoolConfig)[] = [
   'hash', 'hashTag', 'distribution', 'timeout', 'backlog', 'clientConnections', 'preconnect', 'redisAuth', 'redisDb',
   'serverConnections', 'autoEjectHosts', 'serverRetryTimeout', 'serverFailureLimit', 'tcpkeepalive', 'migration', 'migrationRate', 'proxyProtocol',
-  'tls', 'backendTls', 'backendAuth',
+  'replicas', 'sentinel', 'readFrom', 'tls', 'backendTls', 'backendAuth',
 ];
 /** The file's key for each setting, as users write it. */
 const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
   hashTag: 'hash_tag', clientConnections: 'client_connections', redisAuth: 'redis_auth', redisDb: 'redis_db',
   serverConnections: 'server_connections', autoEjectHosts: 'auto_eject_hosts', serverRetryTimeout: 'server_retry_timeout',
   serverFailureLimit: 'server_failure_limit', migrationRate: 'shardgate.migration_rate', migration: 'shardgate.migration',
+  replicas: 'shardgate.replicas', sentinel: 'shardgate.sentinel', readFrom: 'shardgate.read_from',
   proxyProtocol: 'shardgate.proxy_protocol (for new connections)',
   tls: 'shardgate.tls (certificates re-read; established connections keep theirs)',
   backendTls: 'shardgate.backend_tls (new backend connections)',

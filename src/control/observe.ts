@@ -29,7 +29,7 @@ export interface DataplaneObserver {
   resetSlowlog(): Promise<void>;
 }
 
-interface RingServer { name: string; live: boolean; share: number }
+interface RingServer { name: string; live: boolean; healthy: boolean; share: number }
 interface RingPool { version: number; servers: RingServer[] }
 
 export class Observability {
@@ -98,7 +98,7 @@ export class Observability {
       put('shardgate_migration_moved_keys', { pool }, migration[pool]?.moved ?? 0);
       for (const s of rp.servers) {
         const labels = { pool, server: s.name };
-        put('shardgate_server_up', labels, s.live ? 1 : 0);
+        put('shardgate_server_up', labels, s.healthy ? 1 : 0);
         put('shardgate_server_share', labels, s.share);
         const info = this.poller.get(pool, s.name);
         if (info === null || info.at === 0) continue;

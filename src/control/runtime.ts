@@ -12,6 +12,7 @@ import { Controller, type Dataplane } from './controller.js';
 import { MigrationManager } from './migration.js';
 import { controlRoutes } from './admin-routes.js';
 import { watchConfigFile, type FileWatch } from './file-watch.js';
+import { SentinelManager } from '../sentinel/index.js';
 import { Observability, type DataplaneObserver } from './observe.js';
 
 export interface ControlPlaneOptions {
@@ -24,6 +25,8 @@ export interface ControlPlaneOptions {
   adminListen?: string | null;
   /** reload on SIGHUP (the CLI's processes do; tests in one process may not) */
   sighup?: boolean;
+  /** see ControllerOptions.adjust */
+  adjust?: (c: Config) => Config;
   /** the serving processes' metrics and slow logs (none: /metrics shows the control plane's only) */
   observe?: DataplaneObserver;
 }
@@ -34,6 +37,7 @@ export interface ControlPlane {
   readonly controller: Controller;
   readonly bus: EventBus;
   readonly migrations: MigrationManager;
+  readonly sentinel: SentinelManager;
   readonly observability: Observability;
   /** where the admin API listens, or null */
   adminAddress(): string | null;
@@ -44,7 +48,8 @@ export interface ControlPlane {
 
 /** Events that are worth a log line of their own (the controller logs reloads itself). */
 function logEvent(log: Logger, e: ShardgateEvent): void {
-  if (e.type === 'ring_changed') log.info({ event: e }, `pool ${e.pool}: ring version ${e.old_version} -> ${e.new_version} (${e.reason})`);
+  if (e.type === 'failover') log.warn({ event: e }, `pool ${e.pool}: ${e.server} failed over ${e.old_address} -> ${e.new_address} (${e.mode}), ring version ${e.ring_version}`);
+  else if (e.type === 'ring_changed') log.info({ event: e }, `pool ${e.pool}: ring version ${e.old_version} -> ${e.new_version} (${e.reason})`);
   else if (e.type === 'migration_started') log.info({ event: e }, `pool ${e.pool}: ${e.mode} key migration for ring version ${e.ring_version}`);
 }
 
@@ -52,14 +57,17 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const log = o.log;
   const bus = new EventBus({ onSubscriberError: (err) => log.error({ err }, 'event subscriber failed') });
   bus.subscribe((e) => logEvent(log, e));
-  const controller = new Controller({ log, bus, dataplane: o.dataplane });
+  const controller = new Controller({ log, bus, dataplane: o.dataplane, adjust: o.adjust });
   const migrations = new MigrationManager(controller, bus, log);
+  const sentinel = new SentinelManager(controller, log);
+  controller.setPassiveSignals(sentinel);
   let admin: AdminServer | null = null;
   let adminSpec: string | null = null;
   let draining = false;
   const observability = new Observability({ controller, bus, migrations, dataplane: o.observe ?? NO_DATAPLANE, log });
   const routes = [...controlRoutes({
     controller, bus, migrations,
+    sentinel: () => sentinel.view(),
     ready: () => {
       const reasons = observability.notReady();
       if (draining) reasons.unshift('shutting down');
@@ -100,6 +108,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         log.error(`admin API not moved: ${err.message}`);
       });
       await syncWatch(config);
+      sentinel.configure(config);
       observability.configure(config);
     },
     planApplied: (plan, changed) => migrations.planApplied(plan, changed),
@@ -108,7 +117,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const onHup = () => void controller.reloadFile('sighup');
   if (o.sighup !== false) process.on('SIGHUP', onHup);
   return {
-    controller, bus, migrations, observability,
+    controller, bus, migrations, sentinel, observability,
     adminAddress: () => admin?.address ?? null,
     setDraining() {
       draining = true;
@@ -120,6 +129,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
       draining = true;
       process.off('SIGHUP', onHup);
       migrations.close();
+      sentinel.close();
       controller.close();
       observability.close();
       await watch?.close();

@@ -22,6 +22,7 @@ export const errorReplies = {
   backendClosedByProxy: (label: string) => bytes(new ShardgateError('SG_ERR_BACKEND_CLOSED', `backend ${label} connection closed by the proxy`)),
   timeout: (label: string) => bytes(new ShardgateError('SG_ERR_TIMEOUT', `timeout: backend ${label} did not reply in time`)),
   badMergeReply: () => bytes(new ShardgateError('SG_ERR_INTERNAL', 'unexpected reply from a backend while merging')),
+  noReadReplica: (label: string) => bytes(new ShardgateError('SG_ERR_BACKEND_DOWN', `no replica of server '${label}' is in sync to serve reads (read_from: replica)`)),
   maxClients: () => bytes(new ShardgateError('SG_ERR_MAXCLIENTS', 'max number of clients reached')),
   noAuth: () => bytes(new ShardgateError('SG_ERR_NOAUTH', 'Authentication required.', 'NOAUTH')),
   noPermCommand: (name: string) => bytes(new ShardgateError('SG_ERR_NOPERM', `this user has no permissions to run the '${name}' command`, 'NOPERM')),

@@ -36,13 +36,24 @@ export interface EventPayloads {
     removed: string[];
     /** Server names whose weight or address changed. */
     changed: string[];
-    reason: 'config' | 'health';
+    reason: 'config' | 'health' | 'failover';
   };
   pool_added: { pool: string; listen: string };
   pool_removed: { pool: string };
   listener_changed: { pool: string; old: string; new: string };
   node_down: { pool: string; server: string; address: string; reason: string };
   node_up: { pool: string; server: string; address: string };
+  /** A server's address changed and its ring identity (so its keys) stayed: a promoted replica, or a master Sentinel reports. */
+  failover: {
+    pool: string;
+    server: string;
+    old_address: string;
+    new_address: string;
+    /** who decided: this proxy ('local'), Redis Sentinel ('redis-sentinel'), or found at start / after another's failover ('discovered') */
+    mode: 'local' | 'redis-sentinel' | 'discovered';
+    reason: string;
+    ring_version: number;
+  };
   migration_started: { pool: string; mode: 'lazy' | 'background'; ring_version: number };
   migration_progress: {
     pool: string;
@@ -69,6 +80,7 @@ export const EVENT_TYPES: readonly EventType[] = Object.keys({
   listener_changed: true,
   node_down: true,
   node_up: true,
+  failover: true,
   migration_started: true,
   migration_progress: true,
   migration_done: true,

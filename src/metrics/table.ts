@@ -52,7 +52,7 @@ export const METRICS: readonly MetricDef[] = [
   { name: 'shardgate_client_errors_total', type: 'counter', help: 'Errors on client connections.', labels: POOL, source: 'pool', field: 'client_err', nutcracker: 'client_err', stats: 'counter', info: 'client_err' },
   { name: 'shardgate_client_connections', type: 'gauge', help: 'Client connections open now.', labels: POOL, source: 'pool', field: 'client_connections', nutcracker: 'client_connections', stats: 'gauge' },
   { name: 'shardgate_server_ejects_total', type: 'counter', help: 'Times a backend server was ejected from the ring.', labels: POOL, source: 'pool', field: 'server_ejects', nutcracker: 'server_ejects', stats: 'counter', info: 'server_ejects' },
-  { name: 'shardgate_forward_errors_total', type: 'counter', help: 'Requests that could not be forwarded (no live server).', labels: POOL, source: 'pool', field: 'forward_error', nutcracker: 'forward_error', stats: 'counter', info: 'forward_error' },
+  { name: 'shardgate_forward_errors_total', type: 'counter', help: 'Requests answered with an error because they could not be forwarded: no live server, or their server failed (refused, closed, timed out) with them in flight.', labels: POOL, source: 'pool', field: 'forward_error', nutcracker: 'forward_error', stats: 'counter', info: 'forward_error' },
   { name: 'shardgate_fragments_total', type: 'counter', help: 'Fragments made by splitting multi-key requests over servers.', labels: POOL, source: 'pool', field: 'fragments', nutcracker: 'fragments', stats: 'counter', info: 'fragments' },
   // per backend server, per serving process (nutcracker's server fields)
   { name: 'shardgate_server_eof_total', type: 'counter', help: 'Backend connections closed by the server.', labels: SERVER, source: 'server', field: 'server_eof', nutcracker: 'server_eof', stats: 'counter' },
@@ -80,7 +80,7 @@ export const METRICS: readonly MetricDef[] = [
   // the controller's view
   { name: 'shardgate_config_generation', type: 'gauge', help: 'Generation of the config in force (grows by one per applied change).', labels: [], source: 'control', field: 'generation' },
   { name: 'shardgate_ring_version', type: 'gauge', help: 'Version of the pool\'s ring (grows when its placement changes).', labels: POOL, source: 'control', field: 'ring_version' },
-  { name: 'shardgate_server_up', type: 'gauge', help: '1 when the server is in the ring (live), 0 when it is ejected.', labels: SERVER, source: 'control', field: 'up' },
+  { name: 'shardgate_server_up', type: 'gauge', help: '1 when the server is in the ring and healthy, 0 when it is ejected or heartbeats see it down (sentinel:).', labels: SERVER, source: 'control', field: 'up' },
   { name: 'shardgate_server_share', type: 'gauge', help: 'Share of the pool\'s key space the server owns now (0..1).', labels: SERVER, source: 'control', field: 'share' },
   { name: 'shardgate_migration_active', type: 'gauge', help: '1 while key migration of the pool is in progress (earlier rings still consulted).', labels: POOL, source: 'control', field: 'migration_active' },
   { name: 'shardgate_migration_scanned_keys', type: 'gauge', help: 'Keys scanned by the pool\'s current or last background migration walk.', labels: POOL, source: 'control', field: 'migration_scanned' },

@@ -32,6 +32,8 @@ export class Keyspace implements KeyspaceSnapshotSource {
   passiveExpiry = false;
   /** called with ['DEL', key] when the keyspace itself deletes (expiry, eviction) */
   onDelete: (argv: Buffer[]) => void = () => {};
+  /** called when the whole dataset is dropped (FLUSHALL, full sync, snapshot load) */
+  onFlushAll: () => void = () => {};
 
   get size(): number { return this.map.size; }
   get volatileCount(): number { return this.#vol.length; }
@@ -239,6 +241,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
     this.#pool = [];
     this.used = 0;
     this.dirty++;
+    this.onFlushAll();
   }
 
   /** Keys in Map order (SCAN cursor = position in this order; stable while unchanged). */

@@ -12,6 +12,7 @@ import { E, arity, buf } from './commands/util.js';
 import { allCommands } from './commands/index.js';
 import { globMatch } from './commands/util.js';
 import { TargetLinks } from './migrate/target-links.js';
+import { Transactions } from './transactions.js';
 
 interface Waiter {
   client: ClientState;
@@ -53,10 +54,19 @@ export class NodeState implements NodeCore {
   #parked: (() => void)[] = [];
   /** connections to MIGRATE targets */
   readonly migrateLinks = new TargetLinks();
+  readonly txn = new Transactions((name) => this.#lookup(name), (key) => {
+    const e = this.keyspace.map.get(key);
+    return e !== undefined && e.exp !== 0 && e.exp <= Date.now();
+  });
+  /** EXEC is running: the write stream gets MULTI before its first write and EXEC after */
+  #execOpen = false;
+  #execEmitted = false;
 
   constructor(readonly options: NodeOptions) {
     for (const c of allCommands()) this.#add(c);
     this.keyspace.onDelete = (argv) => this.emit(argv);
+    // a full sync or snapshot load replaces the data: a transaction half-read from the old stream is void
+    this.keyspace.onFlushAll = () => { this.#internal.txn = null; };
     this.#internal = this.newClient({ internal: true, addr: 'internal', laddr: '', push: () => {} });
     this.#internal.authed = true;
     this.clients.delete(this.#internal.id);
@@ -67,6 +77,7 @@ export class NodeState implements NodeCore {
       id: this.nextClientId++, protocol: 2, name: null, internal: o.internal,
       authed: this.options.requirepass === null, subs: new Set(), psubs: new Set(),
       createdAt: Date.now(), lastCmd: 'NULL', libName: '', libVer: '', addr: o.addr, laddr: o.laddr, push: o.push, conn: null,
+      txn: null, inExec: false,
     };
     this.clients.set(c.id, c);
     return c;
@@ -77,6 +88,7 @@ export class NodeState implements NodeCore {
 
   dropClient(c: ClientState): void {
     this.clients.delete(c.id);
+    this.txn.dropClient(c);
     for (const ch of c.subs) this.#unsub(this.channels, ch, c);
     for (const p of c.psubs) this.#unsub(this.patterns, p, c);
     c.subs.clear(); c.psubs.clear();
@@ -115,7 +127,52 @@ export class NodeState implements NodeCore {
   // ---- NodeCore ----
   addWriteListener(l: WriteListener): () => void { this.#listeners.add(l); return () => { this.#listeners.delete(l); }; }
   get hasListeners(): boolean { return this.#listeners.size > 0; }
-  emit(argv: Buffer[]): void { for (const l of this.#listeners) l.onWrite(argv); }
+  /** Propagate a write (AOF, replicas) and invalidate WATCHes on the keys it names. */
+  emit(argv: Buffer[]): void {
+    if (this.txn.watching) this.txn.touchWritten(argv);
+    if (this.#listeners.size === 0) return;
+    if (this.#execOpen && !this.#execEmitted) {
+      this.#execEmitted = true;
+      for (const l of this.#listeners) l.onWrite([buf('MULTI')]);
+    }
+    for (const l of this.#listeners) l.onWrite(argv);
+  }
+
+  /** Run EXEC's queued commands: atomically (a MIGRATE among them holds the node), writes wrapped in MULTI … EXEC. */
+  exec(client: ClientState): NodeReply | Promise<NodeReply> {
+    const q = this.txn.begin(client);
+    if (!Array.isArray(q)) return q;
+    const queue = q as Buffer[][];
+    this.#execOpen = true;
+    this.#execEmitted = false;
+    client.inExec = true;
+    const replies: NodeReply[] = [];
+    const finish = (): NodeReply => {
+      client.inExec = false;
+      this.#execOpen = false;
+      if (this.#execEmitted) for (const l of this.#listeners) l.onWrite([buf('EXEC')]);
+      this.#execEmitted = false;
+      if (this.#ready.size > 0) this.#serveBlocked();
+      return replies as Reply[]; // a nil array inside (BLPOP in MULTI) is encoded as such by reply.ts
+    };
+    for (let i = 0; i < queue.length; i++) {
+      const r = this.dispatch(client, queue[i]!);
+      if (r instanceof Promise) {
+        this.hold(client);
+        const rest = async (): Promise<NodeReply> => {
+          replies.push(await r);
+          for (let j = i + 1; j < queue.length; j++) {
+            const x = this.dispatch(client, queue[j]!);
+            replies.push(x instanceof Promise ? await x : x === NO_REPLY ? null : x);
+          }
+          return finish();
+        };
+        return rest().finally(() => this.release(client));
+      }
+      replies.push(r === NO_REPLY ? null : r);
+    }
+    return finish();
+  }
 
   execute(argv: Buffer[]): Reply | Promise<Reply> {
     const r = this.dispatch(this.#internal, argv);
@@ -148,22 +205,27 @@ export class NodeState implements NodeCore {
 
   // ---- dispatch ----
   dispatch(client: ClientState, argv: Buffer[]): NodeReply | Promise<NodeReply> | typeof NO_REPLY {
-    const raw = argv[0]!.toString('latin1');
-    const cmd = this.#upper.get(raw) ?? this.table.get(raw.toLowerCase());
+    const cmd = this.#lookup(argv[0]!);
     this.stats.commands++;
-    if (cmd === undefined) return unknownCommand(argv);
+    if (cmd === undefined) { this.txn.flagFailed(client); return unknownCommand(argv); }
     const name = cmd.name;
     if (!client.authed && !cmd.flags.includes('noauth')) return E.noauth;
-    if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return arity(name);
+    if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
+      // a rejected EXEC ends the transaction it would have run (Redis: EXECABORT with the reason)
+      if (name === 'exec' && client.txn !== null) { this.txn.dropClient(client); return new ReplyError(`EXECABORT Transaction discarded because of: ${arity(name).message.replace(/^ERR /, '')}`); }
+      this.txn.flagFailed(client);
+      return arity(name);
+    }
     if (client.protocol === 2 && (client.subs.size > 0 || client.psubs.size > 0) && !SUBSCRIBED_OK.has(name)) {
       return new ReplyError(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
     }
-    if (cmd.write && this.readOnly && !client.internal) return E.readonly;
+    if (cmd.write && this.readOnly && !client.internal) { this.txn.flagFailed(client); return E.readonly; }
     const ks = this.keyspace;
     if (this.options.maxmemory > 0 && !this.readOnly && ks.used > this.options.maxmemory) {
       const ok = ks.evict(this.options.maxmemory, this.options.maxmemoryPolicy, this.options.maxmemorySamples);
-      if (!ok && cmd.denyoom && !client.internal) return E.oom;
+      if (!ok && cmd.denyoom && !client.internal) { this.txn.flagFailed(client); return E.oom; }
     }
+    if (client.txn !== null && this.txn.queues(client, name)) return this.txn.queue(client, argv);
     client.lastCmd = name;
     const call: Call = { argv, ks, node: this, client, prop: null };
     const dirty = ks.dirty;
@@ -171,12 +233,17 @@ export class NodeState implements NodeCore {
     const r = cmd.run(call);
     const us = (performance.now() - t0) * 1000;
     if (us > this.slowlogThresholdUs) this.#slow(client, argv, us);
-    if (ks.dirty !== dirty && cmd.write && this.#listeners.size > 0) {
+    if (ks.dirty !== dirty && cmd.write && (this.#listeners.size > 0 || this.txn.watching)) {
       if (call.prop === null) this.emit(argv);
       else for (const a of call.prop) this.emit(a);
     }
-    if (this.#ready.size > 0) this.#serveBlocked();
+    if (this.#ready.size > 0 && !this.#execOpen) this.#serveBlocked();
     return r;
+  }
+
+  #lookup(name: Buffer): Cmd | undefined {
+    const raw = name.toString('latin1');
+    return this.#upper.get(raw) ?? this.table.get(raw.toLowerCase());
   }
 
   #slow(client: ClientState, argv: Buffer[], us: number): void {

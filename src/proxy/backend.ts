@@ -35,22 +35,28 @@ export interface BackendOptions {
   readonly timeout: number | null;
   /** TLS options (a secure context made once per server); null = plaintext */
   readonly tls: tls.ConnectionOptions | null;
+  /** 3: the session is opened with HELLO 3 and every reply comes as RESP3 */
+  readonly protocol: 2 | 3;
 }
 
 /** Why a connection failed: the server closed it, it timed out, or anything else (refused, reset, bad reply). */
 export type FailureKind = 'eof' | 'timeout' | 'error';
 
 export interface BackendOwner {
-  /** The connection failed; `reason` is for humans (without the server's label). */
-  onBackendFailure(conn: BackendConn, kind: FailureKind, reason: string): void;
+  /** The connection failed; `reason` is for humans (without the server's label); `failed`: clients' requests answered with an error. */
+  onBackendFailure(conn: BackendConn, kind: FailureKind, reason: string, failed: number): void;
   /** A reply arrived: the server is alive. */
   onBackendReply(conn: BackendConn): void;
+  /** An error reply saying the server does not serve as a master now (-LOADING, -READONLY, -MASTERDOWN): a health signal, the connection stays. */
+  onBackendNotServing(conn: BackendConn, reason: string): void;
   /** Counters for stats. */
   onBackendConnected(conn: BackendConn): void;
   onBackendClosed(conn: BackendConn): void;
 }
 
 type State = 'idle' | 'connecting' | 'ready';
+
+const HELLO3 = encodeCommand(['HELLO', '3']);
 
 /** Swallows replies of the proxy's own AUTH/SELECT; a refusal fails the connection. */
 class SetupTarget implements ReplyTarget {
@@ -87,6 +93,11 @@ export class BackendConn implements Flushable {
 
   get inflight(): number {
     return this.#inflight.length;
+  }
+
+  /** Connected or connecting (false once it failed or was closed). */
+  get open(): boolean {
+    return this.#state !== 'idle';
   }
 
   /** Requests waiting to be written, and their bytes (nutcracker's in_queue). */
@@ -148,6 +159,7 @@ export class BackendConn implements Flushable {
     const o = this.#opts;
     if (o.auth !== null) this.#setup('AUTH', encodeCommand(o.authUser === null ? ['AUTH', o.auth] : ['AUTH', o.authUser, o.auth]));
     if (this.#opts.db !== 0) this.#setup('SELECT', encodeCommand(['SELECT', String(this.#opts.db)]));
+    if (this.#opts.protocol === 3) this.#setup('HELLO 3', HELLO3);
   }
 
   #setup(what: string, command: Buffer): void {
@@ -228,7 +240,10 @@ export class BackendConn implements Flushable {
     }
     this.#inflightBytes -= req.size;
     this.#counters.responses++;
-    if (!req.internal) this.#owner.onBackendReply(this);
+    if (!req.internal) {
+      if (buf[start] === 45 /* - */ && notServing(buf, start)) this.#owner.onBackendNotServing(this, readLine(buf, start, end));
+      else this.#owner.onBackendReply(this);
+    }
     // Last use of req: once its target has the reply it may be reused (takeReq).
     req.reply(buf, start, end);
   }
@@ -245,8 +260,8 @@ export class BackendConn implements Flushable {
   fatal(kind: FailureKind, reason: string): void {
     if (this.#state === 'idle') return;
     stamp();
-    this.#shutdown(kind === 'timeout' ? errorReplies.timeout(this.address.label) : errorReplies.backendFailed(this.address.label, reason));
-    this.#owner.onBackendFailure(this, kind, reason);
+    const failed = this.#shutdown(kind === 'timeout' ? errorReplies.timeout(this.address.label) : errorReplies.backendFailed(this.address.label, reason));
+    this.#owner.onBackendFailure(this, kind, reason, failed);
   }
 
   /** Close without reporting a failure (shutdown, reload). In-flight requests get an error. */
@@ -254,7 +269,8 @@ export class BackendConn implements Flushable {
     this.#shutdown(errorReplies.backendClosedByProxy(this.address.label));
   }
 
-  #shutdown(line: Buffer): void {
+  /** Returns how many clients' requests were failed. */
+  #shutdown(line: Buffer): number {
     if (this.#state === 'ready') this.#owner.onBackendClosed(this);
     const socket = this.#socket;
     this.#socket = null;
@@ -264,6 +280,19 @@ export class BackendConn implements Flushable {
     this.#unsent = 0;
     this.#inflightBytes = 0;
     if (socket !== null) socket.destroy();
-    for (const r of this.#inflight.drain()) r.fail(line);
+    let failed = 0;
+    for (const r of this.#inflight.drain()) {
+      if (!r.internal) failed++;
+      r.fail(line);
+    }
+    return failed;
   }
+}
+
+const NOT_SERVING = ['-LOADING', '-READONLY', '-MASTERDOWN'].map((w) => Buffer.from(w));
+
+/** Whether the error reply at buf[start] is one of the NOT_SERVING words. */
+function notServing(buf: Buffer, start: number): boolean {
+  for (const w of NOT_SERVING) if (buf.length - start >= w.length && buf.compare(w, 0, w.length, start, start + w.length) === 0) return true;
+  return false;
 }

@@ -12,6 +12,8 @@ import { scheduleFlush, scheduleFlushSoon, type Flushable } from './flush.js';
 import { ClientOut } from './client-out.js';
 import { Req, releaseReq, type Entry, type ReplyTarget } from './request.js';
 import type { ProxyContext } from './context.js';
+import type { Proto } from '../resp/encode.js';
+import type { ClientSession } from './session.js';
 import { routeRequest } from './router.js';
 import { keep, readAccepted } from './socket-read.js';
 import { startsAuthed } from '../security/users.js';
@@ -49,11 +51,17 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   authed: boolean;
   /** the configured user this client authenticated as (its ACL rules apply); null = the default user */
   aclUser: string | null = null;
+  /** the RESP version it speaks (HELLO 3 makes it 3; RESET makes it 2 again) */
+  resp: Proto = 2;
   /** for CLIENT LIST's cmd= */
   lastCommand = '';
   /** the request being routed: its command id for metrics (-1: not measured) and argument count */
   cmd = -1;
   argc = 0;
+  /** subscriptions, a transaction, dedicated backend connections (session.ts); null for a plain client */
+  session: ClientSession | null = null;
+  /** CLIENT NO-EVICT (the proxy evicts no client either way; shown by CLIENT INFO) */
+  noEvict = false;
   #scanner: RequestScanner;
   readonly #queue = new Fifo<Entry>(16);
   readonly #out = new ClientOut();
@@ -94,6 +102,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
     });
     socket.on('close', () => {
       this.#closed = true;
+      this.session?.end();
       this.ctx.onClientClosed(this);
     });
   }
@@ -280,6 +289,11 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
       this.#flushQueued = true;
       scheduleFlush(this);
     }
+  }
+
+  /** Reply bytes not yet written to the socket. */
+  get outBytes(): number {
+    return this.#out.length;
   }
 
   get pendingRequests(): number {

@@ -5,6 +5,7 @@ import type { RespLimits } from '../resp/types.js';
 import type { PoolRuntime } from './server-pool.js';
 import type { ClientConn } from './client.js';
 import type { SecurityState } from '../security/users.js';
+import type { EventsChannel } from './events-channel.js';
 import type { CommandMetrics } from '../metrics/commands.js';
 
 export interface ProxyContext {
@@ -22,4 +23,6 @@ export interface ProxyContext {
   readonly totals: { connections: number; commands: number };
   /** users and their rules, shared by every pool (replaced on reload) */
   readonly security: SecurityState;
+  /** the proxy's own `__shardgate__:events` channel */
+  readonly events: EventsChannel;
 }

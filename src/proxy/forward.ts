@@ -5,6 +5,12 @@ import { takeReq } from './request.js';
 import { timing } from '../metrics/commands.js';
 import type { ClientConn } from './client.js';
 import type { TopologyServer } from '../topology/topology.js';
+import type { ServerBackend } from '../topology/registry.js';
+
+/** The server's connections that speak the client's RESP version, so its replies need no conversion. */
+export function backendFor(client: ClientConn, server: TopologyServer): ServerBackend {
+  return client.resp === 3 ? server.backend3 : server.backend;
+}
 
 /** Forward buf[start,end) as it came to `server`, its reply in the client's order. */
 export function forwardWhole(client: ClientConn, server: TopologyServer, buf: Buffer, start: number, end: number): void {
@@ -14,7 +20,7 @@ export function forwardWhole(client: ClientConn, server: TopologyServer, buf: Bu
   req.argc = client.argc;
   req.via = server;
   client.enqueue(req);
-  server.backend.connFor(client.id).send(req, buf, start, end);
+  backendFor(client, server).connFor(client.id).send(req, buf, start, end);
 }
 
 export function replyNoLiveServer(client: ClientConn): void {

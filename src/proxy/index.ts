@@ -25,8 +25,9 @@ import { acceptedReadMode } from './socket-read.js';
 import { writeMode } from './socket-write.js';
 import { BackendRegistry, type BackendSignals } from '../topology/registry.js';
 import { CounterStore } from '../topology/counters.js';
-import { buildTopology, releaseTopology, type PoolTopology } from '../topology/topology.js';
+import { buildTopology, failoverKeyOf, releaseTopology, type PoolTopology } from '../topology/topology.js';
 import type { DataplanePlan, PoolPlan } from '../topology/plan.js';
+import { EventsChannel } from './events-channel.js';
 import { timing } from '../metrics/commands.js';
 import { slowlog } from '../metrics/slowlog.js';
 
@@ -76,6 +77,8 @@ export class Proxy {
   readonly totals = { connections: 0, commands: 0 };
   readonly registry = new BackendRegistry();
   readonly counters = new CounterStore();
+  /** `SUBSCRIBE __shardgate__:events` clients of this process; fed with the control plane's events */
+  readonly events = new EventsChannel();
   readonly #opts: ProxyOptions;
   #generation = 0;
   #config: Config | null = null;
@@ -143,7 +146,7 @@ export class Proxy {
 
   #build(pc: PoolConfig, pp: PoolPlan, signals: BackendSignals): PoolTopology {
     return buildTopology({
-      config: pc, version: pp.version, down: new Set(pp.down), prior: pp.prior, registry: this.registry, counters: this.counters, signals,
+      config: pc, version: pp.version, down: new Set(pp.down), prior: pp.prior, failover: pp, registry: this.registry, counters: this.counters, signals,
     });
   }
 
@@ -152,8 +155,9 @@ export class Proxy {
     // The runtime is its backends' signal sink, and it is made from its first topology: a late binding.
     let runtime: PoolRuntime | null = null;
     const topology = this.#build(pc, pp, {
-      backendFailed: (identity, label, kind, reason) => runtime?.backendFailed(identity, label, kind, reason),
+      backendFailed: (identity, label, kind, reason, failed) => runtime?.backendFailed(identity, label, kind, reason, failed),
       backendRecovered: (identity, label) => runtime?.backendRecovered(identity, label),
+      backendNotServing: (identity, label, reason) => runtime?.backendNotServing(identity, label, reason),
     });
     runtime = new PoolRuntime(topology, this.counters.pool(pc.name), this.#opts.control, log);
     const clients = new Set<ClientConn>();
@@ -167,6 +171,7 @@ export class Proxy {
       metrics: this.counters.commands(pc.name),
       totals: this.totals,
       security: this.#security,
+      events: this.events,
       onClientClosed: (c) => {
         clients.delete(c);
         runtime.stats.client_connections--;
@@ -222,7 +227,7 @@ export class Proxy {
         }
       }
     }
-    if (t.version === pp.version && sameDown(t, pp) && samePrior(t, pp) && JSON.stringify(t.config) === JSON.stringify(pc)) return;
+    if (t.version === pp.version && sameDown(t, pp) && samePrior(t, pp) && t.failoverKey === failoverKeyOf(pp) && JSON.stringify(t.config) === JSON.stringify(pc)) return;
     releaseTopology(h.runtime.swap(this.#build(pc, pp, h.runtime)), this.registry);
   }
 

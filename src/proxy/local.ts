@@ -6,7 +6,8 @@ import { REDIS_COMMANDS, REDIS_VERSION } from '../commands/redis-commands.js';
 import { extractKeys, lookupCommand, resolveSubcommand } from '../commands/table.js';
 import type { RedisCommandInfo } from '../commands/types.js';
 import {
-  encodeArray, encodeBulk, encodeBulkArray, encodeError, encodeInteger, encodeSimple, EMPTY_ARRAY, NIL, OK, PONG,
+  encodeArray, encodeBulk, encodeBulkArray, encodeError, encodeInteger, encodeMap, encodeSimple, encodeVerbatim, nullReply, EMPTY_ARRAY, OK, PONG,
+  type Proto,
 } from '../resp/encode.js';
 import type { ClientConn } from './client.js';
 import { errorReplies } from '../errors/replies.js';
@@ -32,10 +33,18 @@ function checkPassword(c: ClientConn, user: string | null, pass: string): Buffer
 
 const BAD_NAME = /[^\x21-\x7e]/;
 
+/** The client's address as CLIENT LIST shows it (its real one behind a PROXY-protocol balancer). */
+function addrOf(c: ClientConn): string {
+  return `${c.peerAddress.includes(':') ? `[${c.peerAddress}]` : c.peerAddress}:${c.peerPort}`;
+}
+
 function clientInfoLine(c: ClientConn): string {
   const s = c.socket;
   const age = Math.floor((Date.now() - c.createdAt) / 1000);
-  return `id=${c.id} addr=${c.peerAddress.includes(':') ? `[${c.peerAddress}]` : c.peerAddress}:${c.peerPort} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=${c.aclUser ?? 'default'} resp=2`;
+  const subs = c.session?.subs?.sets;
+  const tx = c.session?.tx;
+  const flags = `${subs !== undefined && subs[0].size + subs[1].size + subs[2].size > 0 ? 'P' : ''}${tx?.multi ? 'x' : ''}${c.noEvict ? 'e' : ''}` || 'N';
+  return `id=${c.id} addr=${addrOf(c)} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=${flags} db=0 sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${tx?.multi ? 0 : -1} qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=${c.aclUser ?? 'default'} resp=${c.resp}`;
 }
 
 function commandInfoReply(info: RedisCommandInfo): Buffer {
@@ -103,7 +112,8 @@ function slowlogCommand(a: Buffer[]): Buffer {
   }
 }
 
-function infoText(c: ClientConn, section: string): string {
+/** The proxy's own INFO sections (fanout.ts adds the servers' keyspace, memory and stats). */
+export function infoText(c: ClientConn, section: string): string {
   const ctx = c.ctx;
   const pool = ctx.pool;
   const up = Math.floor((Date.now() - ctx.startedAt) / 1000);
@@ -115,20 +125,59 @@ function infoText(c: ClientConn, section: string): string {
       `tcp_port:${c.socket.localPort ?? 0}`, `uptime_in_seconds:${up}`, `uptime_in_days:${Math.floor(up / 86400)}`, '');
   }
   if (want('clients')) out.push('# Clients', `connected_clients:${ctx.clients.size}`, '');
+  // What clients check at start-up: a proxy is a master outside any Redis Cluster.
+  if (want('replication')) out.push('# Replication', 'role:master', 'connected_slaves:0', '');
+  if (want('cluster')) out.push('# Cluster', 'cluster_enabled:0', '');
   if (want('stats')) {
     out.push('# Stats', ...statsLines(c), `auth_failures:${ctx.security.authFailures}`, '');
   }
   if (want('pool')) {
     const p = pool.config;
     out.push('# Pool', `pool_name:${p.name}`, `distribution:${p.distribution}`, `hash:${p.hash}`, `hash_tag:${p.hashTag ?? ''}`,
-      `servers:${pool.servers.length}`, `servers_live:${pool.liveCount}`, `ring_version:${pool.topology.version}`);
+      `servers:${pool.servers.length}`, `servers_live:${pool.servers.filter((s) => s.healthy).length}`, `ring_version:${pool.topology.version}`);
     for (const s of pool.servers) {
       const seen = pool.observation(s.identity);
-      out.push(`server_${s.index}:label=${s.label},status=${s.live ? 'up' : 'ejected'},failures=${seen.failures},connections=${s.backend.counters.server_connections},last_error=${(seen.lastError ?? '').replace(/[,\r\n]/g, ' ')}`);
+      // ejected: out of the ring; down: heartbeats see it down, its keys stay on it (a failover may follow)
+      const status = !s.live ? 'ejected' : !s.healthy ? 'down' : 'up';
+      out.push(`server_${s.index}:label=${s.label},address=${s.address},status=${status},failures=${seen.failures},connections=${s.backend.counters.server_connections},last_error=${(seen.lastError ?? '').replace(/[,\r\n]/g, ' ')}`);
     }
     out.push('');
   }
   return out.join('\r\n');
+}
+
+/** CLIENT KILL addr | [ID id] [ADDR addr] [LADDR addr] [USER name] [SKIPME yes|no]: over this pool's clients. */
+function clientKill(c: ClientConn, a: Buffer[]): Buffer {
+  if (a.length === 3) {
+    const target = [...c.ctx.clients].find((x) => addrOf(x) === a[2]!.toString());
+    if (target === undefined) return encodeError('ERR No such client');
+    if (target === c) target.closeAfterReplies(); else target.close();
+    return OK;
+  }
+  if (a.length % 2 !== 0) return encodeError('ERR syntax error');
+  const tests: ((x: ClientConn) => boolean)[] = [];
+  let skipMe = true;
+  for (let i = 2; i < a.length; i += 2) {
+    const opt = lower(a[i]);
+    const v = a[i + 1]!.toString();
+    if (opt === 'id') {
+      if (!/^\d+$/.test(v)) return encodeError('ERR client-id should be greater than 0');
+      tests.push((x) => x.id === Number(v));
+    } else if (opt === 'addr') tests.push((x) => addrOf(x) === v);
+    else if (opt === 'laddr') tests.push((x) => `${x.socket.localAddress}:${x.socket.localPort}` === v);
+    else if (opt === 'user') tests.push(() => v === 'default');
+    else if (opt === 'skipme') {
+      if (v !== 'yes' && v !== 'no') return encodeError('ERR syntax error');
+      skipMe = v === 'yes';
+    } else return encodeError('ERR syntax error');
+  }
+  let killed = 0;
+  for (const x of c.ctx.clients) {
+    if ((skipMe && x === c) || !tests.every((t) => t(x))) continue;
+    if (x === c) x.closeAfterReplies(); else x.close();
+    killed++;
+  }
+  return encodeInteger(killed);
 }
 
 const HANDLERS: Record<string, Handler> = {
@@ -147,18 +196,26 @@ const HANDLERS: Record<string, Handler> = {
     c.name = null;
     c.authed = startsAuthed(c.ctx.pool.config.redisAuth, c.ctx.security.users);
     c.aclUser = null;
+    c.resp = 2;
+    c.noEvict = false;
+    // Subscriptions dropped, transaction discarded, dedicated connections closed.
+    c.session?.end();
+    c.session = null;
     return encodeSimple('RESET');
   },
   acl: aclCommand,
   auth: (c, a) => (a.length === 2 ? checkPassword(c, null, a[1].toString()) : a.length === 3 ? checkPassword(c, a[1].toString(), a[2].toString()) : encodeError('ERR syntax error')),
   hello: (c, a) => {
+    let proto: Proto = c.resp;
     let i = 1;
     if (a.length > 1) {
       const v = Number(a[1].toString());
       if (!Number.isInteger(v)) return encodeError('ERR Protocol version is not an integer or out of range');
-      if (v !== 2) return encodeError('NOPROTO unsupported protocol version');
+      if (v !== 2 && v !== 3) return encodeError('NOPROTO unsupported protocol version');
+      proto = v;
       i = 2;
     }
+    let name: string | undefined;
     for (; i < a.length; i++) {
       const opt = lower(a[i]);
       if (opt === 'auth' && i + 2 < a.length) {
@@ -166,19 +223,23 @@ const HANDLERS: Record<string, Handler> = {
         if (r !== OK) return r;
         i += 2;
       } else if (opt === 'setname' && i + 1 < a.length) {
-        c.name = a[i + 1].toString();
+        name = a[i + 1].toString();
+        if (BAD_NAME.test(a[i + 1].toString('latin1'))) return encodeError('ERR Client names cannot contain spaces, newlines or special characters.');
         i += 1;
       } else {
         return encodeError(`ERR Syntax error in HELLO option '${a[i].toString()}'`);
       }
     }
     if (!c.authed) return encodeError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
-    return encodeArray([
+    if (name !== undefined) c.name = name === '' ? null : name;
+    // From the next request on, its requests go to the connections of that version.
+    c.resp = proto;
+    return encodeMap([
       encodeBulk('server'), encodeBulk('redis'), encodeBulk('version'), encodeBulk(REDIS_VERSION),
-      encodeBulk('proto'), encodeInteger(2), encodeBulk('id'), encodeInteger(c.id),
+      encodeBulk('proto'), encodeInteger(proto), encodeBulk('id'), encodeInteger(c.id),
       encodeBulk('mode'), encodeBulk('standalone'), encodeBulk('role'), encodeBulk('master'),
       encodeBulk('modules'), EMPTY_ARRAY,
-    ]);
+    ], proto);
   },
   client: (c, a) => {
     const sub = lower(a[1]);
@@ -189,20 +250,35 @@ const HANDLERS: Record<string, Handler> = {
         c.name = a[2].length === 0 ? null : a[2].toString();
         return OK;
       case 'getname':
-        return c.name === null ? NIL : encodeBulk(c.name);
+        return c.name === null ? nullReply(c.resp) : encodeBulk(c.name);
       case 'setinfo':
         return a.length === 4 ? OK : errorReplies.arity('client|setinfo');
       case 'id':
         return encodeInteger(c.id);
       case 'info':
-        return encodeBulk(`${clientInfoLine(c)}\n`);
+        return encodeVerbatim(`${clientInfoLine(c)}\n`, c.resp);
       case 'list':
-        return encodeBulk([...c.ctx.clients].map((x) => `${clientInfoLine(x)}\n`).join(''));
-      default:
-        return errorReplies.unsupported(`client ${sub}`, null);
+        return encodeVerbatim([...c.ctx.clients].map((x) => `${clientInfoLine(x)}\n`).join(''), c.resp);
+      case 'kill':
+        return clientKill(c, a);
+      case 'no-evict':
+      case 'no-touch': {
+        const v = lower(a[2]);
+        if (a.length !== 3 || (v !== 'on' && v !== 'off')) return encodeError('ERR syntax error');
+        if (sub === 'no-evict') {
+          c.noEvict = v === 'on';
+          return OK;
+        }
+        // NO-TOUCH ON would have to reach the backends' own connections, which are shared.
+        return v === 'off' ? OK : errorReplies.unsupported('client no-touch on', 'the backend connections are shared, so reads would still touch keys');
+      }
+      default: {
+        const d = lookupCommand('client')!.subcommands?.get(sub);
+        return d === undefined ? errorReplies.unknownSubcommand(a[1]!.toString(), 'client') : errorReplies.unsupported(`client ${sub}`, d.reason);
+      }
     }
   },
-  command: (_c, a) => {
+  command: (c, a) => {
     const sub = lower(a[1]);
     if (a.length === 1) return (commandAll ??= encodeArray(REDIS_COMMANDS.map(commandInfoReply)));
     switch (sub) {
@@ -211,12 +287,8 @@ const HANDLERS: Record<string, Handler> = {
       case 'info':
         return encodeArray(a.slice(2).map((n) => {
           const info = commandByName.get(lower(n));
-          return info === undefined ? NIL : commandInfoReply(info);
+          return info === undefined ? nullReply(c.resp) : commandInfoReply(info);
         }));
-      case 'docs':
-        return EMPTY_ARRAY;
-      case 'list':
-        return encodeBulkArray(REDIS_COMMANDS.map((x) => x.name));
       case 'getkeys': {
         const argv = a.slice(2);
         const top = argv.length > 0 ? lookupCommand(lower(argv[0])) : undefined;
@@ -230,7 +302,7 @@ const HANDLERS: Record<string, Handler> = {
         return errorReplies.unknownSubcommand(a[1].toString(), 'command');
     }
   },
-  info: (c, a) => encodeBulk(infoText(c, lower(a[1]))),
+  info: (c, a) => encodeVerbatim(infoText(c, lower(a[1])), c.resp),
   slowlog: (_c, a) => slowlogCommand(a),
 };
 

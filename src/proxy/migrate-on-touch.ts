@@ -13,7 +13,8 @@
 // one boolean check. Must not: decide rings or health.
 import { encodeCommand } from '../resp/encode.js';
 import { isErrorReply, readLine } from '../resp/reply-read.js';
-import { extractKeys, type CommandDef } from '../commands/table.js';
+import type { CommandDef } from '../commands/table.js';
+import { requestKeys } from './keys.js';
 import { takeReq, releaseReq, type Req, type ReplyTarget } from './request.js';
 import type { ClientConn } from './client.js';
 import type { PoolRuntime } from './server-pool.js';
@@ -52,18 +53,6 @@ function movesForKey(pool: PoolRuntime, buf: Buffer, ks: number, ke: number, out
   if (key === null) pool.settle(id);
 }
 
-/** The keys of a request (argv indexes), by the command table. */
-function keysOf(def: CommandDef, buf: Buffer, argc: number, args: Int32Array): number[] {
-  if (def.kind === 'single') return [def.firstKey];
-  if (def.split !== null && def.split !== undefined) {
-    const step = def.split === 'mset' ? 2 : 1;
-    const out: number[] = [];
-    for (let k = 1; k < argc; k += step) out.push(k);
-    return out;
-  }
-  return extractKeys(def, argc, (i) => buf.toString('utf8', args[i * 2]!, args[i * 2 + 1]!)) ?? [];
-}
-
 /**
  * If the request needs keys moved first, hold it (and the client's later
  * requests) until they are, and return true; the client re-routes it then.
@@ -71,7 +60,7 @@ function keysOf(def: CommandDef, buf: Buffer, argc: number, args: Int32Array): n
 export function holdForMoves(client: ClientConn, def: CommandDef, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): boolean {
   const pool = client.ctx.pool;
   const moves: Move[] = [];
-  for (const k of keysOf(def, buf, argc, args)) {
+  for (const k of requestKeys(def, buf, argc, args) ?? []) {
     if (k >= argc) continue;
     movesForKey(pool, buf, args[k * 2]!, args[k * 2 + 1]!, moves);
   }

@@ -1,17 +1,23 @@
-// Routing of one request by the command table: arity and auth checks, then
-// one handler per kind — single-key forward, split-and-merge, same-server
-// multi-key, local, or a RESP error. The single-key path is the hot path:
+// Routing of one request by the command table: arity and auth checks, the
+// session's rules (subscribed RESP2 connections, MULTI), then one handler per
+// kind — single-key forward, split-and-merge, same-server multi-key, local,
+// blocking, transaction, pub/sub, fan-out, SCAN, any-server, or a RESP error. The single-key path is the hot path:
 // no argv materialisation, one Req, one ring lookup.
-import { lookupCommandBytes, extractKeys, resolveSubcommand, type CommandDef } from '../commands/table.js';
-import { encodeError } from '../resp/encode.js';
+import { lookupCommandBytes, resolveSubcommand, type CommandDef } from '../commands/table.js';
 import { errorReplies } from '../errors/replies.js';
 import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { runLocal } from './local.js';
 import { forwardSplit } from './split.js';
 import { holdForMoves } from './migrate-on-touch.js';
 import { timing } from '../metrics/commands.js';
+import { serverOfKeys } from './keys.js';
+import { forwardBlocking } from './blocking.js';
+import { queueInTransaction, runTransactionCommand } from './transaction.js';
+import { forwardPublish, runPubSub } from './pubsub-commands.js';
+import { forwardAny, runFanout, runScan } from './fanout.js';
 import type { ClientConn } from './client.js';
 import { aclAllows } from './acl-check.js';
+import { forwardRead } from './read-policy.js';
 
 const NOAUTH = errorReplies.noAuth();
 
@@ -50,7 +56,17 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     client.replyLocal(errorReplies.arity(name));
     return;
   }
-  if (def.subcommands !== null && def.kind !== 'local') {
+  if (def.subcommands !== null && def.kind === 'local') {
+    // CLIENT, COMMAND: answered here, but a subcommand may be forwarded or refused (its own entry says).
+    const sub = argc > 1 ? resolveSubcommand(def, buf.toString('latin1', args[2], args[3]).toLowerCase()) : undefined;
+    if (sub !== undefined && sub.kind !== 'local') {
+      if (!arityOk(sub, argc)) {
+        client.replyLocal(errorReplies.arity(sub.name));
+        return;
+      }
+      def = sub;
+    }
+  } else if (def.subcommands !== null) {
     const subName = buf.toString('latin1', args[2], args[3]);
     const sub = resolveSubcommand(def, subName.toLowerCase());
     if (sub === undefined) {
@@ -69,13 +85,18 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     client.argc = argc;
   } else client.cmd = -1;
   if (client.aclUser !== null && !aclAllows(client, def, buf, argc, args)) return;
+  // Subscriptions, a transaction: their rules first (session.ts); a plain client has no session.
+  const session = client.session;
+  if (session !== null && (session.subscribedRefusal(def, argc > 1 ? buf.subarray(args[2], args[3]) : null)
+    || queueInTransaction(client, def, buf, start, end, argc, args))) return;
   // Key migration in progress: a request touching a key that may still be on its previous owner waits for its move.
-  if (ctx.pool.migrating && !moved && (def.kind === 'single' || def.kind === 'split' || def.kind === 'same')
+  if (ctx.pool.migrating && !moved && (def.kind === 'single' || def.kind === 'split' || def.kind === 'same' || def.kind === 'blocking')
     && holdForMoves(client, def, buf, start, end, argc, args)) return;
   switch (def.kind) {
     case 'single': {
       const k = def.firstKey * 2;
-      forwardTo(client, buf, start, end, args[k], args[k + 1]);
+      if (!def.write && ctx.pool.config.readFrom !== 'master') forwardRead(client, buf, start, end, args[k], args[k + 1]);
+      else forwardTo(client, buf, start, end, args[k], args[k + 1]);
       return;
     }
     case 'split':
@@ -86,6 +107,27 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
       return;
     case 'local':
       client.replyLocal(runLocal(client, name, argvOf(buf, argc, args)));
+      return;
+    case 'blocking':
+      forwardBlocking(client, def, buf, start, end, argc, args);
+      return;
+    case 'transaction':
+      runTransactionCommand(client, def, buf, start, end, argc, args);
+      return;
+    case 'pubsub':
+      runPubSub(client, def, buf, argc, args);
+      return;
+    case 'publish':
+      forwardPublish(client, buf, start, end, args);
+      return;
+    case 'fanout':
+      runFanout(client, def, buf, start, end, argc, args);
+      return;
+    case 'scan':
+      runScan(client, buf, argc, args);
+      return;
+    case 'any':
+      forwardAny(client, buf, start, end);
       return;
     default:
       client.replyLocal(errorReplies.unsupported(def.name.replace('|', ' '), def.reason));
@@ -99,24 +141,8 @@ function forwardTo(client: ClientConn, buf: Buffer, start: number, end: number, 
 }
 
 function forwardSame(client: ClientConn, def: CommandDef, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
-  const keys = extractKeys(def, argc, (i) => buf.toString('utf8', args[i * 2], args[i * 2 + 1]));
-  if (keys === null || keys.length === 0) {
-    client.replyLocal(encodeError(keys === null
-      ? `ERR wrong arguments for '${def.name}': cannot locate its keys`
-      : `ERR '${def.name}' without keys cannot be routed by a sharding proxy`));
-    return;
-  }
-  const pool = client.ctx.pool;
-  const first = pool.route(buf, args[keys[0] * 2], args[keys[0] * 2 + 1]);
-  for (let i = 1; i < keys.length; i++) {
-    const s = pool.route(buf, args[keys[i] * 2], args[keys[i] * 2 + 1]);
-    if (s !== first) {
-      client.replyLocal(errorReplies.crossSlot(pool.config.hashTag));
-      return;
-    }
-  }
-  const k = keys[0] * 2;
-  forwardTo(client, buf, start, end, args[k], args[k + 1]);
+  const server = serverOfKeys(client, def, buf, argc, args);
+  if (server !== null) forwardWhole(client, server, buf, start, end);
 }
 
 export function argvOf(buf: Buffer, argc: number, args: Int32Array): Buffer[] {

@@ -10,6 +10,7 @@ import type { FailureKind } from './backend.js';
 import type { BackendSignals } from '../topology/registry.js';
 import type { PoolCounters } from '../topology/counters.js';
 import type { PoolTopology, TopologyServer } from '../topology/topology.js';
+import type { PubSubHub } from './pubsub.js';
 
 /** Where a pool reports what its backends' traffic shows (the controller, in this process or the primary). */
 export interface ControlLink {
@@ -33,6 +34,8 @@ export class PoolRuntime implements BackendSignals {
   readonly migrationCounters = { moved: 0, busy: 0, errors: 0 };
   readonly stats: PoolCounters;
   readonly log: Logger;
+  /** the pool's pub/sub fan-out, made when a client first subscribes */
+  pubsub: PubSubHub | null = null;
   readonly #control: ControlLink;
   readonly #seen = new Map<string, ServerObservation>();
   #topo: PoolTopology;
@@ -65,6 +68,8 @@ export class PoolRuntime implements BackendSignals {
     this.migrating = t.prior.length > 0;
     // Another ring change: what was settled against the old rings says nothing about the new ones.
     if (t.prior.length !== old.prior.length || t.prior.some((p, i) => p.version !== old.prior[i]!.version)) this.settledKeys.clear();
+    // Subscribed channels follow their owner on the new ring.
+    this.pubsub?.reconcile();
     return old;
   }
 
@@ -90,12 +95,18 @@ export class PoolRuntime implements BackendSignals {
     return o;
   }
 
-  backendFailed(identity: string, label: string, kind: FailureKind, reason: string): void {
+  backendFailed(identity: string, label: string, kind: FailureKind, reason: string, failed = 0): void {
+    this.stats.forward_error += failed;
     const o = this.observation(identity);
     o.failures++;
     o.lastError = reason;
     this.log.warn({ pool: this.name, server: label, failures: o.failures }, `backend failure: ${reason}`);
     this.#control.backendFailed(this.name, identity, label, kind, reason);
+  }
+
+  /** Only heartbeats act on it (Twemproxy's failure count does not count error replies). */
+  backendNotServing(identity: string, label: string, reason: string): void {
+    if (this.config.sentinel !== null) this.backendFailed(identity, label, 'error', reason);
   }
 
   backendRecovered(identity: string, label: string): void {

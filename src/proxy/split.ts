@@ -10,7 +10,7 @@ import { encodeInteger, OK } from '../resp/encode.js';
 import { errorReplies } from '../errors/replies.js';
 import { isErrorReply, readInteger, skipReply } from '../resp/reply-read.js';
 import { releaseReq, takeReq, type Entry, type Req, type ReplyTarget } from './request.js';
-import { forwardWhole, replyNoLiveServer } from './forward.js';
+import { backendFor, forwardWhole, replyNoLiveServer } from './forward.js';
 import { keep } from './socket-read.js';
 import { copyInto } from './copy.js';
 import { timing } from '../metrics/commands.js';
@@ -70,7 +70,7 @@ class SplitRequest implements Entry, ReplyTarget {
     const step = this.#kind === 'mset' ? 2 : 1;
     const from = this.#starts[tag];
     const to = this.#starts[tag + 1];
-    const conn = server.backend.connFor(this.#client.id);
+    const conn = backendFor(this.#client, server).connFor(this.#client.id);
     const off = conn.reserve(req, fragmentSize(args, this.#positions, from, to, step));
     encodeFragment(conn.outBytes, off, buf, args, this.#positions, from, to, step);
   }

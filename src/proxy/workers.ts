@@ -2,8 +2,9 @@
 // listen addresses (node:cluster; the primary hands each new connection to a
 // worker). One process decides: in one process it is that process; under
 // -w N it is the primary, which runs the controller (config, reloads, health,
-// versions, migration, the admin API) and sends every plan to every worker,
-// so all of them serve the same ring version. Workers hold the client and
+// versions, migration, the admin API, heartbeats and failover) and sends every
+// plan to every worker, so all of them serve the same ring version; it also
+// forwards every control-plane event, for clients SUBSCRIBEd on a worker. Workers hold the client and
 // backend connections and report backend failures to the primary. The
 // primary also serves the stats port, summing the workers' documents, and
 // restarts a worker that dies (it gets the current plan). Must not know about
@@ -25,6 +26,7 @@ import type { MetricJson } from '../metrics/series.js';
 import { slowlog, type SlowEntry } from '../metrics/slowlog.js';
 import type { Dataplane } from '../control/controller.js';
 import type { DataplanePlan } from '../topology/plan.js';
+import type { ShardgateEvent } from '../events/types.js';
 
 export interface RunOptions {
   config: Config;
@@ -45,7 +47,9 @@ type Question = { what: 'stats' } | { what: 'metrics' } | { what: 'slowlog'; n: 
 
 type ToWorker =
   | { type: 'shardgate:ask'; id: number; q: Question }
-  | { type: 'shardgate:plan'; plan: DataplanePlan };
+  | { type: 'shardgate:plan'; plan: DataplanePlan }
+  /** a control-plane event, for the workers' `SUBSCRIBE __shardgate__:events` clients */
+  | { type: 'shardgate:event'; event: ShardgateEvent };
 type FromWorker =
   | { type: 'shardgate:ready' }
   | { type: 'shardgate:answer'; id: number; value: unknown }
@@ -122,13 +126,14 @@ function observerOf(ask: (q: Question) => Promise<unknown[]>): DataplaneObserver
 }
 
 /** The proxy and its control plane in this one process (also what `shardgate up` runs). */
-export async function startInProcess(o: { config: Config; text: string; log: Logger; version: string; adminListen: string | null; sighup?: boolean }): Promise<{ proxy: Proxy; control: ControlPlane }> {
+export async function startInProcess(o: { config: Config; text: string; log: Logger; version: string; adminListen: string | null; sighup?: boolean; adjust?: (c: Config) => Config }): Promise<{ proxy: Proxy; control: ControlPlane }> {
   const link = new DeferredControlLink();
   const proxy = new Proxy({ log: o.log, version: o.version, control: link });
   const dataplane: Dataplane = { apply: async (plan, config) => [await proxy.apply(config, plan)] };
   const observe = observerOf(async (q) => [answer(proxy, o.version, q, false)]);
-  const control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, sighup: o.sighup, observe });
+  const control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, sighup: o.sighup, observe, adjust: o.adjust });
   link.target = control.controller;
+  control.bus.subscribe((e) => proxy.events.publish(e));
   return { proxy, control };
 }
 
@@ -166,6 +171,8 @@ function runWorker(o: RunOptions): Promise<void> {
   process.on('message', (m: ToWorker) => {
     if (m?.type === 'shardgate:ask') {
       send({ type: 'shardgate:answer', id: m.id, value: answer(proxy, o.version, m.q, true) });
+    } else if (m?.type === 'shardgate:event') {
+      proxy.events.publish(m.event);
     } else if (m?.type === 'shardgate:plan') {
       // Plans apply one after another, in the order the primary made them.
       chain = chain.then(async () => {
@@ -267,6 +274,8 @@ async function runPrimary(o: RunOptions): Promise<void> {
   });
   await Promise.all([...workers.keys()].map((w) => new Promise<void>((resolve) => w.once('shardgate:ready', () => resolve()))));
   control = await startControlPlane({ config: o.config, text: o.text, log: o.log, dataplane, adminListen: o.adminListen, observe: observerOf(ask) });
+  // Every worker's subscribed clients hear every event (the primary decides; workers only serve).
+  control.bus.subscribe((event) => { for (const w of ready) if (w.isConnected()) w.send({ type: 'shardgate:event', event } satisfies ToWorker); });
   o.log.info({ workers: o.workers }, `${o.workers} workers listening`);
   const stats = await statsPortOrNull(async () => aggregateStats((await ask({ what: 'stats' })) as Record<string, unknown>[]), o);
   if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);

@@ -65,3 +65,42 @@ export function encodeArray(items: readonly Buffer[]): Buffer {
 export function encodeBulkArray(items: readonly (Buffer | string | null)[]): Buffer {
   return encodeArray(items.map(encodeBulk));
 }
+
+// Replies whose RESP3 form differs from RESP2: each takes the client's
+// protocol version, so a local reply is built once, in the form its client reads.
+
+/** The RESP version a client speaks (HELLO). */
+export type Proto = 2 | 3;
+
+export const NULL3 = Buffer.from('_\r\n');
+
+/** The null reply: a nil bulk in RESP2, `_` in RESP3. */
+export function nullReply(proto: Proto): Buffer {
+  return proto === 3 ? NULL3 : NIL;
+}
+
+function aggregate(type: string, n: number, items: readonly Buffer[]): Buffer {
+  return Buffer.concat([Buffer.from(`${type}${n}${CRLF}`, 'latin1'), ...items]);
+}
+
+/** A map of already-encoded keys and values (k1, v1, k2, v2…): `%` in RESP3, a flat array in RESP2. */
+export function encodeMap(pairs: readonly Buffer[], proto: Proto): Buffer {
+  return proto === 3 ? aggregate('%', pairs.length / 2, pairs) : encodeArray(pairs);
+}
+
+/** A set: `~` in RESP3, an array in RESP2. */
+export function encodeSet(items: readonly Buffer[], proto: Proto): Buffer {
+  return proto === 3 ? aggregate('~', items.length, items) : encodeArray(items);
+}
+
+/** An out-of-band message (pub/sub): `>` in RESP3, an array in RESP2. */
+export function encodePush(items: readonly Buffer[], proto: Proto): Buffer {
+  return proto === 3 ? aggregate('>', items.length, items) : encodeArray(items);
+}
+
+/** Text meant for humans (INFO, CLIENT LIST): a verbatim `=` string of format txt in RESP3, a bulk in RESP2. */
+export function encodeVerbatim(text: string, proto: Proto): Buffer {
+  if (proto === 2) return encodeBulk(text);
+  const body = Buffer.from(`txt:${text}`);
+  return Buffer.concat([Buffer.from(`=${body.length}${CRLF}`, 'latin1'), body, Buffer.from(CRLF)]);
+}

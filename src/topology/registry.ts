@@ -6,7 +6,7 @@
 // close once the requests in flight on them are answered or time out. Owns
 // the request timeouts of every connection. Must not: decide health or routing
 // (it reports failures and replies to the pool's signal sink).
-import { BackendConn, type BackendOwner, type FailureKind } from '../proxy/backend.js';
+import { BackendConn, type BackendAddress, type BackendOwner, type FailureKind } from '../proxy/backend.js';
 import type { BackendTls } from '../config/index.js';
 import { backendTlsOptions } from '../security/tls-backend.js';
 import type { ServerCounters } from './counters.js';
@@ -28,17 +28,25 @@ export interface BackendSpec {
   readonly connections: number;
   /** TLS to the server; null = plaintext */
   readonly tls: BackendTls | null;
+  /** RESP version the connections speak (3: opened with HELLO 3), for clients of that version */
+  readonly protocol: 2 | 3;
 }
 
 /** Where a pool hears about its backends: failures, and the first reply after one. */
 export interface BackendSignals {
-  backendFailed(identity: string, label: string, kind: FailureKind, reason: string): void;
+  /** `failed`: clients' requests the failure answered with an error (nutcracker's forward_error) */
+  backendFailed(identity: string, label: string, kind: FailureKind, reason: string, failed?: number): void;
   backendRecovered(identity: string, label: string): void;
+  /** a reply said the server does not serve as a master now (-LOADING, -READONLY, -MASTERDOWN) */
+  backendNotServing?(identity: string, label: string, reason: string): void;
 }
 
 export function backendKey(s: BackendSpec): string {
-  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.authUser, s.auth, s.db, s.keepalive, s.timeout, s.connections, s.tls]);
+  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.authUser, s.auth, s.db, s.keepalive, s.timeout, s.connections, s.protocol, s.tls]);
 }
+
+/** Unused dedicated connections kept per server for the next blocking command or transaction. */
+const IDLE_DEDICATED_MAX = 8;
 
 /** One server's connections as one pool uses them. */
 export class ServerBackend implements BackendOwner {
@@ -52,6 +60,12 @@ export class ServerBackend implements BackendOwner {
   refs = 0;
   /** ms timestamp when it started draining (0 = in use) */
   drainingSince = 0;
+  /** dedicated connections (blocking commands, transactions) now unused, kept for the next lease */
+  readonly #idle: BackendConn[] = [];
+  readonly #address: BackendAddress;
+  /** TLS options made once for this server (shared by its pooled and dedicated connections); null = plaintext */
+  readonly #tls: ReturnType<typeof backendTlsOptions> | null;
+  #closed = false;
 
   constructor(spec: BackendSpec, counters: ServerCounters, signals: BackendSignals) {
     this.key = backendKey(spec);
@@ -59,9 +73,30 @@ export class ServerBackend implements BackendOwner {
     this.counters = counters;
     this.#signals = signals;
     const address = { host: spec.host, port: spec.port, path: spec.path, label: spec.label };
+    this.#address = address;
     const tls = spec.tls === null ? null : backendTlsOptions(spec.tls, spec.host);
-    const opts = { auth: spec.auth, authUser: spec.authUser, db: spec.db, keepalive: spec.keepalive, timeout: spec.timeout, tls };
+    this.#tls = tls;
+    const opts = { auth: spec.auth, authUser: spec.authUser, db: spec.db, keepalive: spec.keepalive, timeout: spec.timeout, protocol: spec.protocol, tls };
     this.conns = Array.from({ length: Math.max(1, spec.connections) }, () => new BackendConn(address, opts, this, counters));
+  }
+
+  /**
+   * A connection of this server for one client session alone (a blocking
+   * command, a transaction): not shared, never timed out by the pool's
+   * `timeout` (a BLPOP may wait as long as it asked). Give it back with
+   * giveBack() once its last reply arrived, or close() it (client gone).
+   */
+  takeDedicated(): BackendConn {
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return idle;
+    const s = this.spec;
+    return new BackendConn(this.#address, { auth: s.auth, authUser: s.authUser, db: s.db, keepalive: s.keepalive, timeout: null, protocol: s.protocol, tls: this.#tls }, this, this.counters);
+  }
+
+  /** A dedicated connection is free again: kept for the next lease (a few at most), else closed. */
+  giveBack(conn: BackendConn): void {
+    if (this.#closed || !conn.open || conn.inflight > 0 || this.#idle.length >= IDLE_DEDICATED_MAX) conn.close();
+    else this.#idle.push(conn);
   }
 
   /** The connection a client uses for this server: fixed per client, so its requests stay in order. */
@@ -76,12 +111,12 @@ export class ServerBackend implements BackendOwner {
     return n;
   }
 
-  onBackendFailure(_conn: BackendConn, kind: FailureKind, reason: string): void {
+  onBackendFailure(_conn: BackendConn, kind: FailureKind, reason: string, failed: number): void {
     if (kind === 'timeout') this.counters.server_timedout++;
     else if (kind === 'eof') this.counters.server_eof++;
     else this.counters.server_err++;
     this.#failing = true;
-    if (this.drainingSince === 0) this.#signals.backendFailed(this.spec.identity, this.spec.label, kind, reason);
+    if (this.drainingSince === 0) this.#signals.backendFailed(this.spec.identity, this.spec.label, kind, reason, failed);
   }
 
   onBackendReply(_conn: BackendConn): void {
@@ -89,6 +124,10 @@ export class ServerBackend implements BackendOwner {
       this.#failing = false;
       this.#signals.backendRecovered(this.spec.identity, this.spec.label);
     }
+  }
+
+  onBackendNotServing(_conn: BackendConn, reason: string): void {
+    if (this.drainingSince === 0) this.#signals.backendNotServing?.(this.spec.identity, this.spec.label, reason);
   }
 
   onBackendConnected(): void {
@@ -104,7 +143,9 @@ export class ServerBackend implements BackendOwner {
   }
 
   close(): void {
+    this.#closed = true;
     for (const c of this.conns) c.close();
+    for (const c of this.#idle.splice(0)) c.close();
   }
 }
 

@@ -9,7 +9,7 @@ import type { PoolConfig, ServerConfig } from '../config/index.js';
 import { buildRing, serverHashName, type Ring } from '../ring/index.js';
 import type { BackendRegistry, BackendSignals, BackendSpec, ServerBackend } from './registry.js';
 import type { CounterStore } from './counters.js';
-import type { RingSpec } from './plan.js';
+import type { HostPort, PoolPlan, RingSpec } from './plan.js';
 
 export interface TopologyServer {
   /** position in the pool's `servers` (config order); what the ring returns */
@@ -17,9 +17,17 @@ export interface TopologyServer {
   readonly identity: string;
   readonly label: string;
   readonly config: ServerConfig;
+  /** its RESP2 connections, and the RESP3 ones (opened with HELLO 3) that RESP3 clients use */
   readonly backend: ServerBackend;
+  readonly backend3: ServerBackend;
   /** false while health has it out of the ring */
   readonly live: boolean;
+  /** false while heartbeats see it down (in the ring or not) */
+  readonly healthy: boolean;
+  /** where it is reached now: its config address, or where a failover moved it */
+  readonly address: string;
+  /** backends of its replicas that serve reads (read_from), best first; empty = none */
+  readonly readBackends: readonly ServerBackend[];
 }
 
 /** A ring of an earlier version, for keys that may still sit on their previous owner. */
@@ -43,6 +51,8 @@ export interface PoolTopology {
   readonly prior: readonly PriorRing[];
   /** every backend this topology holds (servers and prior-only ones), for release */
   readonly held: readonly ServerBackend[];
+  /** the plan's failover state it was built from (addresses, unhealthy, read replicas), to tell when a plan changes it */
+  readonly failoverKey: string;
 }
 
 export function identityOf(s: ServerConfig): string {
@@ -83,15 +93,17 @@ export interface BuildInputs {
   /** identities health has out of the ring */
   readonly down: ReadonlySet<string>;
   readonly prior: readonly RingSpec[];
+  /** the plan's failover state: moved addresses, unhealthy servers, read replicas */
+  readonly failover?: Pick<PoolPlan, 'addresses' | 'unhealthy' | 'readReplicas'>;
   readonly registry: BackendRegistry;
   readonly counters: CounterStore;
   readonly signals: BackendSignals;
 }
 
-function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }): BackendSpec {
+function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }, protocol: 2 | 3): BackendSpec {
   return {
     pool: config.name, identity: s.identity, label: s.label, host: s.host, port: s.port, path: s.path,
-    auth: config.backendAuth?.password ?? config.redisAuth, authUser: config.backendAuth?.username ?? null, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections,
+    auth: config.backendAuth?.password ?? config.redisAuth, authUser: config.backendAuth?.username ?? null, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections, protocol,
     tls: config.backendTls,
   };
 }
@@ -100,14 +112,23 @@ function specFor(config: PoolConfig, s: { identity: string; label: string; host:
 export function buildTopology(b: BuildInputs): PoolTopology {
   const { config, registry, counters, signals } = b;
   const held: ServerBackend[] = [];
-  const acquire = (s: Parameters<typeof specFor>[1]): ServerBackend => {
-    const backend = registry.acquire(specFor(config, s), counters.server(config.name, s.label), signals);
+  const acquire = (s: Parameters<typeof specFor>[1], protocol: 2 | 3 = 2): ServerBackend => {
+    const backend = registry.acquire(specFor(config, s, protocol), counters.server(config.name, s.label), signals);
     held.push(backend);
     return backend;
   };
+  const f = b.failover ?? {};
+  const unhealthy = new Set(f.unhealthy ?? []);
   const servers: TopologyServer[] = config.servers.map((sc, index) => {
     const identity = identityOf(sc);
-    return { index, identity, label: sc.label, config: sc, backend: acquire({ identity, label: sc.label, host: sc.host, port: sc.port, path: sc.path }), live: !b.down.has(identity) };
+    const moved: HostPort | undefined = f.addresses?.[identity];
+    const at = moved !== undefined ? { host: moved.host, port: moved.port, path: null } : { host: sc.host, port: sc.port, path: sc.path };
+    const readBackends = (f.readReplicas?.[identity] ?? []).map((r) => acquire({ identity: replicaIdentity(identity, r), label: `${sc.label}@${r.host}:${r.port}`, host: r.host, port: r.port, path: null }));
+    // The RESP3 connections open only when a RESP3 client first needs them (preconnect opens the RESP2 ones).
+    return {
+      index, identity, label: sc.label, config: sc, backend: acquire({ identity, label: sc.label, ...at }), backend3: acquire({ identity, label: sc.label, ...at }, 3),
+      live: !b.down.has(identity), healthy: !b.down.has(identity) && !unhealthy.has(identity), address: at.path ?? `${at.host}:${at.port}`, readBackends,
+    };
   });
   const current = ringSpecOf(config, b.version);
   const ring = ringOf(current, servers.map((s) => s.live));
@@ -121,7 +142,17 @@ export function buildTopology(b: BuildInputs): PoolTopology {
     backends: spec.servers.map((s) => byIdentity.get(s.identity) ?? acquire(s)),
   }));
   if (config.preconnect) for (const s of servers) s.backend.connect();
-  return { version: b.version, config, servers, ring, fullRing, prior, held };
+  return { version: b.version, config, servers, ring, fullRing, prior, held, failoverKey: failoverKeyOf(f) };
+}
+
+/** What a plan's failover state is, as one comparable string. */
+export function failoverKeyOf(f: Pick<PoolPlan, 'addresses' | 'unhealthy' | 'readReplicas'>): string {
+  return JSON.stringify([f.addresses ?? {}, [...(f.unhealthy ?? [])].sort(), f.readReplicas ?? {}]);
+}
+
+/** The registry identity of a replica's read connections: not a ring identity, so their failures are not the master's. */
+function replicaIdentity(identity: string, r: HostPort): string {
+  return `${identity}\u0000replica ${r.host}:${r.port}`;
 }
 
 /** The topology is no longer routed to: its backends drain unless a newer topology holds them. */

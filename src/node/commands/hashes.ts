@@ -7,6 +7,8 @@ import { formatLongDouble } from './strings.js';
 import type { NodeReply } from '../reply.js';
 import { def, type Call, type Cmd } from './types.js';
 import { E, arity, buf, lower, parseFloatArg, parseInt64, str } from './util.js';
+import { parseScanArgs, walkMap } from './scan.js';
+import { SMALL, randomEntries } from './zset-sets.js';
 
 function getHash(c: Call, key: string, write: boolean): Entry | undefined | ReplyError {
   const e = write ? c.ks.write(key) : c.ks.read(key);
@@ -42,6 +44,28 @@ function read(c: Call): Map<string, Buffer> | null | ReplyError {
   const e = getHash(c, str(c.argv[1]!), false);
   if (e instanceof ReplyError) return e;
   return e === undefined ? null : e.v as Map<string, Buffer>;
+}
+
+function hscan(c: Call): NodeReply {
+  const a = parseScanArgs(c.argv, 2, false);
+  if (a instanceof ReplyError) return a;
+  const h = read(c);
+  if (h instanceof ReplyError) return h;
+  if (h === null) return [buf('0'), []];
+  const out: Buffer[] = [];
+  // like Redis's listpack encoding: a small hash comes whole (insertion order), cursor 0
+  if (a.cursor === 0 && h.size <= SMALL) a.count = SMALL + 1;
+  const next = walkMap(h, a, (f) => f, (f, v) => { out.push(buf(f), v); });
+  return [buf(String(next)), out];
+}
+
+function hrandfield(c: Call): NodeReply {
+  const h = read(c);
+  if (c.argv.length > 2 && parseInt64(c.argv[2]!) === null) return E.notInt;
+  if (h instanceof ReplyError) return h;
+  // a Map has no positional access: the fields are listed once per call (O(n), Redis is O(count))
+  const fields = h === null ? [] : [...h];
+  return randomEntries(c, fields.length, (i) => [buf(fields[i]![0]), fields[i]![1]], 'withvalues');
 }
 
 export function hashCommands(): Cmd[] {
@@ -86,6 +110,8 @@ export function hashCommands(): Cmd[] {
     }),
     def('hkeys', 2, ['readonly'], k1, (c) => { const h = read(c); return h instanceof ReplyError ? h : h ? [...h.keys()].map(buf) : []; }),
     def('hvals', 2, ['readonly'], k1, (c) => { const h = read(c); return h instanceof ReplyError ? h : h ? [...h.values()] : []; }),
+    def('hscan', -3, ['readonly'], k1, hscan),
+    def('hrandfield', -2, ['readonly'], k1, hrandfield),
     def('hlen', 2, ['readonly', 'fast'], k1, (c) => { const h = read(c); return h instanceof ReplyError ? h : h?.size ?? 0; }),
     def('hstrlen', 3, ['readonly', 'fast'], k1, (c) => { const h = read(c); return h instanceof ReplyError ? h : h?.get(str(c.argv[2]!))?.length ?? 0; }),
     def('hexists', 3, ['readonly', 'fast'], k1, (c) => { const h = read(c); return h instanceof ReplyError ? h : h?.has(str(c.argv[2]!)) ? 1 : 0; }),

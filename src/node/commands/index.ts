@@ -10,7 +10,9 @@ import { serverCommands } from './server.js';
 import { migrateCommands } from './migrate.js';
 import { setCommands } from './sets.js';
 import { listMoveCommands } from './list-moves.js';
+import { transactionCommands } from './transactions.js';
+import { zsetSetCommands } from './zset-sets.js';
 
 export function allCommands(): Cmd[] {
-  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...listMoveCommands(), ...hashCommands(), ...zsetCommands(), ...setCommands(), ...pubsubCommands(), ...serverCommands(), ...migrateCommands()];
+  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...listMoveCommands(), ...hashCommands(), ...zsetCommands(), ...zsetSetCommands(), ...setCommands(), ...pubsubCommands(), ...serverCommands(), ...migrateCommands(), ...transactionCommands()];
 }

@@ -6,6 +6,7 @@ import { T, dumpValue, loadValue } from '../dump.js';
 import type { Entry } from '../keyspace.js';
 import type { DenseSet } from '../types/dense-set.js';
 import type { Deque } from '../types/deque.js';
+import type { ZSet } from '../types/zset.js';
 import type { NodeReply } from '../reply.js';
 import { def, type Call, type Cmd } from './types.js';
 import { E, buf, globMatch, lower, parseInt64, str } from './util.js';
@@ -163,6 +164,8 @@ function encodingOf(e: Entry): Buffer {
     for (const m of st) if (m.length > 20 || parseInt64(buf(m)) === null) return buf('hashtable');
     return buf('intset');
   }
+  const z = e.v as ZSet;
+  if (z.size <= 128 && [...z.dict.keys()].every((m) => m.length <= 64)) return buf('listpack');
   return buf('skiplist');
 }
 

@@ -66,7 +66,7 @@ function blmove(c: Call, fromLeft: boolean | null, toLeft: boolean | null, timeo
     c.prop = [lmoveArgv];
     return moveOne(c, src, e, dst, fromLeft, toLeft);
   }
-  if (c.client.internal) return null;
+  if (c.client.internal || c.client.inExec) return null;
   c.prop = [];
   return c.node.block(c.client, [src], timeout, (key) => {
     const r = moveOne(c, key, c.ks.write(key)!, dst, fromLeft, toLeft);
@@ -118,7 +118,7 @@ function lmpop(c: Call, numkeysAt: number, timeoutArg: Buffer | null): NodeReply
     if (e instanceof ReplyError) return e;
     if (e !== undefined) return mpopFrom(c, a, k, e, (p) => { c.prop = [p]; });
   }
-  if (timeoutArg === null || c.client.internal) return NIL_ARRAY;
+  if (timeoutArg === null || c.client.internal || c.client.inExec) return NIL_ARRAY;
   const byName = new Map(a.keys.map((k) => [str(k), k]));
   return c.node.block(c.client, [...byName.keys()], timeout, (key) => mpopFrom(c, a, byName.get(key)!, c.ks.write(key)!, (p) => c.node.emit(p)));
 }
@@ -135,7 +135,7 @@ function bpop(c: Call, left: boolean): NodeReply | Promise<NodeReply> {
     c.prop = [[buf(left ? 'LPOP' : 'RPOP'), k]];
     return [k, v!];
   }
-  if (c.client.internal) return NIL_ARRAY;
+  if (c.client.internal || c.client.inExec) return NIL_ARRAY;
   const byName = new Map(keys.map((k) => [str(k), k]));
   return c.node.block(c.client, [...byName.keys()], timeout, (key) => {
     const [v] = popFrom(c, key, c.ks.write(key)!, left, 1);

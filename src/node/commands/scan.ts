@@ -53,3 +53,35 @@ export function walk(size: number, a: ScanArgs, name: (i: number) => string, tak
   }
   return i;
 }
+
+/**
+ * Cursor walk over a Map (HSCAN, ZSCAN): the cursor is how many entries were
+ * passed. Map iterators are live (they skip deleted entries and reach added
+ * ones), so a scan that continues its own iterator returns every entry present
+ * throughout exactly once; the last few iterators of each Map are kept by their
+ * next cursor. A cursor with no kept iterator restarts from the beginning and
+ * skips that many entries (exact while nothing was deleted meanwhile).
+ */
+export function walkMap<K, V>(m: Map<K, V>, a: ScanArgs, name: (k: K) => string, take: (k: K, v: V) => void): number {
+  let kept = iterators.get(m);
+  let it = kept?.get(a.cursor) as Iterator<[K, V]> | undefined;
+  let pos = a.cursor;
+  if (it !== undefined) kept!.delete(a.cursor);
+  else {
+    it = m.entries();
+    for (let i = 0; i < a.cursor && !it.next().done; i++);
+  }
+  for (let visited = 0; visited < a.count; visited++) {
+    const r = it.next();
+    if (r.done) return 0;
+    pos++;
+    const [k, v] = r.value;
+    if (a.match === null || a.match === '*' || globMatch(a.match, name(k))) take(k, v);
+  }
+  if (kept === undefined) { kept = new Map(); iterators.set(m, kept); }
+  if (kept.size >= 4) kept.delete(kept.keys().next().value!);
+  kept.set(pos, it as Iterator<[unknown, unknown]>);
+  return pos;
+}
+
+const iterators = new WeakMap<Map<unknown, unknown>, Map<number, Iterator<[unknown, unknown]>>>();

@@ -179,6 +179,7 @@ export function serverCommands(): Cmd[] {
       for (const p of [...c.client.psubs]) c.node.patterns.get(p)?.delete(c.client);
       c.client.subs.clear(); c.client.psubs.clear(); c.client.protocol = 2; c.client.name = null;
       if (c.node.options.requirepass !== null) c.client.authed = false;
+      c.node.txn.dropClient(c.client);
       return 'RESET';
     }),
     def('lastsave', 1, ['fast', 'loading', 'stale'], none, () => Math.floor(Date.now() / 1000)),

@@ -4,6 +4,7 @@ import type { ClientContext, NodeConnection, NO_REPLY } from '../contracts.js';
 import type { Keyspace } from '../keyspace.js';
 import type { NodeReply } from '../reply.js';
 import type { NodeState } from '../state.js';
+import type { TxnState } from '../transactions.js';
 
 export type Flag = 'write' | 'readonly' | 'admin' | 'noscript' | 'loading' | 'stale' | 'fast' | 'denyoom' | 'pubsub' | 'noauth' | 'blocking';
 
@@ -44,6 +45,10 @@ export interface ClientState extends ClientContext {
   push(bytes: NodeReply): void;
   conn: NodeConnection | null;
   close?: () => void;
+  /** set between MULTI and EXEC/DISCARD */
+  txn: TxnState | null;
+  /** true while EXEC runs this client's queued commands (blocking commands do not block then) */
+  inExec: boolean;
 }
 
 export function def(name: string, arity: number, flags: readonly Flag[], keys: [number, number, number], run: Handler): Cmd {

@@ -10,15 +10,15 @@ import { ZSet } from '../types/zset.js';
 import { def, type Call, type Cmd } from './types.js';
 import { E, buf, lower, parseFloatArg, parseInt64, str } from './util.js';
 
-function getZ(c: Call, key: string, write: boolean): Entry | undefined | ReplyError {
+export function getZ(c: Call, key: string, write: boolean): Entry | undefined | ReplyError {
   const e = write ? c.ks.write(key) : c.ks.read(key);
   if (e !== undefined && e.t !== T.ZSet) return E.wrongType;
   return e;
 }
 
-const dbl = (d: number): Reply => ({ double: d });
+export const dbl = (d: number): Reply => ({ double: d });
 
-function withScores(c: Call, nodes: SkipNode[], ws: boolean): NodeReply {
+export function withScores(c: Call, nodes: SkipNode[], ws: boolean): NodeReply {
   if (!ws) return nodes.map((n) => buf(n.member));
   if (c.client.protocol === 3) return nodes.map((n) => [buf(n.member), dbl(n.score)]);
   const out: Reply[] = [];
@@ -79,15 +79,15 @@ function zadd(c: Call, incrCmd: boolean): NodeReply {
   return ch ? added + changed : added;
 }
 
-type Bound = { v: number; ex: boolean };
-function parseScore(b: Buffer): Bound | null {
+export type Bound = { v: number; ex: boolean };
+export function parseScore(b: Buffer): Bound | null {
   let s = str(b); let ex = false;
   if (s.startsWith('(')) { ex = true; s = s.slice(1); }
   const v = parseFloatArg(buf(s));
   return v === null ? null : { v, ex };
 }
-type Lex = { inf: -1 | 1 | 0; v: string; ex: boolean };
-function parseLex(b: Buffer): Lex | null {
+export type Lex = { inf: -1 | 1 | 0; v: string; ex: boolean };
+export function parseLex(b: Buffer): Lex | null {
   const s = str(b);
   if (s === '-') return { inf: -1, v: '', ex: false };
   if (s === '+') return { inf: 1, v: '', ex: false };
@@ -95,13 +95,18 @@ function parseLex(b: Buffer): Lex | null {
   if (s.startsWith('[')) return { inf: 0, v: s.slice(1), ex: false };
   return null;
 }
-const gteMin = (min: Lex) => (m: string): boolean => min.inf === -1 || (min.inf === 0 && (min.ex ? m > min.v : m >= min.v));
-const lteMax = (max: Lex) => (m: string): boolean => max.inf === 1 || (max.inf === 0 && (max.ex ? m < max.v : m <= max.v));
+export const gteMin = (min: Lex) => (m: string): boolean => min.inf === -1 || (min.inf === 0 && (min.ex ? m > min.v : m >= min.v));
+export const lteMax = (max: Lex) => (m: string): boolean => max.inf === 1 || (max.inf === 0 && (max.ex ? m < max.v : m <= max.v));
 
-interface RangeOpts { by: 'rank' | 'score' | 'lex'; rev: boolean; ws: boolean; off: number; count: number; limit: boolean }
+export interface RangeOpts { by: 'rank' | 'score' | 'lex'; rev: boolean; ws: boolean; off: number; count: number; limit: boolean }
 
 function zrangeGeneric(c: Call, startArg: Buffer, stopArg: Buffer, o: RangeOpts): NodeReply {
-  const key = str(c.argv[1]!);
+  const r = zrangeNodes(c, str(c.argv[1]!), startArg, stopArg, o);
+  return r instanceof ReplyError ? r : withScores(c, r, o.ws);
+}
+
+/** The members of ZRANGE's range (rank, score or lex; REV; LIMIT), [] for a missing key. */
+export function zrangeNodes(c: Call, key: string, startArg: Buffer, stopArg: Buffer, o: RangeOpts): SkipNode[] | ReplyError {
   if (o.by === 'rank') {
     const s = parseInt64(startArg); const en = parseInt64(stopArg);
     if (s === null || en === null) return E.notInt;
@@ -119,7 +124,7 @@ function zrangeGeneric(c: Call, startArg: Buffer, stopArg: Buffer, o: RangeOpts)
     const out: SkipNode[] = [];
     let n = sl.byRank(o.rev ? len - 1 - start : start);
     for (let k = start; k <= end && n !== null; k++) { out.push(n); n = o.rev ? n.prev : n.levels[0]!.next; }
-    return withScores(c, out, o.ws);
+    return out;
   }
   let first: SkipNode | null; let inRange: (n: SkipNode) => boolean;
   const [minArg, maxArg] = o.rev ? [stopArg, startArg] : [startArg, stopArg];
@@ -149,12 +154,17 @@ function zrangeGeneric(c: Call, startArg: Buffer, stopArg: Buffer, o: RangeOpts)
   let n = first;
   while (n !== null && off > 0 && inRange(n)) { off--; n = o.rev ? n.prev : n.levels[0]!.next; }
   while (n !== null && inRange(n) && (o.count < 0 || out.length < o.count)) { out.push(n); n = o.rev ? n.prev : n.levels[0]!.next; }
-  return withScores(c, out, o.ws);
+  return out;
 }
 
 function zrange(c: Call, by: RangeOpts['by'], rev: boolean, optStart: number, allowBy: boolean): NodeReply {
+  const o = parseRangeOpts(c.argv, by, rev, optStart, allowBy);
+  return o instanceof ReplyError ? o : zrangeGeneric(c, c.argv[2]!, c.argv[3]!, o);
+}
+
+/** ZRANGE's options from argv[optStart..] (allowBy: the ZRANGE form with BYSCORE/BYLEX/REV). */
+export function parseRangeOpts(a: Buffer[], by: RangeOpts['by'], rev: boolean, optStart: number, allowBy: boolean): RangeOpts | ReplyError {
   const o: RangeOpts = { by, rev, ws: false, off: 0, count: -1, limit: false };
-  const a = c.argv;
   for (let i = optStart; i < a.length; i++) {
     const t = lower(a[i]!);
     if (t === 'withscores' && by !== 'lex') o.ws = true;
@@ -170,7 +180,7 @@ function zrange(c: Call, by: RangeOpts['by'], rev: boolean, optStart: number, al
   }
   if (o.count !== -1 && o.by === 'rank') return new ReplyError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
   if (o.ws && o.by === 'lex') return new ReplyError('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
-  return zrangeGeneric(c, a[2]!, a[3]!, o);
+  return o;
 }
 
 function zpop(c: Call, max: boolean): NodeReply {

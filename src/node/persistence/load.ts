@@ -64,9 +64,14 @@ export async function loadAofFile(core: NodeCore, file: string, opts: { truncate
   let commands = 0;
   let failed = 0;
   let res;
+  /** offset of a MULTI whose EXEC has not been read yet */
+  let openMulti: number | null = null;
   try {
     res = await scanAof(buf, start, async (cmds) => {
       for (const c of cmds) {
+        const name = c.argv[0]!.toString('latin1').toLowerCase();
+        if (name === 'multi') openMulti = c.offset;
+        else if (name === 'exec') openMulti = null;
         let reply = core.execute(c.argv);
         if (reply instanceof Promise) reply = await reply;
         commands++;
@@ -80,6 +85,12 @@ export async function loadAofFile(core: NodeCore, file: string, opts: { truncate
       throw new PersistenceLoadError(`Bad file format reading the append only file: ${err.message}; fix or remove the file`, file, err.offset);
     }
     throw err;
+  }
+  if (openMulti !== null) {
+    // the file ends inside a transaction (a crash between its writes): none of it is applied,
+    // and it is cut off so commands appended later cannot complete it
+    core.execute([Buffer.from('DISCARD')]);
+    res = { ...res, truncatedBytes: res.truncatedBytes + (res.end - openMulti), end: openMulti };
   }
   if (res.truncatedBytes > 0) {
     if (!opts.truncatedOk) {

@@ -58,7 +58,7 @@ describe('a server killed and brought back', () => {
     const info = String(await c.call(['INFO', 'pool']));
     expect(info).toContain('servers_live:2');
     expect(info).toContain('ring_version:2');
-    expect(info).toMatch(/label=s1,status=ejected/);
+    expect(info).toMatch(/label=s1,address=[^,]+,status=ejected/);
     const stats = await readStats(statsPort);
     expect(stats.alpha.server_ejects).toBe(1);
     expect(stats.alpha.s1.server_ejected_at).toBeGreaterThan(0);

@@ -36,15 +36,22 @@ async function both(argv: string[]): Promise<[string, string]> {
 }
 
 /** Commands whose array reply lists set members in the server's own order: compared sorted. */
-const UNORDERED = new Set(['smembers', 'sinter', 'sunion', 'sdiff', 'spop', 'srandmember']);
+const UNORDERED = new Set(['smembers', 'sinter', 'sunion', 'sdiff', 'spop', 'srandmember', 'zrandmember', 'hrandfield']);
+/** SSCAN lists set members in the server's own order too: its page is compared sorted */
 
 function normalize(argv: string[], raw: string): string {
+  if ((argv[0] === 'scan' || argv[0] === 'sscan') && raw[0] === '*') {
+    const v = decodeBinary(Buffer.from(raw, 'latin1')) as [Buffer, Buffer[]];
+    return `scan:${String(v[0])}:${v[1].map(String).sort().join(',')}`;
+  }
   if (!UNORDERED.has(argv[0]!.toLowerCase()) || (raw[0] !== '*' && raw[0] !== '~')) return raw;
   const v = decodeBinary(Buffer.from(raw, 'latin1'));
   return Array.isArray(v) ? `${raw[0]}sorted:${v.map(String).sort().join(',')}` : raw;
 }
 
 async function runSequence(seq: string[][]): Promise<void> {
+  await both(['discard']); // a generated sequence may have ended inside MULTI
+  await both(['unwatch']);
   await both(['flushall']);
   for (const argv of seq) {
     const [want, got] = (await both(argv)).map((x) => normalize(argv, x));
@@ -132,6 +139,10 @@ describe('node vs redis-server: generated sequences (fast-check)', () => {
     fc.tuple(fc.constantFrom('sinter', 'sunion', 'sdiff'), key, key), fc.tuple(fc.constantFrom('sinterstore', 'sunionstore', 'sdiffstore'), key, key, key),
     fc.tuple(fc.constant('sintercard'), fc.constantFrom('1', '2', '0', 'x'), key, key), fc.tuple(fc.constant('spop'), key, fc.constantFrom('100', '0', '-1', 'x')),
     fc.tuple(fc.constant('srandmember'), key, fc.constantFrom('100', '0', 'x')),
+    fc.tuple(fc.constantFrom('zunionstore', 'zinterstore', 'zdiffstore'), key, fc.constant('2'), key, key), fc.tuple(fc.constantFrom('zunion', 'zinter', 'zdiff'), fc.constant('2'), key, key, fc.constant('withscores')),
+    fc.tuple(fc.constant('zrangestore'), key, key, int, int), fc.tuple(fc.constant('zremrangebyscore'), key, score, score), fc.tuple(fc.constant('zlexcount'), key, fc.constantFrom('-', '[a', '(1'), fc.constantFrom('+', '[z')),
+    fc.tuple(fc.constantFrom('zrandmember', 'hrandfield'), key, fc.constantFrom('100', '0', 'x')), fc.tuple(fc.constantFrom('zscan', 'hscan', 'sscan'), key, fc.constant('0'), fc.constant('count'), fc.constant('1000')),
+    fc.constant(['multi']), fc.constant(['exec']), fc.constant(['discard']), fc.tuple(fc.constant('watch'), key), fc.constant(['unwatch']),
     fc.tuple(fc.constant('renamenx'), key, key), fc.tuple(fc.constant('hsetnx'), key, val, val), fc.tuple(fc.constant('msetnx'), key, val, key, val),
   );
 
@@ -163,13 +174,15 @@ describe('node vs redis-server: generated sequences (fast-check)', () => {
     fc.tuple(fc.constant('getex'), key, setExp).map(([c, k, [o, t]]) => [c, k, o, t]),
     fc.tuple(fc.constantFrom('incrby', 'decrby'), key, anyInt), fc.tuple(fc.constant('hincrby'), key, fc.constant('f'), anyInt),
     fc.tuple(fc.constantFrom('lpop', 'rpop', 'spop', 'zpopmin', 'zpopmax'), key, anyInt), fc.tuple(fc.constant('srandmember'), key, fc.constantFrom(...BOUND.filter((b) => !b.startsWith('-')), ...JUNK, ...SMALL)),
-    fc.tuple(fc.constantFrom('lrange', 'ltrim', 'getrange', 'zrange'), key, anyInt, anyInt),
+    fc.tuple(fc.constantFrom('lrange', 'ltrim', 'getrange', 'zrange', 'zremrangebyrank'), key, anyInt, anyInt),
+    fc.tuple(fc.constantFrom('zrandmember', 'hrandfield'), key, fc.constantFrom(...BOUND.filter((b) => !b.startsWith('-')), ...JUNK, ...SMALL.filter((x) => !x.startsWith('-')))),
     fc.tuple(fc.constantFrom('lindex'), key, anyInt), fc.tuple(fc.constant('lset'), key, anyInt, val),
     fc.tuple(fc.constant('lpos'), key, val, fc.constantFrom('count', 'maxlen'), anyInt), fc.tuple(fc.constant('lpos'), key, val, fc.constant('rank'), fc.constantFrom(...JUNK, ...SMALL, '9223372036854775807', '9223372036854775808')),
     fc.tuple(fc.constant('lmpop'), anyInt, key, fc.constant('left')), fc.tuple(fc.constant('lmpop'), fc.constant('1'), key, fc.constant('right'), fc.constant('count'), anyInt),
     fc.tuple(fc.constant('sintercard'), anyInt, key), fc.tuple(fc.constant('sintercard'), fc.constant('1'), key, fc.constant('limit'), anyInt),
     fc.tuple(fc.constant('setrange'), key, fc.constantFrom(...JUNK, ...SMALL.filter((x) => x.length < 4), '-9223372036854775808', '9223372036854775808'), val),
-    fc.tuple(fc.constant('scan'), fc.constantFrom('0', ...JUNK.slice(0, 4), '9223372036854775808'), fc.constant('count'), anyInt).map((t) => [...t]),
+    // (valid counts only huge ones: a partial SCAN's cursor and keys are each server's own)
+    fc.tuple(fc.constant('scan'), fc.constantFrom('0', ...JUNK.slice(0, 4), '9223372036854775808'), fc.constant('count'), fc.constantFrom(...BOUND, ...JUNK, '0', '-1', '-100')).map((t) => [...t]),
     fc.tuple(fc.constantFrom('blpop', 'brpop'), key, fc.constantFrom(...BOUND, ...JUNK, '9223372036854775', '-1')),
     fc.tuple(fc.constant('zadd'), key, fc.constantFrom(...BOUND, ...JUNK), val), fc.tuple(fc.constant('zincrby'), key, fc.constantFrom('inf', '-inf', 'nan', '1e308', '-1e308'), fc.constant('a')),
     // (no huge or tiny increments: redis-server adds and prints in 80-bit long double, the node in double)

@@ -4,20 +4,12 @@
 // a replica ends up with the master's sets after SPOP/SMOVE/S*STORE (SPOP is
 // propagated as SREM/DEL, not re-drawn), DUMP/RESTORE carries a set, and SADD/
 // SPOP keep their rate as one set grows (O(1)).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { startRedis, type Proc } from '../../fixtures/procs.js';
+import { describe, expect, it } from 'vitest';
 import { RespClient, pipeline, type Reply } from '../../fixtures/resp-client.js';
 import { until } from '../../fixtures/until.js';
-import { startNode, type RunningNode } from '../../../src/node/index.js';
+import { sideBySide } from './side-by-side.js';
 
-const silent = pino({ level: 'silent' });
-let redis: Proc;
-let node: RunningNode;
-const extra: RunningNode[] = [];
-
-beforeAll(async () => { redis = await startRedis(); node = await startNode({ port: 0 }, silent); });
-afterAll(async () => { for (const n of extra) await n.close(); await node?.close(); await redis?.stop(); });
+const env = sideBySide();
 
 const strs = (r: Reply): string[] => (r as Buffer[]).map(String);
 
@@ -37,18 +29,18 @@ async function sscanAll(port: number, key: string, count: number): Promise<strin
 
 describe('sets', () => {
   it('SSCAN returns every member of a 2000-member set exactly once, for several COUNTs and MATCH, like redis-server', async () => {
-    for (const port of [node.port, redis.port]) {
+    for (const port of [env.node.port, env.redis.port]) {
       const cmds: string[][] = [['DEL', 'big']];
       for (let i = 0; i < 2000; i += 100) cmds.push(['SADD', 'big', ...Array.from({ length: 100 }, (_, j) => `m${i + j}`)]);
       await pipeline(port, cmds);
     }
-    const want = strs((await pipeline(redis.port, [['SMEMBERS', 'big']]))[0]!).sort();
+    const want = strs((await pipeline(env.redis.port, [['SMEMBERS', 'big']]))[0]!).sort();
     for (const count of [1, 10, 333, 5000]) {
-      const got = await sscanAll(node.port, 'big', count);
+      const got = await sscanAll(env.node.port, 'big', count);
       expect(new Set(got).size, `duplicates at COUNT ${count}`).toBe(got.length);
       expect(got.sort()).toEqual(want);
     }
-    const c = await RespClient.connect(node.port);
+    const c = await RespClient.connect(env.node.port);
     const matched: string[] = [];
     let cursor = '0';
     do {
@@ -61,7 +53,7 @@ describe('sets', () => {
 
   it('SPOP n pops n distinct members, SRANDMEMBER n distinct ones, SRANDMEMBER -n n members with repeats allowed', async () => {
     const members = Array.from({ length: 50 }, (_, i) => `x${i}`);
-    const [, pop, rnd, neg, card] = await pipeline(node.port, [['SADD', 'r', ...members], ['SPOP', 'r', '10'], ['SRANDMEMBER', 'r', '20'], ['SRANDMEMBER', 'r', '-200'], ['SCARD', 'r']]);
+    const [, pop, rnd, neg, card] = await pipeline(env.node.port, [['SADD', 'r', ...members], ['SPOP', 'r', '10'], ['SRANDMEMBER', 'r', '20'], ['SRANDMEMBER', 'r', '-200'], ['SCARD', 'r']]);
     const popped = strs(pop!);
     expect(new Set(popped).size).toBe(10);
     expect(card).toBe(40);
@@ -74,26 +66,24 @@ describe('sets', () => {
   });
 
   it('a replica has exactly the master sets after SADD, SREM, SPOP, SMOVE and the STORE forms; DUMP/RESTORE carries a set', async () => {
-    const replica = await startNode({ port: 0, replicaof: { host: '127.0.0.1', port: node.port } }, silent);
-    extra.push(replica);
+    const replica = await env.extraNode({ replicaof: { host: '127.0.0.1', port: env.node.port } });
     const cmds: string[][] = [['SADD', 'a', ...Array.from({ length: 30 }, (_, i) => `e${i}`)], ['SADD', 'b', 'e1', 'e2', 'zz'], ['SPOP', 'a'], ['SPOP', 'a', '5'],
       ['SMOVE', 'a', 'b', 'e7'], ['SREM', 'a', 'e8'], ['SINTERSTORE', 'i', 'a', 'b'], ['SUNIONSTORE', 'u', 'a', 'b'], ['SDIFFSTORE', 'd', 'a', 'b'], ['SADD', 'gone', 'x'], ['SPOP', 'gone', '3']];
-    await pipeline(node.port, cmds);
+    await pipeline(env.node.port, cmds);
     const read = async (port: number): Promise<string> => {
       const r = await pipeline(port, ['a', 'b', 'i', 'u', 'd', 'gone'].map((k) => ['SMEMBERS', k]));
       return JSON.stringify(r.map((x) => strs(x).sort()));
     };
-    const want = await read(node.port);
+    const want = await read(env.node.port);
     await until('replica has the master sets', async () => (await read(replica.port)) === want, 10_000);
-    const [dump] = await pipeline(node.port, [['DUMP', 'u']]);
-    const [ok, members] = await pipeline(node.port, [['RESTORE', 'u2', '0', dump as Buffer], ['SMEMBERS', 'u2']]);
+    const [dump] = await pipeline(env.node.port, [['DUMP', 'u']]);
+    const [ok, members] = await pipeline(env.node.port, [['RESTORE', 'u2', '0', dump as Buffer], ['SMEMBERS', 'u2']]);
     expect(ok).toBe('OK');
     expect(strs(members!).sort()).toEqual(JSON.parse(want)[3]);
   });
 
   it('SADD and SPOP keep their rate as one set grows to 200k members', async () => {
-    const own = await startNode({ port: 0 }, silent);
-    extra.push(own);
+    const own = await env.extraNode();
     const c = await RespClient.connect(own.port);
     const rate = async (cmd: (i: number) => string[], n: number): Promise<number> => {
       const t0 = performance.now();

@@ -271,8 +271,6 @@ describe('shardgate extensions', () => {
       [`${pool()}shardgate:\n  tls:\n    enabled: true\n    cert: a.pem\n`, 7, 'shardgate.tls'],
       [`${pool()}shardgate:\n  sentinel:\n    addresses: [127.0.0.1:26379]\n`, 7, 'shardgate.sentinel'],
       [pool(['shardgate:', '  client_auth: pw']), 5, 'alpha.shardgate.client_auth'],
-      [pool(['shardgate:', '  replicas:', '    x: [127.0.0.1:7101]']), 5, 'alpha.shardgate.replicas'],
-      [pool(['shardgate:', '  sentinel_master: m1']), 5, 'alpha.shardgate.sentinel_master'],
     ];
     for (const [text, line, key] of cases) {
       const e = fails(text, line, key, /not implemented yet/);

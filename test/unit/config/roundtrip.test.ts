@@ -37,7 +37,7 @@ const pool = (name: string): fc.Arbitrary<PoolConfig> => fc.record({
   serverRetryTimeout: int(0, 600000), serverFailureLimit: int(0, 100), tcpkeepalive: fc.boolean(),
   servers: fc.uniqueArray(server, { minLength: 1, maxLength: 6, selector: (s) => s.label }),
   migration: fc.constantFrom('off' as const, 'lazy' as const, 'background' as const), migrationRate: int(0, 1000000), proxyProtocol: fc.boolean(), tls: fc.constant(null), backendTls: fc.constant(null), backendAuth: fc.option(fc.record({ username: fc.option(word, { nil: null }), password: text }), { nil: null }),
-}).map((p) => ({ ...p, name, redis: true as const }));
+}).map((p) => ({ ...p, name, redis: true as const, replicas: {}, sentinel: null, readFrom: 'master' as const }));
 
 const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !== 'shardgate'), { minLength: 1, maxLength: 4 })
   .chain((names) => fc.tuple(...names.map(pool)))

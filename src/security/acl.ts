@@ -9,6 +9,7 @@
 // know sockets, clients or the config file.
 import { REDIS_COMMANDS } from '../commands/redis-commands.js';
 import type { RedisCommandInfo } from '../commands/types.js';
+import { globToRegExp } from '../proxy/glob.js';
 
 export interface CompiledRules {
   readonly enabled: boolean;
@@ -42,29 +43,6 @@ export function commandsInCategory(cat: string): string[] {
 }
 
 const isDangerous = (name: string): boolean => CATEGORIES.get(name)?.includes('dangerous') === true;
-
-/** A Redis glob (`*`, `?`, `[a-z]`, `[^x]`, `\x`) as a RegExp over latin1 text (one char per byte). */
-export function globToRegExp(glob: string): RegExp {
-  const g = Buffer.from(glob, 'utf8').toString('latin1');
-  let re = '';
-  for (let i = 0; i < g.length; i++) {
-    const c = g[i]!;
-    if (c === '*') re += '[\\s\\S]*';
-    else if (c === '?') re += '[\\s\\S]';
-    else if (c === '\\' && i + 1 < g.length) re += esc(g[++i]!);
-    else if (c === '[') {
-      const close = g.indexOf(']', i + 2);
-      if (close < 0) { re += '\\['; continue; }
-      let body = g.slice(i + 1, close);
-      const neg = body.startsWith('^');
-      if (neg) body = body.slice(1);
-      re += `[${neg ? '^' : ''}${body.replace(/[\]\\^]/g, (m) => `\\${m}`)}]`;
-      i = close;
-    } else re += esc(c);
-  }
-  return new RegExp(`^${re}$`, 's');
-}
-const esc = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, (m) => `\\${m}`);
 
 /** Compile a rule string; a string is the first bad rule's message. */
 export function compileRules(rules: string): CompiledRules | string {
@@ -101,7 +79,7 @@ export function compileRules(rules: string): CompiledRules | string {
     }
   }
   const unrestricted = allKeys && all.every((n) => commands.has(n));
-  return { enabled, commands, allKeys, keyPatterns: patterns.map(globToRegExp), unrestricted };
+  return { enabled, commands, allKeys, keyPatterns: patterns.map((p) => globToRegExp(Buffer.from(p, 'utf8').toString('latin1'))), unrestricted };
 }
 
 /** Whether a key (latin1 text of its bytes) matches one of the user's patterns. */

@@ -34,7 +34,7 @@ const VALUE_LOOKUPS = new Set(['get', 'getex', 'getdel', 'hget', 'lindex', 'zsco
 const VALUES_LOOKUPS = new Set(['mget', 'hmget', 'zmscore']);
 
 /** Answered by the proxy itself. */
-const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'time', 'reset', 'slowlog']);
+const LOCAL = new Set(['ping', 'echo', 'quit', 'select', 'hello', 'auth', 'client', 'command', 'time', 'reset', 'slowlog', 'acl']);
 
 const SPLIT: Record<string, SplitKind> = {
   mget: 'mget', mset: 'mset', del: 'count', unlink: 'count', touch: 'count', exists: 'count',
@@ -111,8 +111,9 @@ Object.assign(DECISIONS, {
   // the proxy's table is redis-server's: a backend lists and documents the same commands
   'command|list': ANY, 'command|docs': ANY,
 });
-for (const sub of ['cat', 'deluser', 'dryrun', 'genpass', 'getuser', 'help', 'list', 'load', 'log', 'save', 'setuser', 'users', 'whoami']) {
-  DECISIONS[`acl|${sub}`] = no('ACL users live on each backend server; the proxy has one password (redis_auth)');
+// ACL WHOAMI, LIST, USERS, CAT are answered from shardgate's users (proxy/acl-commands.ts); the rest change users.
+for (const sub of ['deluser', 'dryrun', 'genpass', 'getuser', 'help', 'load', 'log', 'save', 'setuser']) {
+  DECISIONS[`acl|${sub}`] = no('users and their rules live in the config file (shardgate: users:)');
 }
 
 /** SORT's STORE destination is a key Redis's key specs leave "unknown"; we know where it is. */

@@ -14,6 +14,8 @@ export interface RedisCommandInfo {
   first: number;
   last: number;
   step: number;
+  /** Redis ACL categories without the '@' (read, write, dangerous, ...) */
+  acl: string[];
   keys: KeySpec[];
   subcommands?: RedisCommandInfo[];
 }

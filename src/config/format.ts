@@ -4,6 +4,7 @@
 // default. Used by tests (round trip) and by the admin API's GET /config.
 // Must not parse or validate.
 import type { Config, PoolConfig, ShardgateSettings } from './index.js';
+import { LIMIT_DEFAULTS } from './schema.js';
 
 const q = (s: string): string => JSON.stringify(s);
 const key = (s: string): string => (/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(s) ? s : q(s));
@@ -53,11 +54,37 @@ function formatPool(p: PoolConfig, out: string[]): void {
   }
   if (p.readFrom !== 'master') ext.push(`    read_from: ${p.readFrom}`);
   if (p.proxyProtocol) ext.push('    proxy_protocol: true');
+  if (p.tls !== null) {
+    const t = p.tls;
+    ext.push('    tls:', `      cert: ${q(t.cert)}`, `      key: ${q(t.key)}`);
+    if (t.ca !== null) ext.push(`      ca: ${q(t.ca)}`);
+    if (t.clientCerts !== 'off') ext.push(`      client_certs: ${t.clientCerts}`);
+    if (t.allowSubjects.length > 0) ext.push(`      allow_subjects: [${t.allowSubjects.map(q).join(', ')}]`);
+    if (t.minVersion !== 'TLSv1.2') ext.push(`      min_version: ${t.minVersion}`);
+  }
+  if (p.backendAuth !== null) {
+    ext.push('    backend_auth:');
+    if (p.backendAuth.username !== null) ext.push(`      username: ${q(p.backendAuth.username)}`);
+    ext.push(`      password: ${q(p.backendAuth.password)}`);
+  }
+  if (p.backendTls !== null) {
+    const b = p.backendTls;
+    const empty = b.ca === null && b.cert === null && b.servername === null;
+    ext.push(empty ? '    backend_tls: {}' : '    backend_tls:');
+    if (b.ca !== null) ext.push(`      ca: ${q(b.ca)}`);
+    if (b.cert !== null) ext.push(`      cert: ${q(b.cert)}`);
+    if (b.key !== null) ext.push(`      key: ${q(b.key)}`);
+    if (b.servername !== null) ext.push(`      servername: ${q(b.servername)}`);
+  }
   if (ext.length > 0) out.push('  shardgate:', ...ext);
 }
 
 function formatShardgate(s: ShardgateSettings, out: string[]): void {
   const o: string[] = [];
+  if (s.users.length > 0) {
+    o.push('  users:');
+    for (const u of s.users) o.push(`    - name: ${q(u.name)}`, `      password_sha256: ${u.passwordSha256}`, `      rules: ${q(u.rules)}`);
+  }
   const a = s.admin;
   if (a.listen !== null || a.token !== null || a.authReads || a.readyMinLivePercent !== 1) {
     o.push('  admin:');
@@ -75,5 +102,9 @@ function formatShardgate(s: ShardgateSettings, out: string[]): void {
   const sl = s.slowlog;
   if (sl.thresholdUs !== 10_000 || sl.maxLen !== 128) o.push('  slowlog:', `    threshold_us: ${sl.thresholdUs}`, `    max_len: ${sl.maxLen}`);
   if (s.drainTimeout !== 30000) o.push(`  drain_timeout: ${s.drainTimeout}`);
+  const l = s.limits;
+  if (l.maxRequestBytes !== LIMIT_DEFAULTS.maxRequestBytes || l.maxArgs !== LIMIT_DEFAULTS.maxArgs || l.maxBulkBytes !== LIMIT_DEFAULTS.maxBulkBytes) {
+    o.push('  limits:', `    max_request_bytes: ${l.maxRequestBytes}`, `    max_args: ${l.maxArgs}`, `    max_bulk_bytes: ${l.maxBulkBytes}`);
+  }
   if (o.length > 0) out.push('shardgate:', ...o);
 }

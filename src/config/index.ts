@@ -4,6 +4,7 @@
 // shardgate's own `shardgate:` sections. Reference: docs/config.md.
 // Must not open sockets, resolve names or import the ring.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/index.js';
 import { HASH_NAMES, RESERVED, poolSchema, shardgateSchema, type RawPool } from './schema.js';
@@ -48,6 +49,31 @@ export interface PoolConfig {
   readFrom: ReadFrom;
   /** every connection starts with a PROXY protocol header (`shardgate: proxy_protocol:`) */
   proxyProtocol: boolean;
+  /** TLS on the listener (`shardgate: tls:`); null = plaintext */
+  tls: ListenerTls | null;
+  /** TLS to the backends (`shardgate: backend_tls:`); null = plaintext */
+  backendTls: BackendTls | null;
+  /** what the proxy authenticates to the servers with (`shardgate: backend_auth:`); null = redis_auth, as nutcracker */
+  backendAuth: { username: string | null; password: string } | null;
+}
+export interface BackendTls {
+  /** file paths, resolved against the config file's folder; null = not given */
+  ca: string | null; cert: string | null; key: string | null;
+  /** the name the servers' certificates must carry; null = each server's host */
+  servername: string | null;
+  /** of the files' bytes when the config was read: a rotated file makes new connections */
+  digest: string;
+}
+export type ClientCertMode = 'off' | 'optional' | 'require';
+export interface ListenerTls {
+  /** file paths, resolved against the config file's folder */
+  cert: string; key: string; ca: string | null;
+  /** of the files' bytes when the config was read: a reload sees a rotated certificate by it */
+  digest: string;
+  clientCerts: ClientCertMode;
+  /** each a list of subject attributes that must all match; empty = any certificate the CA signed */
+  allowSubjects: readonly string[];
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
 }
 export type MigrationMode = 'off' | 'lazy' | 'background';
 export type FailoverMode = 'local' | 'redis-sentinel' | 'off';
@@ -70,7 +96,17 @@ export interface AdminSettings {
   /** GET /readyz: percent of each pool's servers that must be reachable (at least one) */
   readyMinLivePercent: number;
 }
+export interface UserConfig {
+  name: string;
+  /** hex SHA-256 of the password (a clear password in the file is hashed at load) */
+  passwordSha256: string;
+  /** Redis ACL rules as written */
+  rules: string;
+}
+export interface ClientLimits { maxRequestBytes: number; maxArgs: number; maxBulkBytes: number }
 export interface ShardgateSettings {
+  /** `shardgate: users:`; empty = no users (redis_auth alone, or no auth) */
+  users: readonly UserConfig[];
   admin: AdminSettings;
   logLevel: LogLevel;
   workers: number;
@@ -84,15 +120,21 @@ export interface ShardgateSettings {
   slowlog: { thresholdUs: number; maxLen: number };
   /** ms a shutdown waits for the replies owed to clients before it closes them anyway */
   drainTimeout: number;
+  /** per-client request bounds (`shardgate: limits:`): past one, a protocol error and the client is closed */
+  limits: ClientLimits;
 }
 export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }
 
 export { HASH_NAMES, DISTRIBUTIONS, MIGRATION_MODES, FAILOVER_MODES, READ_FROM } from './schema.js';
 
-/** Parses and checks a config file's text; `file` only names it in errors. Throws ConfigError. */
-export function parseConfig(text: string, file?: string): Config {
+/**
+ * Parses and checks a config file's text; `file` names it in errors, and its
+ * folder is where relative certificate and key paths are read from unless
+ * `baseDir` is given. The files named are read and checked. Throws ConfigError.
+ */
+export function parseConfig(text: string, file?: string, baseDir?: string): Config {
   const tree = parseYamlTree(text, file);
-  const where: Where = { file, tree };
+  const where: Where = { file, tree, baseDir: baseDir ?? (file === undefined ? undefined : path.dirname(file)) };
   if (tree === null) throw new ConfigError('has no pools (the file is empty)', { file });
   if (tree.kind !== 'map') fail(where, [], 'must be a mapping of pool names to pools');
   const pending = findPendingKey(tree, RESERVED);
@@ -111,7 +153,7 @@ export function parseConfig(text: string, file?: string): Config {
     fail(where, [RESERVED], `'${RESERVED}' is reserved for shardgate's own settings and cannot be a pool name; rename this pool`);
   }
   const sgRaw = check(where, shardgateSchema, section ?? {}, [RESERVED]);
-  const shardgate = buildShardgate(sgRaw);
+  const shardgate = buildShardgate(where, sgRaw);
   const sg = section as Record<string, unknown> | undefined;
   if (!shardgate.metrics.enabled && shardgate.slowlog.thresholdUs >= 0 && sg?.slowlog !== undefined) {
     fail(where, [RESERVED, 'slowlog'], 'the slow log times requests with the metrics: it needs metrics: { enabled: true } (or set threshold_us: -1)');

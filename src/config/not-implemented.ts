@@ -14,17 +14,12 @@ interface Pending {
 
 /** Keys of the top-level `shardgate:` section. */
 export const PENDING_PROCESS_KEYS: readonly Pending[] = [
-  { key: 'tls', what: 'TLS on client listeners (security issue)' },
-  { key: 'users', what: 'users and ACL rules (security issue)' },
+  { key: 'tls', what: 'one TLS block for every listener (TLS is set per pool, under <pool>: shardgate: tls:)' },
   { key: 'sentinel', what: 'process-wide Sentinel settings (a pool\'s shardgate.sentinel has heartbeats, failover and the sentinels to follow)' },
-  { key: 'limits', what: 'client limits (security issue)' },
 ];
 
 /** Keys of a pool's `shardgate:` block. */
 export const PENDING_POOL_KEYS: readonly Pending[] = [
-  { key: 'tls', what: 'TLS on this pool\'s listener (security issue)' },
-  { key: 'backend_tls', what: 'TLS to this pool\'s backends (security issue)' },
-  { key: 'backend_auth', what: 'per-pool backend credentials (security issue)' },
   { key: 'client_auth', what: 'a client password apart from redis_auth (security issue: users)' },
 ];
 

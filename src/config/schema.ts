@@ -3,7 +3,7 @@
 // section. Defaults live here. Cross-field checks live in validate.ts; this
 // module must not look at more than one field at a time.
 import { z } from 'zod';
-import { bool, int, list, oneOf, section, str } from './fields.js';
+import { bool, int, list, oneOf, section, shown, str } from './fields.js';
 import { parseListen, parseServer } from './specs.js';
 
 export const HASH_NAMES = [
@@ -32,7 +32,36 @@ const hostPort = str('an address').refine((s) => typeof parseListen(s) !== 'stri
   error: (iss) => `must be 'host:port' (got '${String(iss.input)}')`,
 });
 
+/** Redis's own bounds (proto-max-bulk-len 512 MB, 1024*1024 arguments); a whole request at most 512 MB. */
+export const LIMIT_DEFAULTS = { maxRequestBytes: 512 * 1024 * 1024, maxArgs: 1024 * 1024, maxBulkBytes: 512 * 1024 * 1024 } as const;
+
 export const MIGRATION_MODES = ['off', 'lazy', 'background'] as const;
+export const CLIENT_CERT_MODES = ['off', 'optional', 'require'] as const;
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+
+/** TLS on a pool's listener (files are checked by security/tls-files.ts, not here). */
+const listenerTlsSchema = section({
+  cert: str('a file path'),
+  key: str('a file path'),
+  /** CA bundle that client certificates must chain to */
+  ca: str('a file path').optional(),
+  client_certs: oneOf(CLIENT_CERT_MODES).default('off'),
+  /** subjects such as "CN=app-1" or "CN=app-1,O=acme"; a client certificate must match one */
+  allow_subjects: list(str('a subject'), "subject strings such as 'CN=app-1'").optional(),
+  min_version: oneOf(TLS_VERSIONS).default('TLSv1.2'),
+});
+
+/** TLS from the proxy to this pool's backends (files checked by security/tls-files.ts). */
+const backendTlsSchema = section({
+  /** CA bundle the servers' certificates must chain to; none = the system's CAs */
+  ca: str('a file path').optional(),
+  /** a client certificate and key, for servers that require one (tls-auth-clients) */
+  cert: str('a file path').optional(),
+  key: str('a file path').optional(),
+  /** the name the servers' certificates must carry (and SNI); none = each server's host */
+  servername: str('a host name').optional(),
+});
+
 export const FAILOVER_MODES = ['local', 'redis-sentinel', 'off'] as const;
 export const READ_FROM = ['master', 'prefer-replica', 'replica'] as const;
 
@@ -67,6 +96,10 @@ export const poolExtensionSchema = section({
   read_from: oneOf(READ_FROM).default('master'),
   /** clients arrive through a load balancer that sends a PROXY protocol (v1 or v2) header first */
   proxy_protocol: bool().default(false),
+  tls: listenerTlsSchema.optional(),
+  backend_tls: backendTlsSchema.optional(),
+  /** credentials the proxy sends to this pool's servers (Redis 6 ACL: AUTH username password) */
+  backend_auth: section({ username: str('a user name').optional(), password: str('a password') }).optional(),
 });
 
 export const poolSchema = section({
@@ -95,8 +128,19 @@ export const poolSchema = section({
 export type RawPool = z.output<typeof poolSchema>;
 export type PoolExtension = z.output<typeof poolExtensionSchema>;
 
+/** One user (Redis ACL semantics); the password is checked and hashed by validate.ts. */
+const userSchema = section({
+  name: str('a user name'),
+  password: str('a password').optional(),
+  /** hex SHA-256 of the password, as Redis ACL stores it */
+  password_sha256: str('64 hex digits').optional(),
+  /** Redis ACL rules; none = no command at all */
+  rules: z.string().default(''),
+});
+
 /** The top-level `shardgate:` section: settings of the whole process. */
 export const shardgateSchema = section({
+  users: z.array(userSchema, { error: (iss) => `must be a list of users ({ name, password, rules }) (got ${shown(iss.input)})` }).default([]),
   admin: section({
     listen: hostPort.nullable().default(null),
     /** bearer token for every state change (and for reads with auth_reads) */
@@ -123,5 +167,11 @@ export const shardgateSchema = section({
   }).default({ threshold_us: 10_000, max_len: 128 }),
   /** on SIGTERM/SIGINT: ms to answer what was read before exiting anyway */
   drain_timeout: int(0).default(30000),
+  /** what one client may send: docs/security.md "Limits" */
+  limits: section({
+    max_request_bytes: int(64).default(LIMIT_DEFAULTS.maxRequestBytes),
+    max_args: int(1).default(LIMIT_DEFAULTS.maxArgs),
+    max_bulk_bytes: int(1).default(LIMIT_DEFAULTS.maxBulkBytes),
+  }).default({ max_request_bytes: LIMIT_DEFAULTS.maxRequestBytes, max_args: LIMIT_DEFAULTS.maxArgs, max_bulk_bytes: LIMIT_DEFAULTS.maxBulkBytes }),
 });
 export type RawShardgate = z.output<typeof shardgateSchema>;

@@ -1,13 +1,22 @@
 // Cross-field checks on a schema-checked file (one field at a time is the
 // schema's job), and the shaping of raw pools into the PoolConfig records the
-// proxy reads. Throws ConfigError naming file, line and key. Must not read files.
+// proxy reads. Throws ConfigError naming file, line and key. Reads no file
+// but the certificates and keys it checks (through security/tls-files.ts).
+import path from 'node:path';
 import { ConfigError } from '../errors/index.js';
-import type { PoolConfig, SentinelConfig, ServerConfig, ShardgateSettings } from './index.js';
+import type { BackendTls, ListenerTls, PoolConfig, SentinelConfig, ServerConfig, ShardgateSettings, UserConfig } from './index.js';
 import { parseListen } from './specs.js';
 import { RESERVED, type RawPool, type RawShardgate } from './schema.js';
+import { checkPemFiles } from '../security/tls-files.js';
+import { compileRules } from '../security/acl.js';
+import { sha256Hex } from '../security/users.js';
 import { formatPath, hasPath, lineOfPath, type PathPart, type YNode } from './yaml-tree.js';
 
-export interface Where { file: string | undefined; tree: YNode | null }
+export interface Where {
+  file: string | undefined; tree: YNode | null;
+  /** where relative file paths (certificates, keys) are read from; undefined = the working directory */
+  baseDir: string | undefined;
+}
 
 export function fail(where: Where, path: PathPart[], message: string): never {
   throw new ConfigError(message, { file: where.file, line: lineOfPath(where.tree, path), key: path.length ? formatPath(path) : undefined });
@@ -62,6 +71,9 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     migrationRate: ext?.migration_rate ?? 5000,
     ...buildFailover(where, name, servers, ext),
     proxyProtocol: ext?.proxy_protocol ?? false,
+    tls: ext?.tls === undefined ? null : buildListenerTls(where, name, ext.tls, ext.proxy_protocol),
+    backendTls: ext?.backend_tls === undefined ? null : buildBackendTls(where, name, ext.backend_tls),
+    backendAuth: ext?.backend_auth === undefined ? null : { username: ext.backend_auth.username ?? null, password: ext.backend_auth.password },
   };
 }
 
@@ -121,8 +133,66 @@ function buildFailover(where: Where, pool: string, servers: readonly ServerConfi
   return { replicas, sentinel, readFrom };
 }
 
-export function buildShardgate(s: RawShardgate): ShardgateSettings {
+/** A file path of the config: relative ones are read from the config file's folder. */
+export function configPath(where: Where, p: string): string {
+  return where.baseDir === undefined ? p : path.resolve(where.baseDir, p);
+}
+
+const SUBJECT = /^[A-Za-z][A-Za-z0-9.]*=[^,=]+(,[A-Za-z][A-Za-z0-9.]*=[^,=]+)*$/;
+
+function buildListenerTls(where: Where, pool: string, t: NonNullable<NonNullable<RawPool['shardgate']>['tls']>, proxyProtocol: boolean): ListenerTls {
+  const at = [pool, RESERVED, 'tls'];
+  if (proxyProtocol) fail(where, [pool, RESERVED, 'proxy_protocol'], 'not implemented yet with tls: a PROXY header before the TLS handshake; use one or the other');
+  if (t.client_certs !== 'off' && t.ca === undefined) fail(where, [...at, 'client_certs'], `'${t.client_certs}' needs tls.ca: the CA that client certificates must chain to`);
+  const subjects = t.allow_subjects ?? [];
+  if (subjects.length > 0 && t.client_certs === 'off') fail(where, [...at, 'allow_subjects'], "needs client_certs: optional or require (with 'off' no client certificate is asked for)");
+  subjects.forEach((s, i) => {
+    if (!SUBJECT.test(s.replace(/\s*,\s*/g, ','))) fail(where, [...at, 'allow_subjects', i], `must be subject attributes such as 'CN=app-1' or 'CN=app-1,O=acme' (got '${s}')`);
+  });
+  const files = { cert: configPath(where, t.cert), key: configPath(where, t.key), ca: t.ca === undefined ? null : configPath(where, t.ca) };
+  // Every file exists, parses and the key is the certificate's: `proxy -t`, start and reload all refuse a bad one here.
+  const { problems, digest } = checkPemFiles(files);
+  if (problems.length > 0) fail(where, [...at, problems[0]!.key], problems[0]!.message);
   return {
+    ...files,
+    digest,
+    clientCerts: t.client_certs,
+    allowSubjects: subjects,
+    minVersion: t.min_version,
+  };
+}
+
+function buildBackendTls(where: Where, pool: string, t: NonNullable<NonNullable<RawPool['shardgate']>['backend_tls']>): BackendTls {
+  const at = [pool, RESERVED, 'backend_tls'];
+  if ((t.cert === undefined) !== (t.key === undefined)) fail(where, [...at, t.cert === undefined ? 'key' : 'cert'], 'cert and key go together: a client certificate needs its key');
+  const p = (f: string | undefined) => (f === undefined ? null : configPath(where, f));
+  const files = { ca: p(t.ca), cert: p(t.cert), key: p(t.key) };
+  const { problems, digest } = checkPemFiles(files);
+  if (problems.length > 0) fail(where, [...at, problems[0]!.key], problems[0]!.message);
+  return { ...files, servername: t.servername ?? null, digest };
+}
+
+function buildUsers(where: Where, users: RawShardgate['users']): UserConfig[] {
+  const seen = new Set<string>();
+  return users.map((u, i) => {
+    const at = [RESERVED, 'users', i];
+    if (seen.has(u.name)) fail(where, [...at, 'name'], `duplicate user '${u.name}'`);
+    seen.add(u.name);
+    if ((u.password === undefined) === (u.password_sha256 === undefined)) {
+      fail(where, at, `user '${u.name}' needs exactly one of password and password_sha256`);
+    }
+    if (u.password_sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(u.password_sha256)) {
+      fail(where, [...at, 'password_sha256'], 'must be 64 hex digits (the SHA-256 of the password, as `echo -n pass | sha256sum` prints it)');
+    }
+    const rules = compileRules(u.rules);
+    if (typeof rules === 'string') fail(where, [...at, 'rules'], rules);
+    return { name: u.name, passwordSha256: (u.password_sha256 ?? sha256Hex(u.password!)).toLowerCase(), rules: u.rules };
+  });
+}
+
+export function buildShardgate(where: Where, s: RawShardgate): ShardgateSettings {
+  return {
+    users: buildUsers(where, s.users),
     admin: { listen: s.admin.listen, token: s.admin.token, authReads: s.admin.auth_reads, readyMinLivePercent: s.admin.ready_min_live_percent },
     logLevel: s.log_level,
     workers: s.workers,
@@ -131,5 +201,6 @@ export function buildShardgate(s: RawShardgate): ShardgateSettings {
     metrics: { enabled: s.metrics.enabled, infoInterval: s.metrics.info_interval },
     slowlog: { thresholdUs: s.slowlog.threshold_us, maxLen: s.slowlog.max_len },
     drainTimeout: s.drain_timeout,
+    limits: { maxRequestBytes: s.limits.max_request_bytes, maxArgs: s.limits.max_args, maxBulkBytes: s.limits.max_bulk_bytes },
   };
 }

@@ -17,8 +17,16 @@ const HIDDEN = '(hidden)';
 export function redactedConfig(c: Config): Config {
   return {
     ...c,
-    pools: c.pools.map((p): PoolConfig => ({ ...p, redisAuth: p.redisAuth === null ? null : HIDDEN })),
-    shardgate: { ...c.shardgate, admin: { ...c.shardgate.admin, token: c.shardgate.admin.token === null ? null : HIDDEN } },
+    pools: c.pools.map((p): PoolConfig => ({
+      ...p,
+      redisAuth: p.redisAuth === null ? null : HIDDEN,
+      backendAuth: p.backendAuth === null ? null : { username: p.backendAuth.username, password: HIDDEN },
+    })),
+    shardgate: {
+      ...c.shardgate,
+      admin: { ...c.shardgate.admin, token: c.shardgate.admin.token === null ? null : HIDDEN },
+      users: c.shardgate.users.map((u) => ({ ...u, passwordSha256: HIDDEN })),
+    },
   };
 }
 

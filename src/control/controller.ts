@@ -6,6 +6,7 @@
 // built and checked completely before any process applies it. Every change is
 // an event on the bus. Must not: touch client or backend sockets (the data
 // plane does), or read files other than the config file.
+import path from 'node:path';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { parseConfig, type Config, type PoolConfig } from '../config/index.js';
@@ -155,7 +156,10 @@ export class Controller implements ControlLink, FailoverControl {
     return this.#serialized(async () => {
       let next: Config;
       try {
-        next = parseConfig(text, source === 'api' ? 'PUT /config' : file ?? undefined);
+        // A pushed config reads relative certificate paths from the running file's folder.
+        next = source === 'api'
+          ? parseConfig(text, 'PUT /config', this.config.file === null ? process.cwd() : path.dirname(this.config.file))
+          : parseConfig(text, file ?? undefined);
         if (this.#opts.adjust !== undefined) next = this.#opts.adjust(next);
         if (source === 'api') next = Object.freeze({ ...next, file: this.config.file });
       } catch (err) {

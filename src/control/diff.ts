@@ -30,7 +30,7 @@ const listenText = (p: PoolConfig): string => p.listen.path ?? `${p.listen.host}
 const POOL_SETTINGS: readonly (keyof PoolConfig)[] = [
   'hash', 'hashTag', 'distribution', 'timeout', 'backlog', 'clientConnections', 'preconnect', 'redisAuth', 'redisDb',
   'serverConnections', 'autoEjectHosts', 'serverRetryTimeout', 'serverFailureLimit', 'tcpkeepalive', 'migration', 'migrationRate', 'proxyProtocol',
-  'replicas', 'sentinel', 'readFrom',
+  'replicas', 'sentinel', 'readFrom', 'tls', 'backendTls', 'backendAuth',
 ];
 /** The file's key for each setting, as users write it. */
 const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
@@ -39,6 +39,9 @@ const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
   serverFailureLimit: 'server_failure_limit', migrationRate: 'shardgate.migration_rate', migration: 'shardgate.migration',
   replicas: 'shardgate.replicas', sentinel: 'shardgate.sentinel', readFrom: 'shardgate.read_from',
   proxyProtocol: 'shardgate.proxy_protocol (for new connections)',
+  tls: 'shardgate.tls (certificates re-read; established connections keep theirs)',
+  backendTls: 'shardgate.backend_tls (new backend connections)',
+  backendAuth: 'shardgate.backend_auth (new backend connections)',
 };
 
 export function diffPool(a: PoolConfig | undefined, b: PoolConfig | undefined): PoolDiff {
@@ -65,6 +68,7 @@ function diffSettings(a: ShardgateSettings, b: ShardgateSettings, live: string[]
   if (a.admin.listen !== b.admin.listen) live.push(`admin API now on ${b.admin.listen ?? 'nothing (closed)'}`);
   if (a.admin.token !== b.admin.token || a.admin.authReads !== b.admin.authReads) live.push('admin API token / auth_reads');
   if (a.logLevel !== b.logLevel) live.push(`log_level ${b.logLevel}`);
+  if (JSON.stringify(a.users) !== JSON.stringify(b.users)) live.push('users (new AUTH and every next command of a user see the new rules)');
   if (a.watch !== b.watch) live.push(`watch ${b.watch}`);
   if (a.metrics.enabled !== b.metrics.enabled) live.push(`metrics ${b.metrics.enabled ? 'enabled' : 'disabled'}`);
   if (a.metrics.infoInterval !== b.metrics.infoInterval) live.push(`metrics.info_interval ${b.metrics.infoInterval} ms`);
@@ -72,6 +76,7 @@ function diffSettings(a: ShardgateSettings, b: ShardgateSettings, live: string[]
     live.push(`slowlog threshold_us ${b.slowlog.thresholdUs}, max_len ${b.slowlog.maxLen}`);
   }
   if (a.drainTimeout !== b.drainTimeout) live.push(`drain_timeout ${b.drainTimeout} ms`);
+  if (JSON.stringify(a.limits) !== JSON.stringify(b.limits)) live.push('limits (for new connections)');
   if (a.workers !== b.workers) restart.push(`shardgate.workers (${a.workers} -> ${b.workers}): the number of processes is fixed at start`);
   if (a.stats.listen !== b.stats.listen) restart.push('shardgate.stats.listen: the stats port opens at start');
 }

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'SG_ERR_TIMEOUT'         // no reply within the pool's timeout
   | 'SG_ERR_NOAUTH'          // client must AUTH first
   | 'SG_ERR_AUTH'            // bad password
+  | 'SG_ERR_NOPERM'          // the user's ACL rules do not allow the command or a key
   | 'SG_ERR_BUSY'            // too many pending requests / bytes
   | 'SG_ERR_CONFIG'          // config file invalid
   | 'SG_ERR_MAXCLIENTS'      // a pool's client_connections limit is reached
@@ -22,6 +23,7 @@ export type ErrorCode =
   | 'SG_ERR_PERSISTENCE_LOAD' // built-in node: data could not be loaded at start
   | 'SG_ERR_LISTEN'          // a listener could not bind (address invalid, in use, not available)
   | 'SG_ERR_REPLY'           // smart client: a redis-server's own error reply (WRONGTYPE, ERR, …)
+  | 'SG_ERR_TLS_REFUSED'     // a TLS client's certificate is missing, does not verify, or is not allowed
   | 'SG_ERR_INTERNAL';       // a bug: should never reach a client
 
 export class ShardgateError extends Error {

@@ -25,5 +25,7 @@ export const errorReplies = {
   noReadReplica: (label: string) => bytes(new ShardgateError('SG_ERR_BACKEND_DOWN', `no replica of server '${label}' is in sync to serve reads (read_from: replica)`)),
   maxClients: () => bytes(new ShardgateError('SG_ERR_MAXCLIENTS', 'max number of clients reached')),
   noAuth: () => bytes(new ShardgateError('SG_ERR_NOAUTH', 'Authentication required.', 'NOAUTH')),
+  noPermCommand: (name: string) => bytes(new ShardgateError('SG_ERR_NOPERM', `this user has no permissions to run the '${name}' command`, 'NOPERM')),
+  noPermKeys: () => bytes(new ShardgateError('SG_ERR_NOPERM', 'this user has no permissions to access one of the keys used as arguments', 'NOPERM')),
   wrongPass: () => bytes(new ShardgateError('SG_ERR_AUTH', 'invalid username-password pair or user is disabled.', 'WRONGPASS')),
 } as const;

@@ -4,7 +4,8 @@
 // matched to them first-in first-out. Owns the socket, the in-flight queue
 // and the per-request timeout; decides nothing about ejection (it reports
 // failures to its owner).
-import net from 'node:net';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import { encodeCommand } from '../resp/encode.js';
 import { errorReplies } from '../errors/replies.js';
@@ -13,7 +14,7 @@ import { Fifo } from './queue.js';
 import { scheduleFlushNextTurn, type Flushable } from './flush.js';
 import { Req, type ReplyTarget } from './request.js';
 import { OutBuffer } from './out-buffer.js';
-import { connectReading } from './socket-read.js';
+import { connectReading, connectReadingTls } from './socket-read.js';
 import type { ServerCounters } from '../topology/counters.js';
 import { stamp } from '../metrics/commands.js';
 
@@ -26,10 +27,14 @@ export interface BackendAddress {
 
 export interface BackendOptions {
   readonly auth: string | null;
+  /** AUTH <authUser> <auth> (Redis 6 ACL) when set */
+  readonly authUser: string | null;
   readonly db: number;
   readonly keepalive: boolean;
   /** request timeout in ms; null = wait forever */
   readonly timeout: number | null;
+  /** TLS options (a secure context made once per server); null = plaintext */
+  readonly tls: tls.ConnectionOptions | null;
   /** 3: the session is opened with HELLO 3 and every reply comes as RESP3 */
   readonly protocol: 2 | 3;
 }
@@ -115,7 +120,8 @@ export class BackendConn implements Flushable {
     this.#state = 'connecting';
     const a = this.address;
     const sink = { onReply: (buf: Buffer, start: number, end: number) => this.#onReply(buf, start, end) };
-    const socket = connectReading(a.path !== null ? { path: a.path } : { host: a.host ?? '127.0.0.1', port: a.port }, (chunk) => {
+    const target = a.path !== null ? { path: a.path } : { host: a.host ?? '127.0.0.1', port: a.port };
+    const onChunk = (chunk: Buffer): void => {
       if (this.#socket !== socket) return;
       stamp();
       this.#counters.response_bytes += chunk.length;
@@ -124,12 +130,15 @@ export class BackendConn implements Flushable {
       } catch (err) {
         this.fatal('error', `bad reply: ${(err as Error).message}`);
       }
-    });
+    };
+    const secure = this.#opts.tls;
+    const socket = secure === null ? connectReading(target, onChunk) : connectReadingTls(target, secure, onChunk);
     socket.setNoDelay(true);
     if (this.#opts.keepalive) socket.setKeepAlive(true);
     this.#socket = socket;
     this.#scanner = new ReplyScanner();
-    socket.on('connect', () => {
+    // A TLS connection is ready once its handshake is done (the server's certificate verified).
+    socket.on(secure === null ? 'connect' : 'secureConnect', () => {
       if (this.#socket !== socket) return;
       this.#state = 'ready';
       this.#owner.onBackendConnected(this);
@@ -147,7 +156,8 @@ export class BackendConn implements Flushable {
       if (this.#socket === socket) this.fatal('eof', 'connection closed by server');
     });
     // Session setup goes first on the wire.
-    if (this.#opts.auth !== null) this.#setup('AUTH', encodeCommand(['AUTH', this.#opts.auth]));
+    const o = this.#opts;
+    if (o.auth !== null) this.#setup('AUTH', encodeCommand(o.authUser === null ? ['AUTH', o.auth] : ['AUTH', o.authUser, o.auth]));
     if (this.#opts.db !== 0) this.#setup('SELECT', encodeCommand(['SELECT', String(this.#opts.db)]));
     if (this.#opts.protocol === 3) this.#setup('HELLO 3', HELLO3);
   }

@@ -16,6 +16,7 @@ import type { Proto } from '../resp/encode.js';
 import type { ClientSession } from './session.js';
 import { routeRequest } from './router.js';
 import { keep, readAccepted } from './socket-read.js';
+import { startsAuthed } from '../security/users.js';
 import { stamp } from '../metrics/commands.js';
 import { slowlog } from '../metrics/slowlog.js';
 import { commandName } from '../commands/table.js';
@@ -48,6 +49,8 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   readonly createdAt = Date.now();
   name: string | null = null;
   authed: boolean;
+  /** the configured user this client authenticated as (its ACL rules apply); null = the default user */
+  aclUser: string | null = null;
   /** the RESP version it speaks (HELLO 3 makes it 3; RESET makes it 2 again) */
   resp: Proto = 2;
   /** for CLIENT LIST's cmd= */
@@ -80,7 +83,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   constructor(socket: net.Socket, ctx: ProxyContext) {
     this.socket = socket;
     this.ctx = ctx;
-    this.authed = ctx.pool.config.redisAuth === null;
+    this.authed = startsAuthed(ctx.pool.config.redisAuth, ctx.security.users);
     this.#scanner = new RequestScanner(ctx.limits);
     this.#header = ctx.pool.config.proxyProtocol ? Buffer.alloc(0) : null;
     this.peerAddress = socket.remoteAddress ?? '';

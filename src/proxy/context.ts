@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { RespLimits } from '../resp/types.js';
 import type { PoolRuntime } from './server-pool.js';
 import type { ClientConn } from './client.js';
+import type { SecurityState } from '../security/users.js';
 import type { EventsChannel } from './events-channel.js';
 import type { CommandMetrics } from '../metrics/commands.js';
 
@@ -20,6 +21,8 @@ export interface ProxyContext {
   readonly metrics: CommandMetrics;
   /** proxy-wide counters */
   readonly totals: { connections: number; commands: number };
+  /** users and their rules, shared by every pool (replaced on reload) */
+  readonly security: SecurityState;
   /** the proxy's own `__shardgate__:events` channel */
   readonly events: EventsChannel;
 }

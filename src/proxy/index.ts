@@ -9,11 +9,14 @@
 // clients stay). Stateless: everything it holds is connections and counters.
 // Must not: decide health or versions (the controller does), read files.
 import net from 'node:net';
+import tls from 'node:tls';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config, ListenConfig, PoolConfig } from '../config/index.js';
 import type { RespLimits } from '../resp/types.js';
-import { ListenError } from '../errors/index.js';
+import { ListenError, ShardgateError, toRespError } from '../errors/index.js';
+import { listenerTlsOptions, refuseReason } from '../security/tls-listener.js';
+import { UserTable, type SecurityState } from '../security/users.js';
 import { errorReplies } from '../errors/replies.js';
 import { PoolRuntime, type ControlLink } from './server-pool.js';
 import { ClientConn } from './client.js';
@@ -57,6 +60,9 @@ export interface ApplyOutcome {
   readonly errors: string[];
 }
 
+/** ms a TLS client has to finish its handshake (a crowd of slow handshakes must not hold sockets for long) */
+const TLS_HANDSHAKE_MS = 10_000;
+
 const NO_PLAN: PoolPlan = { version: 1, down: [], prior: [] };
 
 function sameListen(a: ListenConfig, b: ListenConfig): boolean {
@@ -76,6 +82,9 @@ export class Proxy {
   readonly #opts: ProxyOptions;
   #generation = 0;
   #config: Config | null = null;
+  readonly #security: SecurityState = { users: new UserTable([]), authFailures: 0 };
+  /** what every client's scanner is built with: the options', then the config's `limits:` (new clients see a reload's) */
+  readonly #limits: Partial<RespLimits> = {};
 
   constructor(opts: ProxyOptions) {
     this.#opts = opts;
@@ -106,6 +115,11 @@ export class Proxy {
   async apply(config: Config, plan: DataplanePlan): Promise<ApplyOutcome> {
     const first = this.#generation === 0;
     const errors: string[] = [];
+    const l = config.shardgate.limits;
+    Object.assign(this.#limits, this.#opts.limits ?? {}, { maxRequestBytes: l.maxRequestBytes, maxArgs: l.maxArgs, maxBulkLength: l.maxBulkBytes });
+    if (JSON.stringify(this.#config?.shardgate.users ?? []) !== JSON.stringify(config.shardgate.users)) {
+      this.#security.users = new UserTable(config.shardgate.users);
+    }
     const obs = config.shardgate;
     timing.on = obs.metrics.enabled;
     slowlog.configure(obs.slowlog.thresholdUs, obs.slowlog.maxLen);
@@ -150,12 +164,13 @@ export class Proxy {
     const ctx: ProxyContext = {
       pool: runtime,
       log,
-      limits: this.#opts.limits ?? {},
+      limits: this.#limits,
       startedAt: this.startedAt,
       version: this.#opts.version,
       clients,
       metrics: this.counters.commands(pc.name),
       totals: this.totals,
+      security: this.#security,
       events: this.events,
       onClientClosed: (c) => {
         clients.delete(c);
@@ -172,12 +187,25 @@ export class Proxy {
       releaseTopology(topology, this.registry);
       throw err;
     }
-    log.info({ listen: handle.address, servers: pc.servers.length, distribution: pc.distribution, hash: pc.hash, reads: acceptedReadMode(), writes: writeMode() },
-      `pool ${pc.name} listening on ${handle.address}`);
+    log.info({ listen: handle.address, servers: pc.servers.length, distribution: pc.distribution, hash: pc.hash,
+      reads: pc.tls === null ? acceptedReadMode() : 'data', writes: writeMode(), tls: pc.tls === null ? 'off' : `client_certs ${pc.tls.clientCerts}` },
+      `pool ${pc.name} listening on ${handle.address}${pc.tls === null ? '' : ' (TLS)'}`);
     return handle;
   }
 
   async #updatePool(h: PoolHandle, pc: PoolConfig, pp: PoolPlan): Promise<void> {
+    const wasTls = h.server instanceof tls.Server;
+    if (wasTls !== (pc.tls !== null) && sameListen(h.listen, pc.listen)) {
+      // Plaintext <-> TLS on the same address: the old listener must go first (its clients stay).
+      h.server?.close();
+      const { server, address } = await this.#listen(pc, h);
+      h.server = server;
+      h.address = address;
+      h.runtime.log.info(`pool ${pc.name} now listens on ${address} with TLS ${pc.tls === null ? 'off' : 'on'} (connected clients stay)`);
+    } else if (wasTls && pc.tls !== null && sameListen(h.listen, pc.listen)) {
+      // Certificates and keys are re-read on every reload; established connections keep theirs.
+      (h.server as tls.Server).setSecureContext(listenerTlsOptions(pc.tls));
+    }
     if (!sameListen(h.listen, pc.listen)) {
       // The new listener first: a failure leaves the pool as it was.
       const { server, address } = await this.#listen(pc, h);
@@ -223,7 +251,7 @@ export class Proxy {
   }
 
   #listen(pc: PoolConfig, h: PoolHandle): Promise<{ server: net.Server; address: string }> {
-    const server = net.createServer({ noDelay: true }, (socket) => this.#accept(h, socket));
+    const server = pc.tls === null ? net.createServer({ noDelay: true }, (socket) => this.#accept(h, socket)) : this.#tlsServer(pc, h);
     const l = pc.listen;
     const shown = l.path ?? `${l.host}:${l.port}`;
     return new Promise((resolve, reject) => {
@@ -244,6 +272,25 @@ export class Proxy {
         server.listen({ host: l.host ?? '0.0.0.0', port: l.port, backlog: pc.backlog }, listening);
       }
     });
+  }
+
+  /** A TLS listener: a client is accepted once its handshake is done and its certificate (if asked for) passes. */
+  #tlsServer(pc: PoolConfig, h: PoolHandle): tls.Server {
+    const server = tls.createServer({ ...listenerTlsOptions(pc.tls!), noDelay: true, handshakeTimeout: TLS_HANDSHAKE_MS }, (socket) => {
+      const t = h.runtime.config.tls;
+      const why = t === null ? null : refuseReason(socket, t);
+      if (why === null) return this.#accept(h, socket);
+      h.runtime.log.warn({ remote: socket.remoteAddress }, `TLS client refused: ${why}`);
+      h.runtime.stats.client_err++;
+      socket.on('error', () => { /* closing anyway */ });
+      socket.end(toRespError(new ShardgateError('SG_ERR_TLS_REFUSED', `TLS client refused: ${why}`)));
+    });
+    // A failed handshake (plaintext on a TLS port, no or a bad certificate under 'require', a timeout): node:tls closes the socket.
+    server.on('tlsClientError', (err, socket) => {
+      h.runtime.stats.client_err++;
+      h.runtime.log.debug({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake failed');
+    });
+    return server;
   }
 
   #accept(h: PoolHandle, socket: net.Socket): void {

@@ -11,6 +11,8 @@ import {
 } from '../resp/encode.js';
 import type { ClientConn } from './client.js';
 import { errorReplies } from '../errors/replies.js';
+import { authenticate, startsAuthed } from '../security/users.js';
+import { aclCommand, authFailed } from './acl-commands.js';
 import { METRICS } from '../metrics/table.js';
 import { encodeSlowEntry, slowlog } from '../metrics/slowlog.js';
 
@@ -19,15 +21,14 @@ type Handler = (c: ClientConn, argv: Buffer[]) => Buffer;
 const lower = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1').toLowerCase());
 
 function checkPassword(c: ClientConn, user: string | null, pass: string): Buffer {
-  const want = c.ctx.pool.config.redisAuth;
-  if (want === null) {
+  const r = authenticate(c.ctx.pool.config.redisAuth, c.ctx.security.users, user, pass);
+  if (r === 'none') {
     return encodeError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
-  if ((user === null || user === 'default') && pass === want) {
-    c.authed = true;
-    return OK;
-  }
-  return errorReplies.wrongPass();
+  if (r === 'wrong') return authFailed(c, user);
+  c.authed = true;
+  c.aclUser = r.user;
+  return OK;
 }
 
 const BAD_NAME = /[^\x21-\x7e]/;
@@ -43,7 +44,7 @@ function clientInfoLine(c: ClientConn): string {
   const subs = c.session?.subs?.sets;
   const tx = c.session?.tx;
   const flags = `${subs !== undefined && subs[0].size + subs[1].size + subs[2].size > 0 ? 'P' : ''}${tx?.multi ? 'x' : ''}${c.noEvict ? 'e' : ''}` || 'N';
-  return `id=${c.id} addr=${addrOf(c)} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=${flags} db=0 sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${tx?.multi ? 0 : -1} qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=default resp=${c.resp}`;
+  return `id=${c.id} addr=${addrOf(c)} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=${flags} db=0 sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${tx?.multi ? 0 : -1} qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=${c.aclUser ?? 'default'} resp=${c.resp}`;
 }
 
 function commandInfoReply(info: RedisCommandInfo): Buffer {
@@ -51,7 +52,7 @@ function commandInfoReply(info: RedisCommandInfo): Buffer {
     encodeBulk(info.name), encodeInteger(info.arity),
     encodeArray(info.flags.map((f) => encodeSimple(f))),
     encodeInteger(info.first), encodeInteger(info.last), encodeInteger(info.step),
-    EMPTY_ARRAY, EMPTY_ARRAY, EMPTY_ARRAY,
+    encodeArray(info.acl.map((cat) => encodeSimple(`@${cat}`))), EMPTY_ARRAY, EMPTY_ARRAY,
     encodeArray((info.subcommands ?? []).map(commandInfoReply)),
   ]);
 }
@@ -128,7 +129,7 @@ export function infoText(c: ClientConn, section: string): string {
   if (want('replication')) out.push('# Replication', 'role:master', 'connected_slaves:0', '');
   if (want('cluster')) out.push('# Cluster', 'cluster_enabled:0', '');
   if (want('stats')) {
-    out.push('# Stats', ...statsLines(c), '');
+    out.push('# Stats', ...statsLines(c), `auth_failures:${ctx.security.authFailures}`, '');
   }
   if (want('pool')) {
     const p = pool.config;
@@ -193,7 +194,8 @@ const HANDLERS: Record<string, Handler> = {
   },
   reset: (c) => {
     c.name = null;
-    c.authed = c.ctx.pool.config.redisAuth === null;
+    c.authed = startsAuthed(c.ctx.pool.config.redisAuth, c.ctx.security.users);
+    c.aclUser = null;
     c.resp = 2;
     c.noEvict = false;
     // Subscriptions dropped, transaction discarded, dedicated connections closed.
@@ -201,6 +203,7 @@ const HANDLERS: Record<string, Handler> = {
     c.session = null;
     return encodeSimple('RESET');
   },
+  acl: aclCommand,
   auth: (c, a) => (a.length === 2 ? checkPassword(c, null, a[1].toString()) : a.length === 3 ? checkPassword(c, a[1].toString(), a[2].toString()) : encodeError('ERR syntax error')),
   hello: (c, a) => {
     let proto: Proto = c.resp;

@@ -16,6 +16,7 @@ import { queueInTransaction, runTransactionCommand } from './transaction.js';
 import { forwardPublish, runPubSub } from './pubsub-commands.js';
 import { forwardAny, runFanout, runScan } from './fanout.js';
 import type { ClientConn } from './client.js';
+import { aclAllows } from './acl-check.js';
 import { forwardRead } from './read-policy.js';
 
 const NOAUTH = errorReplies.noAuth();
@@ -83,6 +84,7 @@ export function routeRequest(client: ClientConn, buf: Buffer, start: number, end
     client.cmd = def.id;
     client.argc = argc;
   } else client.cmd = -1;
+  if (client.aclUser !== null && !aclAllows(client, def, buf, argc, args)) return;
   // Subscriptions, a transaction: their rules first (session.ts); a plain client has no session.
   const session = client.session;
   if (session !== null && (session.subscribedRefusal(def, argc > 1 ? buf.subarray(args[2], args[3]) : null)

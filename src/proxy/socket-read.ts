@@ -14,8 +14,11 @@
 // handle is told to read into the buffer (`useUserBuffer`) and the socket
 // gets the two fields `onread` would have set, found by their values on a
 // socket built with the documented option. Where that probe fails (another
-// Node release), accepted sockets fall back to 'data' events.
+// Node release), accepted sockets fall back to 'data' events. TLS sockets
+// always use 'data' events: their handle would lend the buffer to the
+// encrypted bytes, not to the plaintext the proxy reads.
 import net from 'node:net';
+import tls from 'node:tls';
 import { copyInto } from './copy.js';
 
 /** Bytes one read can bring; the same for every socket (reads are handled one at a time). */
@@ -85,6 +88,11 @@ export function connectReading(target: { path: string } | { host: string; port: 
   return net.connect({ ...target, onread });
 }
 
+/** Connect with TLS; reads come by 'data' events (the plaintext the TLS layer hands up). */
+export function connectReadingTls(target: { path: string } | { host: string; port: number }, options: tls.ConnectionOptions, onChunk: ChunkHandler): tls.TLSSocket {
+  return tls.connect({ ...target, ...options }).on('data', onChunk);
+}
+
 interface Probe { kBuffer: symbol; kBufferCb: symbol; kBufferGen: symbol | null }
 
 function probeSymbols(): Probe | null {
@@ -121,6 +129,10 @@ export function acceptedReadMode(): 'shared' | 'data' {
  * the platform allows, 'data' events otherwise; acceptedReadMode() tells which).
  */
 export function readAccepted(socket: net.Socket, onChunk: ChunkHandler): void {
+  if ((socket as { encrypted?: boolean }).encrypted === true) {
+    socket.on('data', onChunk);
+    return;
+  }
   const handle = (socket as unknown as { _handle: UserBufferHandle | null })._handle;
   if (probe !== null && handle !== null && typeof handle.useUserBuffer === 'function') {
     const rec = socket as unknown as Record<symbol, unknown>;

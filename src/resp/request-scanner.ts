@@ -23,6 +23,15 @@ const DOLLAR = 36;
 /** Longest "*<count>" or "$<len>" line Redis tolerates before calling it garbage. */
 const MAX_HEADER_LINE = 64 * 1024;
 
+/** Argument slots a request's first allocation holds at most (it doubles as arguments arrive). */
+const ARGS_FIRST = 2048;
+
+function growArgs(args: Int32Array, most: number): Int32Array {
+  const next = new Int32Array(Math.min(most, args.length * 2));
+  next.set(args);
+  return next;
+}
+
 export class RequestScanner {
   readonly #limits: RespLimits;
   /** Bytes of an incomplete frame (starting at the frame's first byte), plus chunks not yet joined to it. */
@@ -147,11 +156,14 @@ export class RequestScanner {
       }
       this.#argc = n;
       this.#argi = 0;
-      if (this.#args.length < n * 2) this.#args = new Int32Array(Math.max(n * 2, this.#args.length * 2));
+      // Grown as arguments arrive, not from the count alone: "*1000000" with nothing after it costs no memory.
+      if (this.#args.length < n * 2) this.#args = new Int32Array(Math.min(n * 2, Math.max(ARGS_FIRST, this.#args.length * 2)));
     }
-    const args = this.#args;
+    let args = this.#args;
     const maxBulk = this.#limits.maxBulkLength;
+    const maxRequest = this.#limits.maxRequestBytes;
     while (this.#argi < this.#argc) {
+      if (this.#argi * 2 >= args.length) args = this.#args = growArgs(args, this.#argc * 2);
       if (p >= len) { this.#pos = p - base; return -(p + 1 - base); }
       if (buf[p] !== DOLLAR) {
         throw new ProtocolError(`expected '$', got '${printable(buf[p])}'`);
@@ -171,6 +183,7 @@ export class RequestScanner {
       if (buf[q] !== CR || q === digits || n > maxBulk) throw new ProtocolError('invalid bulk length');
       const start = q + 2;
       const end = start + n;
+      if (end + 2 - base > maxRequest) throw new ProtocolError(`request larger than ${maxRequest} bytes (shardgate.limits.max_request_bytes)`);
       if (end + 2 > len) {
         this.#pos = p - base;
         return -(end + 2 - base);

@@ -10,12 +10,15 @@ export interface RespLimits {
   maxArgs: number;
   /** Longest inline command line, bytes. Redis: 64 KB. */
   maxInlineLength: number;
+  /** Largest whole request (*N with every argument), bytes; past it the request is refused before it is all read. */
+  maxRequestBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<RespLimits> = Object.freeze({
   maxBulkLength: 512 * 1024 * 1024,
   maxArgs: 1024 * 1024,
   maxInlineLength: 64 * 1024,
+  maxRequestBytes: 512 * 1024 * 1024,
 });
 
 /**

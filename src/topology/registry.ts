@@ -7,6 +7,8 @@
 // the request timeouts of every connection. Must not: decide health or routing
 // (it reports failures and replies to the pool's signal sink).
 import { BackendConn, type BackendAddress, type BackendOwner, type FailureKind } from '../proxy/backend.js';
+import type { BackendTls } from '../config/index.js';
+import { backendTlsOptions } from '../security/tls-backend.js';
 import type { ServerCounters } from './counters.js';
 
 export interface BackendSpec {
@@ -18,10 +20,14 @@ export interface BackendSpec {
   readonly port: number;
   readonly path: string | null;
   readonly auth: string | null;
+  /** the ACL user AUTH names (AUTH user pass); null = AUTH pass */
+  readonly authUser: string | null;
   readonly db: number;
   readonly keepalive: boolean;
   readonly timeout: number | null;
   readonly connections: number;
+  /** TLS to the server; null = plaintext */
+  readonly tls: BackendTls | null;
   /** RESP version the connections speak (3: opened with HELLO 3), for clients of that version */
   readonly protocol: 2 | 3;
 }
@@ -36,7 +42,7 @@ export interface BackendSignals {
 }
 
 export function backendKey(s: BackendSpec): string {
-  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.auth, s.db, s.keepalive, s.timeout, s.connections, s.protocol]);
+  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.authUser, s.auth, s.db, s.keepalive, s.timeout, s.connections, s.protocol, s.tls]);
 }
 
 /** Unused dedicated connections kept per server for the next blocking command or transaction. */
@@ -57,6 +63,8 @@ export class ServerBackend implements BackendOwner {
   /** dedicated connections (blocking commands, transactions) now unused, kept for the next lease */
   readonly #idle: BackendConn[] = [];
   readonly #address: BackendAddress;
+  /** TLS options made once for this server (shared by its pooled and dedicated connections); null = plaintext */
+  readonly #tls: ReturnType<typeof backendTlsOptions> | null;
   #closed = false;
 
   constructor(spec: BackendSpec, counters: ServerCounters, signals: BackendSignals) {
@@ -66,7 +74,9 @@ export class ServerBackend implements BackendOwner {
     this.#signals = signals;
     const address = { host: spec.host, port: spec.port, path: spec.path, label: spec.label };
     this.#address = address;
-    const opts = { auth: spec.auth, db: spec.db, keepalive: spec.keepalive, timeout: spec.timeout, protocol: spec.protocol };
+    const tls = spec.tls === null ? null : backendTlsOptions(spec.tls, spec.host);
+    this.#tls = tls;
+    const opts = { auth: spec.auth, authUser: spec.authUser, db: spec.db, keepalive: spec.keepalive, timeout: spec.timeout, protocol: spec.protocol, tls };
     this.conns = Array.from({ length: Math.max(1, spec.connections) }, () => new BackendConn(address, opts, this, counters));
   }
 
@@ -80,7 +90,7 @@ export class ServerBackend implements BackendOwner {
     const idle = this.#idle.pop();
     if (idle !== undefined) return idle;
     const s = this.spec;
-    return new BackendConn(this.#address, { auth: s.auth, db: s.db, keepalive: s.keepalive, timeout: null, protocol: s.protocol }, this, this.counters);
+    return new BackendConn(this.#address, { auth: s.auth, authUser: s.authUser, db: s.db, keepalive: s.keepalive, timeout: null, protocol: s.protocol, tls: this.#tls }, this, this.counters);
   }
 
   /** A dedicated connection is free again: kept for the next lease (a few at most), else closed. */

@@ -103,7 +103,8 @@ export interface BuildInputs {
 function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }, protocol: 2 | 3): BackendSpec {
   return {
     pool: config.name, identity: s.identity, label: s.label, host: s.host, port: s.port, path: s.path,
-    auth: config.redisAuth, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections, protocol,
+    auth: config.backendAuth?.password ?? config.redisAuth, authUser: config.backendAuth?.username ?? null, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections, protocol,
+    tls: config.backendTls,
   };
 }
 

@@ -57,7 +57,7 @@ async function connect(): Promise<{ conn: BackendConn; send: (...args: string[])
     onBackendClosed: () => {},
   };
   const conn = new BackendConn({ host: '127.0.0.1', port: relayPort, path: null, label: 'relay' },
-    { auth: null, db: 0, keepalive: false, timeout: null, protocol: 2 }, owner, new CounterStore().server('test', 'relay'));
+    { auth: null, authUser: null, db: 0, keepalive: false, timeout: null, protocol: 2, tls: null }, owner, new CounterStore().server('test', 'relay'));
   conns.push(conn);
   conn.connect();
   await up;

@@ -1,5 +1,6 @@
 // parseConfig / loadConfig: every nutcracker key with its default, the
 // shardgate sections, and every error naming file, line and key.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,15 +37,15 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
       name: 'alpha', hash: 'fnv1a_64', hashTag: null, distribution: 'ketama', timeout: null, backlog: 512,
       clientConnections: 0, preconnect: false, redis: true, redisAuth: null, redisDb: 0, serverConnections: 1,
       autoEjectHosts: false, serverRetryTimeout: 30000, serverFailureLimit: 2, tcpkeepalive: false,
-      migration: 'off', migrationRate: 5000, proxyProtocol: false,
+      migration: 'off', migrationRate: 5000, proxyProtocol: false, tls: null, backendTls: null, backendAuth: null,
     });
   });
   it('fills the shardgate section when absent', () => {
     const c = parseConfig(pool());
     expect(c.file).toBeNull();
     expect(c.shardgate).toEqual({
-      admin: { listen: null, token: null, authReads: false, readyMinLivePercent: 1 }, logLevel: 'info', workers: 1,
-      stats: { listen: null }, watch: true, drainTimeout: 30000, metrics: { enabled: true, infoInterval: 5000 }, slowlog: { thresholdUs: 10_000, maxLen: 128 },
+      users: [], admin: { listen: null, token: null, authReads: false, readyMinLivePercent: 1 }, logLevel: 'info', workers: 1,
+      stats: { listen: null }, watch: true, drainTimeout: 30000, limits: { maxRequestBytes: 536870912, maxArgs: 1048576, maxBulkBytes: 536870912 }, metrics: { enabled: true, infoInterval: 5000 }, slowlog: { thresholdUs: 10_000, maxLen: 128 },
     });
   });
   it('returns a deeply frozen config', () => {
@@ -245,8 +246,8 @@ describe('shardgate extensions', () => {
     max_len: 10
 `);
     expect(c.shardgate).toEqual({
-      admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true, readyMinLivePercent: 50 }, logLevel: 'debug', workers: 2,
-      stats: { listen: '127.0.0.1:22222' }, watch: false, drainTimeout: 5000, metrics: { enabled: true, infoInterval: 1000 }, slowlog: { thresholdUs: 0, maxLen: 10 },
+      users: [], admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true, readyMinLivePercent: 50 }, logLevel: 'debug', workers: 2,
+      stats: { listen: '127.0.0.1:22222' }, watch: false, drainTimeout: 5000, limits: { maxRequestBytes: 536870912, maxArgs: 1048576, maxBulkBytes: 536870912 }, metrics: { enabled: true, infoInterval: 1000 }, slowlog: { thresholdUs: 0, maxLen: 10 },
     });
   });
   it('reads the per-pool block', () => {
@@ -254,12 +255,21 @@ describe('shardgate extensions', () => {
     expect(p).toMatchObject({ migration: 'background', migrationRate: 200 });
     fails(pool(['shardgate:', '  migration: eager']), 5, 'alpha.shardgate.migration', /one of off, lazy, background/);
   });
+  it('reads users: a clear password is kept only as its SHA-256; bad rules, both passwords, a bad hash and duplicates are errors', () => {
+    const users = (lines: string[]) => `${pool()}shardgate:\n  users:\n${lines.map((l) => `    ${l}`).join('\n')}\n`;
+    const c = parseConfig(users(['- name: app', '  password: s3cret', '  rules: "~app:* +@read"']));
+    expect(c.shardgate.users).toEqual([{ name: 'app', passwordSha256: createHash('sha256').update('s3cret').digest('hex'), rules: '~app:* +@read' }]);
+    fails(users(['- name: app', '  password: s3cret', '  rules: "~app:* +@reed"']), 10, 'shardgate.users[0].rules', /unknown ACL category 'reed'/);
+    fails(users(['- name: app', '  password: s3cret', '  rules: "+getx"']), 10, 'shardgate.users[0].rules', /unknown command 'getx'/);
+    fails(users(['- name: app', '  password: s3cret', '  rules: "%R~x"']), 10, 'shardgate.users[0].rules', /is not a rule shardgate takes/);
+    fails(users(['- name: app', '  password: a', '  password_sha256: abc']), 8, 'shardgate.users[0]', /exactly one of password and password_sha256/);
+    fails(users(['- name: app', '  password_sha256: abc']), 9, 'shardgate.users[0].password_sha256', /64 hex digits/);
+    fails(users(['- name: app', '  password: a', '- name: app', '  password: b']), 10, 'shardgate.users[1].name', /duplicate user 'app'/);
+  });
   it('refuses every setting that is not built yet, naming file, line and key', () => {
     const cases: Array<[string, number, string]> = [
       [`${pool()}shardgate:\n  tls:\n    enabled: true\n    cert: a.pem\n`, 7, 'shardgate.tls'],
-      [`${pool()}shardgate:\n  users:\n    - name: a\n      password: b\n`, 7, 'shardgate.users'],
       [`${pool()}shardgate:\n  sentinel:\n    addresses: [127.0.0.1:26379]\n`, 7, 'shardgate.sentinel'],
-      [pool(['shardgate:', '  tls:', '    cert: a.pem']), 5, 'alpha.shardgate.tls'],
       [pool(['shardgate:', '  client_auth: pw']), 5, 'alpha.shardgate.client_auth'],
     ];
     for (const [text, line, key] of cases) {

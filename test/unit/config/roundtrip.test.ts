@@ -36,7 +36,7 @@ const pool = (name: string): fc.Arbitrary<PoolConfig> => fc.record({
   redisAuth: fc.option(text, { nil: null }), redisDb: int(0, 15), serverConnections: int(1, 64), autoEjectHosts: fc.boolean(),
   serverRetryTimeout: int(0, 600000), serverFailureLimit: int(0, 100), tcpkeepalive: fc.boolean(),
   servers: fc.uniqueArray(server, { minLength: 1, maxLength: 6, selector: (s) => s.label }),
-  migration: fc.constantFrom('off' as const, 'lazy' as const, 'background' as const), migrationRate: int(0, 1000000), proxyProtocol: fc.boolean(),
+  migration: fc.constantFrom('off' as const, 'lazy' as const, 'background' as const), migrationRate: int(0, 1000000), proxyProtocol: fc.boolean(), tls: fc.constant(null), backendTls: fc.constant(null), backendAuth: fc.option(fc.record({ username: fc.option(word, { nil: null }), password: text }), { nil: null }),
 }).map((p) => ({ ...p, name, redis: true as const, replicas: {}, sentinel: null, readFrom: 'master' as const }));
 
 const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !== 'shardgate'), { minLength: 1, maxLength: 4 })
@@ -53,6 +53,10 @@ const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !=
   });
 
 const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
+  users: fc.uniqueArray(fc.record({
+    name: word, passwordSha256: fc.stringMatching(/^[0-9a-f]{64}$/),
+    rules: fc.constantFrom('', '~* +@read', '~app:* +@read +@write -@dangerous', 'allkeys +@all', 'off ~t:[a-c]?* +get -@all +config|get'),
+  }), { maxLength: 3, selector: (u) => u.name }),
   admin: fc.record({
     listen: fc.option(int(1, 65535).map((p) => `127.0.0.1:${p}`), { nil: null }), token: fc.option(text, { nil: null }), authReads: fc.boolean(),
     readyMinLivePercent: int(0, 100),
@@ -64,6 +68,7 @@ const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
   metrics: fc.record({ enabled: fc.constant(true), infoInterval: int(0, 60_000) }),
   slowlog: fc.record({ thresholdUs: int(-1, 1_000_000), maxLen: int(0, 1000) }),
   drainTimeout: int(0, 600000),
+  limits: fc.record({ maxRequestBytes: int(64, 2147483647), maxArgs: int(1, 2147483647), maxBulkBytes: int(1, 2147483647) }),
 });
 
 describe('formatConfig -> parseConfig round trip', () => {

@@ -134,3 +134,29 @@ describe('RequestScanner', () => {
     }), { numRuns: 500 });
   });
 });
+
+describe('RequestScanner: argument slots and the request size limit', () => {
+  const bytes = (s: Buffer) => Array.from(s, (_, i) => s.subarray(i, i + 1));
+  it('a request with more arguments than the first allocation holds: whole, byte by byte, in a reused buffer', () => {
+    const argv = ['MSET', ...Array.from({ length: 5000 }, (_, i) => `k${i}`)];
+    const wire = Buffer.concat([encodeCommand(argv), encodeCommand(['GET', 'x'])]);
+    for (const chunks of [[wire], bytes(wire)]) {
+      for (const reuse of [false, true]) {
+        const r = scanChunks(chunks, {}, reuse);
+        expect(r.error).toBeNull();
+        expect(r.got.map((g) => g.argv)).toEqual([argv, ['GET', 'x']]);
+      }
+    }
+  });
+  it('past maxRequestBytes: a protocol error as soon as a length line says so, whole or byte by byte', () => {
+    const big = encodeCommand(['SET', 'k', 'v'.repeat(200)]);
+    const head = big.subarray(0, big.indexOf('$200\r\n') + 6);
+    for (const chunks of [[head], bytes(head)]) {
+      const r = scanChunks(chunks, { maxRequestBytes: 128 });
+      expect(r.error).toBeInstanceOf(ProtocolError);
+      expect(r.error!.message).toBe('Protocol error: request larger than 128 bytes (shardgate.limits.max_request_bytes)');
+    }
+    expect(scanChunks([big], { maxRequestBytes: big.length }).got).toHaveLength(1);
+    expect(scanChunks([big], { maxRequestBytes: big.length - 1 }).error).toBeInstanceOf(ProtocolError);
+  });
+});

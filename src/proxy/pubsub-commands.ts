@@ -7,7 +7,7 @@ import { errorReplies } from '../errors/replies.js';
 import { forwardWhole, replyNoLiveServer } from './forward.js';
 import { ClientSubs, isLocalChannel, PubSubHub, type SubKind } from './pubsub.js';
 import { sessionOf } from './session.js';
-import { globToRegExp } from './glob.js';
+import { globToRegExp } from '../commands/glob.js';
 import type { CommandDef } from '../commands/table.js';
 import type { ClientConn } from './client.js';
 

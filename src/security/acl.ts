@@ -9,7 +9,7 @@
 // know sockets, clients or the config file.
 import { REDIS_COMMANDS } from '../commands/redis-commands.js';
 import type { RedisCommandInfo } from '../commands/types.js';
-import { globToRegExp } from '../proxy/glob.js';
+import { globToRegExp } from '../commands/glob.js';
 
 export interface CompiledRules {
   readonly enabled: boolean;

@@ -1,9 +1,9 @@
-// `npm run bench`: direct Redis, nutcracker (Twemproxy) and shardgate side by
+// `npm run bench`: direct Redis, nutcracker (Twemproxy), shardgate and predixy (when built) side by
 // side in ONE run, targets alternated round by round, medians and ratios
 // printed, raw numbers in benchmarks/results/latest.json and a chart in
 // latest.svg. Owns: the order of a run and its options. Must not: be a timed
 // test, or stop anything it did not start (see lib/procs.mjs).
-// Usage: node benchmarks/run.js [--rounds N] [--quick] [--only get,set,mget,resp3,idle,flood] [--with-pipe] [--metrics-ab]
+// Usage: node benchmarks/run.js [--rounds N] [--quick] [--only get,set,mget,resp3,idle,flood] [--with-pipe] [--metrics-ab] [--no-predixy]
 //        [--seconds S] [--idle-conns N] [--flood-requests N] [--shardgate-args='-w 2']
 //        [--shardgate-bin path/to/other/build/bin/shardgate.js]
 import fs from 'node:fs';
@@ -13,8 +13,8 @@ import { parseArgs } from 'node:util';
 import { installCleanup, isAborting, removeTmpDirs, stopAll } from './lib/procs.mjs';
 import { checksOf, mediansOf, pairedOf, ratiosOf, summaryTable, svgChart } from './lib/report.mjs';
 import { commands } from './lib/resp.mjs';
-import { ROOT, setShardgateBin, shardgateBinPath, startPipe, startProxy, startRedis } from './lib/targets.mjs';
-import { ensureTools, machineInfo, toolVersions } from './lib/tools.mjs';
+import { ROOT, predixyBin, setShardgateBin, shardgateBinPath, startPipe, startPredixy, startProxy, startRedis } from './lib/targets.mjs';
+import { ensureTools, machineInfo, predixyVersion, toolVersions } from './lib/tools.mjs';
 import { cpuPerRequest, treeCpu } from './lib/cpu.mjs';
 import { floodLoad } from './loads/flood.mjs';
 import { idleLoad } from './loads/idle.mjs';
@@ -28,6 +28,8 @@ const { values: argv } = parseArgs({ options: {
   'shardgate-args': { type: 'string', default: '' }, 'shardgate-bin': { type: 'string' },
   // a second shardgate with `shardgate: metrics: { enabled: false }`: the metrics' cost in the same run
   'metrics-ab': { type: 'boolean', default: false },
+  // predixy beside nutcracker when it is built (lib/targets.mjs predixyBin); --no-predixy leaves it out
+  predixy: { type: 'boolean', default: true }, 'no-predixy': { type: 'boolean', default: false },
 } });
 if (argv.help) {
   process.stdout.write(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('// Usage') || l.startsWith('//    ')).join('\n').replace(/\/\/ ?/g, '') + '\n');
@@ -39,6 +41,7 @@ const opts = {
   only: new Set((argv.only ?? FAMILIES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)),
   withPipe: argv['with-pipe'],
   metricsAb: argv['metrics-ab'],
+  predixy: argv.predixy && !argv['no-predixy'],
   idleConns: Number(argv['idle-conns'] ?? 10000),
   floodRequests: Number(argv['flood-requests'] ?? (argv.quick ? 50000 : 200000)),
   shardgateArgs: argv['shardgate-args'].split(' ').filter(Boolean),
@@ -67,6 +70,12 @@ async function main() {
   const targets = [direct,
     await startProxy('nutcracker', tools.nutcracker, servers),
     await startProxy('shardgate', null, servers, 'bench', opts.shardgateArgs)];
+  const pdx = opts.predixy ? predixyBin() : null;
+  if (pdx) {
+    results.versions.predixy = predixyVersion(pdx);
+    targets.push(await startPredixy(pdx, servers));
+  }
+  else if (opts.predixy) results.notes.push('predixy not measured: not built (bash ../shared/tools/build-predixy.sh <predixy git dir>, or set PREDIXY_BIN)');
   if (opts.withPipe) targets.push(await startPipe(servers[0].port));
   if (opts.metricsAb) {
     targets.push(await startProxy('shardgate', null, servers, 'bench', opts.shardgateArgs,
@@ -172,6 +181,7 @@ async function main() {
   results.medians = mediansOf(results.runs);
   results.ratios = ratiosOf(results.medians);
   results.paired = pairedOf(results.runs);
+  if (results.targets.predixy && !results.targets.predixy.failed) results.pairedPredixy = pairedOf(results.runs, 'shardgate', 'predixy');
   results.checks = checksOf({ medians: results.medians, paired: results.paired, idle: results.idle, flood: results.flood, ran });
 
   const shown = targets.map((t) => t.name);

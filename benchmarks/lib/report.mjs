@@ -31,6 +31,8 @@ export function ratiosOf(medians) {
       'shardgate/direct': ratio(m.shardgate?.rps, m.direct?.rps),
       'nutcracker/direct': ratio(m.nutcracker?.rps, m.direct?.rps),
       'pipe/direct': ratio(m.pipe?.rps, m.direct?.rps),
+      'shardgate/predixy': ratio(m.shardgate?.rps, m.predixy?.rps),
+      'predixy/direct': ratio(m.predixy?.rps, m.direct?.rps),
     };
   }
   return out;
@@ -104,13 +106,13 @@ const fmtX = (x) => (x == null ? '-' : `${x.toFixed(2)}x`);
 const pad = (s, n) => String(s).padEnd(n);
 
 /** The text table printed at the end of a run. */
-export function summaryTable({ medians, ratios, paired, idle, flood, checks, targets }) {
+export function summaryTable({ medians, ratios, paired, pairedPredixy, idle, flood, checks, targets }) {
   const lines = [];
   const cols = targets;
-  lines.push(`${pad('load', 11)}${cols.map((t) => pad(`${t} req/s (p99 ms)`, 28)).join('')}${pad('sg/nc', 8)}${pad('sg/direct', 10)}cpu us/req nc / sg`);
+  lines.push(`${pad('load', 11)}${cols.map((t) => pad(`${t} req/s (p99 ms)`, 28)).join('')}${pad('sg/nc', 8)}${pad('sg/pdx', 8)}${pad('sg/direct', 10)}cpu us/req nc / sg`);
   for (const [load, m] of Object.entries(medians)) {
     lines.push(`${pad(load, 11)}${cols.map((t) => pad(m[t] ? `${fmtK(m[t].rps)} (${fmtMs(m[t].p99Ms)})` : 'failed/none', 28)).join('')}`
-      + `${pad(fmtX(ratios[load]['shardgate/nutcracker']), 8)}${pad(fmtX(ratios[load]['shardgate/direct']), 10)}`
+      + `${pad(fmtX(ratios[load]['shardgate/nutcracker']), 8)}${pad(fmtX(ratios[load]['shardgate/predixy']), 8)}${pad(fmtX(ratios[load]['shardgate/direct']), 10)}`
       + `${fmtUs(m.nutcracker?.cpuUs)} / ${fmtUs(m.shardgate?.cpuUs)}`);
   }
   const pairedLoads = Object.entries(paired ?? {}).filter(([, p]) => p.rounds.length > 0);
@@ -118,6 +120,14 @@ export function summaryTable({ medians, ratios, paired, idle, flood, checks, tar
     lines.push('');
     lines.push('sg/nc round by round (req/s ratio, p99 ratio), and their medians:');
     for (const [load, p] of pairedLoads) {
+      lines.push(`${pad(load, 11)}${p.rounds.map((r) => `${fmtX(r.rps)}/${fmtX(r.p99)}`).join('  ')}   median ${fmtX(p.rps)} / p99 ${fmtX(p.p99)}`);
+    }
+  }
+  const pdxLoads = Object.entries(pairedPredixy ?? {}).filter(([, p]) => p.rounds.length > 0);
+  if (pdxLoads.length) {
+    lines.push('');
+    lines.push('sg/predixy round by round (req/s ratio, p99 ratio), and their medians:');
+    for (const [load, p] of pdxLoads) {
       lines.push(`${pad(load, 11)}${p.rounds.map((r) => `${fmtX(r.rps)}/${fmtX(r.p99)}`).join('  ')}   median ${fmtX(p.rps)} / p99 ${fmtX(p.p99)}`);
     }
   }

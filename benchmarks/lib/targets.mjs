@@ -4,6 +4,7 @@
 // Must not: measure anything; a proxy that fails to start is returned as
 // { failed: reason } so the run goes on without it.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FD_LIMIT, freePort, startServer, tmpDir } from './procs.mjs';
@@ -62,6 +63,38 @@ export async function startProxy(kind, bin, backends, poolName = 'bench', extraA
     return { name, proc, port, pid: proc.pid, conf: file };
   } catch (err) {
     return { name, failed: String(err.message ?? err).split('\n').slice(0, 6).join(' | ') };
+  }
+}
+
+/**
+ * predixy (joyieldInc/predixy, C++), the fastest peer measured here, when built
+ * (../shared/tools/build-predixy.sh puts it in ~/.cache/predixy; PREDIXY_BIN overrides).
+ * It cannot place keys by ketama: one modula/crc16 group per server, one worker
+ * thread (as nutcracker and a single shardgate process). Throughput only, not placement.
+ */
+export function predixyBin() {
+  const candidates = [process.env.PREDIXY_BIN, path.join(os.homedir(), '.cache/predixy/src/predixy')].filter(Boolean);
+  return candidates.find((f) => { try { fs.accessSync(f, fs.constants.X_OK); return true; } catch { return false; } }) ?? null;
+}
+
+export async function startPredixy(bin, backends) {
+  const port = await freePort();
+  const dir = tmpDir('shardgate-bench-predixy-');
+  const file = path.join(dir, 'predixy.conf');
+  fs.writeFileSync(file, [
+    'Name shardgate-bench', `Bind 127.0.0.1:${port}`, 'WorkerThreads 1', 'ClientTimeout 0',
+    'LogVerbSample 0', 'LogDebugSample 0', 'LogInfoSample 0', 'LogNoticeSample 0', 'LogWarnSample 1', 'LogErrorSample 1',
+    'Authority {', '    Auth {', '        Mode admin', '    }', '}',
+    'StandaloneServerPool {', '    Hash crc16', '    HashTag "{}"', '    Distribution modula', '    MasterReadPriority 100',
+    '    RefreshMethod fixed', '    ServerTimeout 0', '    ServerFailureLimit 10', '    ServerRetryTimeout 1',
+    ...backends.flatMap((b, i) => [`    Group ${b.name ?? `s${i + 1}`} {`, `        + 127.0.0.1:${b.port}`, '    }']),
+    '}', '',
+  ].join('\n'));
+  try {
+    const proc = await startServer('predixy', bin, [file], port, { fds: FD_LIMIT });
+    return { name: 'predixy', proc, port, pid: proc.pid, conf: file };
+  } catch (err) {
+    return { name: 'predixy', failed: String(err.message ?? err).split('\n').slice(0, 6).join(' | ') };
   }
 }
 

@@ -52,6 +52,11 @@ export function toolVersions(paths, shardgateBin) {
   };
 }
 
+/** predixy -v prints "<path> predixy-1.0.5": the version word. */
+export function predixyVersion(bin) {
+  return firstLine(bin, ['-v']).split(' ').pop();
+}
+
 function hardFdLimit() {
   return firstLine('bash', ['-c', 'ulimit -Hn']);
 }

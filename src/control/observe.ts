@@ -38,6 +38,8 @@ export class Observability {
   readonly #migrations: MigrationManager;
   readonly #dataplane: DataplaneObserver;
   readonly #events = new Map<string, number>();
+  /** failovers by pool, then server label (the events carry both) */
+  readonly #failovers = new Map<string, Map<string, number>>();
   readonly #unsubscribe: () => void;
 
   constructor(o: { controller: Controller; bus: EventBus; migrations: MigrationManager; dataplane: DataplaneObserver; log: Logger }) {
@@ -45,7 +47,14 @@ export class Observability {
     this.#migrations = o.migrations;
     this.#dataplane = o.dataplane;
     this.poller = new BackendInfoPoller(o.log);
-    this.#unsubscribe = o.bus.subscribe((e) => this.#events.set(e.type, (this.#events.get(e.type) ?? 0) + 1));
+    this.#unsubscribe = o.bus.subscribe((e) => {
+      this.#events.set(e.type, (this.#events.get(e.type) ?? 0) + 1);
+      if (e.type === 'failover') {
+        const byServer = this.#failovers.get(e.pool) ?? new Map<string, number>();
+        byServer.set(e.server, (byServer.get(e.server) ?? 0) + 1);
+        this.#failovers.set(e.pool, byServer);
+      }
+    });
   }
 
   /** A config was applied: poll its servers at its interval. */
@@ -99,6 +108,7 @@ export class Observability {
       for (const s of rp.servers) {
         const labels = { pool, server: s.name };
         put('shardgate_server_up', labels, s.healthy ? 1 : 0);
+        put('shardgate_failovers_total', labels, this.#failovers.get(pool)?.get(s.name) ?? 0);
         put('shardgate_server_share', labels, s.share);
         const info = this.poller.get(pool, s.name);
         if (info === null || info.at === 0) continue;

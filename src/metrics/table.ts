@@ -81,6 +81,7 @@ export const METRICS: readonly MetricDef[] = [
   { name: 'shardgate_config_generation', type: 'gauge', help: 'Generation of the config in force (grows by one per applied change).', labels: [], source: 'control', field: 'generation' },
   { name: 'shardgate_ring_version', type: 'gauge', help: 'Version of the pool\'s ring (grows when its placement changes).', labels: POOL, source: 'control', field: 'ring_version' },
   { name: 'shardgate_server_up', type: 'gauge', help: '1 when the server is in the ring and healthy, 0 when it is ejected or heartbeats see it down (sentinel:).', labels: SERVER, source: 'control', field: 'up' },
+  { name: 'shardgate_failovers_total', type: 'counter', help: 'Failovers of the server: its address in the ring replaced by a promoted replica (sentinel module or followed Redis Sentinel).', labels: SERVER, source: 'control', field: 'failovers' },
   { name: 'shardgate_server_share', type: 'gauge', help: 'Share of the pool\'s key space the server owns now (0..1).', labels: SERVER, source: 'control', field: 'share' },
   { name: 'shardgate_migration_active', type: 'gauge', help: '1 while key migration of the pool is in progress (earlier rings still consulted).', labels: POOL, source: 'control', field: 'migration_active' },
   { name: 'shardgate_migration_scanned_keys', type: 'gauge', help: 'Keys scanned by the pool\'s current or last background migration walk.', labels: POOL, source: 'control', field: 'migration_scanned' },

@@ -16,6 +16,7 @@ import { freePort } from '../../fixtures/ports.js';
 import { startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { command, type RespClient } from '../../fixtures/resp-client.js';
 import { adminRequest, collectEvents, type EventLog } from '../../fixtures/admin.js';
+import { metric, readMetrics } from '../../fixtures/metrics.js';
 import { until } from '../../fixtures/until.js';
 import { getMany, killMaster, median, roleOf, shardsOfTags, SPREAD_TAGS, startMastersWithReplicas, startRedisOn, subscribeEvents, WriteLoad } from '../../fixtures/failover.js';
 
@@ -135,6 +136,13 @@ describe('failover: local with redis-server', () => {
     expect(pushed.filter((e) => e.type === 'failover').map((e) => [e.server, e.old_address, e.new_address]))
       .toEqual(failovers.map((f) => [f.server, f.old_address, f.new_address]));
     expect(events.events.filter((e) => e.type === 'ring_changed' && e.data.reason === 'failover')).toHaveLength(5);
+    // /metrics counts them per server (rounds 0,1,2,0,1: shard-a 2, shard-b 2, shard-c 1), as the events name them.
+    const samples = await readMetrics(admin);
+    const perServer = new Map<string, number>();
+    for (const f of failovers) perServer.set(f.server, (perServer.get(f.server) ?? 0) + 1);
+    for (const name of SHARDS) expect(metric(samples, 'shardgate_failovers_total', { pool: 'cache', server: name })).toBe(perServer.get(name) ?? 0);
+    expect(metric(samples, 'shardgate_failovers_total')).toBe(5);
+    expect(metric(samples, 'shardgate_events_total', { type: 'failover' })).toBe(5);
     process.stdout.write(`[failover local/redis-server] times ms: ${times.join(', ')} (median ${median(times)}, worst ${Math.max(...times)}, bound ${BOUND_MS}); `
       + `errors per round: ${errorsPerRound.join(', ')}; acknowledged writes lost per round: ${lost.join(', ')} (acknowledged up to ${oldestLostMs.join(', ')} ms before the kill; replica behind by ${lagBytes.join(', ')} bytes just before it) of ${load.records.filter((r) => r.ok).length} acknowledged\n`);
   }, 120_000);

@@ -5,7 +5,7 @@
 // test, or stop anything it did not start (see lib/procs.mjs).
 // Usage: node benchmarks/run.js [--rounds N] [--quick] [--only get,set,mget,resp3,idle,flood] [--with-pipe] [--metrics-ab] [--no-predixy]
 //        [--seconds S] [--idle-conns N] [--flood-requests N] [--shardgate-args='-w 2']
-//        [--shardgate-bin path/to/other/build/bin/shardgate.js]
+//        [--shardgate-bin path/to/other/build/bin/shardgate.js] [--baseline-bin path/to/before/bin/shardgate.js]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,8 @@ const { values: argv } = parseArgs({ options: {
   'shardgate-args': { type: 'string', default: '' }, 'shardgate-bin': { type: 'string' },
   // a second shardgate with `shardgate: metrics: { enabled: false }`: the metrics' cost in the same run
   'metrics-ab': { type: 'boolean', default: false },
+  // another build (e.g. main before a change) as a target "sg-baseline" in the same rounds: after/before ratios
+  'baseline-bin': { type: 'string' },
   // predixy beside nutcracker when it is built (lib/targets.mjs predixyBin); --no-predixy leaves it out
   predixy: { type: 'boolean', default: true }, 'no-predixy': { type: 'boolean', default: false },
 } });
@@ -42,6 +44,7 @@ const opts = {
   withPipe: argv['with-pipe'],
   metricsAb: argv['metrics-ab'],
   predixy: argv.predixy && !argv['no-predixy'],
+  baselineBin: argv['baseline-bin'] ? path.resolve(argv['baseline-bin']) : null,
   idleConns: Number(argv['idle-conns'] ?? 10000),
   floodRequests: Number(argv['flood-requests'] ?? (argv.quick ? 50000 : 200000)),
   shardgateArgs: argv['shardgate-args'].split(' ').filter(Boolean),
@@ -70,6 +73,9 @@ async function main() {
   const targets = [direct,
     await startProxy('nutcracker', tools.nutcracker, servers),
     await startProxy('shardgate', null, servers, 'bench', opts.shardgateArgs)];
+  if (opts.baselineBin) {
+    targets.push(await startProxy('shardgate', null, servers, 'bench', opts.shardgateArgs, { name: 'sg-baseline', cli: opts.baselineBin }));
+  }
   const pdx = opts.predixy ? predixyBin() : null;
   if (pdx) {
     results.versions.predixy = predixyVersion(pdx);
@@ -194,6 +200,13 @@ async function main() {
       const off = m['sg-nometrics']?.rps;
       results.metricsCost[load] = on && off ? Number((on / off).toFixed(3)) : null;
       log(`metrics on/off ${load.padEnd(9)} ${on ? (on / 1000).toFixed(1) : '-'}k / ${off ? (off / 1000).toFixed(1) : '-'}k req/s = ${results.metricsCost[load] ?? '-'}x`);
+    }
+  }
+  if (opts.baselineBin) {
+    results.baselinePaired = pairedOf(results.runs, 'shardgate', 'sg-baseline');
+    for (const [load, p] of Object.entries(results.baselinePaired)) {
+      if (p.rounds.length === 0) continue;
+      log(`this build / baseline ${load.padEnd(9)} ${p.rounds.map((r) => r.rps?.toFixed(2) ?? '-').join(' ')}   median ${p.rps?.toFixed(3) ?? '-'}x (p99 ${p.p99?.toFixed(2) ?? '-'}x)`);
     }
   }
   for (const n of results.notes) log(`note: ${n}`);

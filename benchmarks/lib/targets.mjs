@@ -50,8 +50,11 @@ function writeConf(kind, yaml) {
   return { dir, file };
 }
 
-/** nutcracker or shardgate on the given backends (plus extraArgs); resolves { proc, port, conf } or { failed }. */
-export async function startProxy(kind, bin, backends, poolName = 'bench', extraArgs = [], { name = kind, extraYaml = '' } = {}) {
+/**
+ * nutcracker or shardgate on the given backends (plus extraArgs); resolves { proc, port, conf } or { failed }.
+ * `cli`: another shardgate build's bin/shardgate.js (run.js --baseline-bin).
+ */
+export async function startProxy(kind, bin, backends, poolName = 'bench', extraArgs = [], { name = kind, extraYaml = '', cli = shardgateBin } = {}) {
   const port = await freePort();
   const statsPort = await freePort();
   const { dir, file } = writeConf(name, poolYaml(poolName, port, backends) + extraYaml);
@@ -59,7 +62,7 @@ export async function startProxy(kind, bin, backends, poolName = 'bench', extraA
   try {
     const proc = kind === 'nutcracker'
       ? await startServer(kind, bin, [...common, '-o', path.join(dir, 'nutcracker.log'), ...extraArgs], port, { fds: FD_LIMIT })
-      : await startServer(name, process.execPath, [shardgateBin, 'proxy', ...common, ...extraArgs], port, { fds: FD_LIMIT });
+      : await startServer(name, process.execPath, [cli, 'proxy', ...common, ...extraArgs], port, { fds: FD_LIMIT });
     return { name, proc, port, pid: proc.pid, conf: file };
   } catch (err) {
     return { name, failed: String(err.message ?? err).split('\n').slice(0, 6).join(' | ') };

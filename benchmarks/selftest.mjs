@@ -91,3 +91,21 @@ test('paired per-round ratios: the check uses them, round by round, not the rati
   const table = summaryTable({ medians, ratios: ratiosOf(medians), paired, checks, targets: ['nutcracker', 'shardgate'] });
   assert.match(table, /set-p1 +1\.10x\/0\.90x  1\.10x\/1\.10x  1\.10x\/0\.95x   median 1\.10x \/ p99 0\.95x/);
 });
+
+test('predixy: sg/predixy ratios of the medians and a round-by-round section of its own', () => {
+  const runs = {
+    'get-p16': {
+      nutcracker: [{ round: 1, rps: 100 }, { round: 2, rps: 100 }],
+      shardgate: [{ round: 1, rps: 180 }, { round: 2, rps: 200 }],
+      predixy: [{ round: 1, rps: 200 }, { round: 2, rps: 160 }],
+    },
+  };
+  const medians = mediansOf(runs);
+  const ratios = ratiosOf(medians);
+  assert.ok(Math.abs(ratios['get-p16']['shardgate/predixy'] - 190 / 180) < 1e-9);
+  const pairedPredixy = pairedOf(runs, 'shardgate', 'predixy');
+  assert.deepEqual(pairedPredixy['get-p16'].rounds.map((r) => r.rps), [0.9, 1.25]);
+  const table = summaryTable({ medians, ratios, paired: pairedOf(runs), pairedPredixy, checks: [], targets: ['nutcracker', 'shardgate', 'predixy'] });
+  assert.match(table, /sg\/predixy round by round/);
+  assert.match(table, /get-p16 +0\.90x\/-  1\.25x\/-   median 1\.07x/);
+});

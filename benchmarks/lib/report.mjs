@@ -105,6 +105,17 @@ const fmtUs = (x) => (x == null ? '-' : x.toFixed(1));
 const fmtX = (x) => (x == null ? '-' : `${x.toFixed(2)}x`);
 const pad = (s, n) => String(s).padEnd(n);
 
+/** Per-round ratios of one pair (see pairedOf) as lines, after a blank line; nothing when no round paired. */
+function pairedLines(lines, title, paired) {
+  const loads = Object.entries(paired ?? {}).filter(([, p]) => p.rounds.length > 0);
+  if (loads.length === 0) return;
+  lines.push('');
+  lines.push(`${title} round by round (req/s ratio, p99 ratio), and their medians:`);
+  for (const [load, p] of loads) {
+    lines.push(`${pad(load, 11)}${p.rounds.map((r) => `${fmtX(r.rps)}/${fmtX(r.p99)}`).join('  ')}   median ${fmtX(p.rps)} / p99 ${fmtX(p.p99)}`);
+  }
+}
+
 /** The text table printed at the end of a run. */
 export function summaryTable({ medians, ratios, paired, pairedPredixy, idle, flood, checks, targets }) {
   const lines = [];
@@ -115,22 +126,8 @@ export function summaryTable({ medians, ratios, paired, pairedPredixy, idle, flo
       + `${pad(fmtX(ratios[load]['shardgate/nutcracker']), 8)}${pad(fmtX(ratios[load]['shardgate/predixy']), 8)}${pad(fmtX(ratios[load]['shardgate/direct']), 10)}`
       + `${fmtUs(m.nutcracker?.cpuUs)} / ${fmtUs(m.shardgate?.cpuUs)}`);
   }
-  const pairedLoads = Object.entries(paired ?? {}).filter(([, p]) => p.rounds.length > 0);
-  if (pairedLoads.length) {
-    lines.push('');
-    lines.push('sg/nc round by round (req/s ratio, p99 ratio), and their medians:');
-    for (const [load, p] of pairedLoads) {
-      lines.push(`${pad(load, 11)}${p.rounds.map((r) => `${fmtX(r.rps)}/${fmtX(r.p99)}`).join('  ')}   median ${fmtX(p.rps)} / p99 ${fmtX(p.p99)}`);
-    }
-  }
-  const pdxLoads = Object.entries(pairedPredixy ?? {}).filter(([, p]) => p.rounds.length > 0);
-  if (pdxLoads.length) {
-    lines.push('');
-    lines.push('sg/predixy round by round (req/s ratio, p99 ratio), and their medians:');
-    for (const [load, p] of pdxLoads) {
-      lines.push(`${pad(load, 11)}${p.rounds.map((r) => `${fmtX(r.rps)}/${fmtX(r.p99)}`).join('  ')}   median ${fmtX(p.rps)} / p99 ${fmtX(p.p99)}`);
-    }
-  }
+  pairedLines(lines, 'sg/nc', paired);
+  pairedLines(lines, 'sg/predixy', pairedPredixy);
   for (const [name, rec] of [['idle', idle], ['flood', flood]]) {
     if (!rec) continue;
     for (const [t, r] of Object.entries(rec)) {

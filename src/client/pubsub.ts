@@ -253,6 +253,9 @@ export class PubSub {
     if (names.length === 0) throw new RequestError('SG_ERR_ARITY', `${SUB[kind].toLowerCase()} needs at least one ${kind === 1 ? 'pattern' : 'channel'}`);
     if (typeof listener !== 'function') throw new RequestError('SG_ERR_SYNTAX', `${SUB[kind].toLowerCase()} needs a listener function`);
     const state = this.#state;
+    for (const n of names) {
+      if (typeof n !== 'string' && !Buffer.isBuffer(n)) throw new RequestError('SG_ERR_SYNTAX', `${SUB[kind].toLowerCase()}: a ${kind === 1 ? 'pattern' : 'channel'} is a string or a Buffer (got ${typeof n})`);
+    }
     const bufs = names.map(asBuffer);
     for (const b of bufs) {
       if (kind !== 1 && b.toString('latin1', 0, LOCAL_PREFIX.length) === LOCAL_PREFIX) {

@@ -19,6 +19,7 @@ import { freePort } from '../../fixtures/ports.js';
 import { startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { adminRequest, collectEvents, waitForAdmin, type EventLog } from '../../fixtures/admin.js';
 import { until } from '../../fixtures/until.js';
+import { command } from '../../fixtures/resp-client.js';
 import { getMany, roleOf, SPREAD_TAGS, startMastersWithReplicas } from '../../fixtures/failover.js';
 
 const HEARTBEAT_MS = 250;
@@ -100,6 +101,11 @@ describe('client through a failover', () => {
       const promoted = replicas[victim]!.port;
       const placementBefore = SPREAD_TAGS.map((t) => c.serverFor(`{${t}}:x`));
       const versionBefore = c.ring.version;
+      // a subscription on the shard: after the failover it must be on the promoted node
+      const channel = SPREAD_TAGS.map((t) => `{${t}}:ch`).find((ch) => c.serverFor(ch) === name)!;
+      expect(channel).toBeDefined();
+      const heard: string[] = [];
+      await c.subscribe(channel, (m) => heard.push(m.message));
 
       const killedAt = Date.now();
       await masters[victim]!.stop('SIGKILL');
@@ -111,6 +117,9 @@ describe('client through a failover', () => {
       const okAfter = () => load.writes.filter((w) => w.ok && w.server === name && w.start > eventAt).length;
       await until('writes to the failed-over shard after the event', () => okAfter() >= 50, 15_000);
       await load.stop();
+      // the channel followed its server to the promoted node (renewed there; a message published before that is lost)
+      await until('a message on the moved channel', async () => { await c.publish(channel, 'after'); return heard.includes('after'); }, 10_000, 100);
+      expect(await command(promoted, 'PUBSUB', 'NUMSUB', channel)).toEqual([Buffer.from(channel), 1]);
 
       // the failover as the proxy announced it, and the client's ring agrees with GET /ring
       const failover = events.events.find((e) => e.type === 'failover')?.data;

@@ -144,9 +144,10 @@ describe('client pub/sub', () => {
     }
   });
 
-  it('the proxy\'s own channels and an empty list are refused', async () => {
+  it('the proxy\'s own channels, an empty list and a name that is not a string are refused', async () => {
     await expect(c.subscribe('__shardgate__:events', () => {})).rejects.toMatchObject({ code: 'SG_ERR_UNSUPPORTED' });
     await expect(c.subscribe([], () => {})).rejects.toMatchObject({ code: 'SG_ERR_ARITY' });
+    await expect(c.subscribe(undefined as unknown as string, () => {})).rejects.toMatchObject({ code: 'SG_ERR_SYNTAX' });
     await expect(c.sendCommand(['SUBSCRIBE', 'x'])).rejects.toMatchObject({ code: 'SG_ERR_UNSUPPORTED' });
   });
 });

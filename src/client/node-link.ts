@@ -5,11 +5,18 @@
 // SG_ERR_BACKEND_DOWN. Owns: its sockets and the mapping of socket failures to
 // the client's typed errors. Must not: retry a command (a request lost in
 // flight is the caller's to decide about), route, or know the ring.
+import type tls from 'node:tls';
 import { RedisConnection, RedisConnectionError, RespError, type Arg, type RedisAddress, type RespValue } from '../redis/connection.js';
 import { NodeError, ReplyError } from './errors.js';
 
 export interface LinkOptions {
   auth: { username?: string; password: string } | null;
+  /**
+   * node:tls options for every node (made once per client by the proxy's
+   * backendTlsOptions: one secure context; the certificate is checked against
+   * `servername`, else each node's host); null = plaintext
+   */
+  tls: tls.ConnectionOptions | null;
   db: number;
   /** per-command timeout, ms */
   timeoutMs: number;
@@ -20,6 +27,9 @@ export interface LinkOptions {
   backoffMs: number;
   maxBackoffMs: number;
 }
+
+/** Idle dedicated connections kept per node for the next blocking command. */
+const IDLE_DEDICATED = 4;
 
 /** Errors that mean nothing was sent: the node is down, not the request lost. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOENT']);
@@ -32,6 +42,9 @@ export class NodeLink {
   readonly #conns: (RedisConnection | null)[];
   /** per connection: its handshake; commands wait for it (one pipelined behind a refused AUTH would get NOAUTH as its reply) */
   readonly #handshakes: (Promise<void> | null)[];
+  /** dedicated connections: in use by a blocking command, and idle ones kept for the next */
+  readonly #leased = new Set<RedisConnection>();
+  #idle: RedisConnection[] = [];
   #next = 0;
   #failures = 0;
   #suspectUntil = 0;
@@ -80,7 +93,7 @@ export class NodeLink {
 
   #open(i: number): RedisConnection {
     const o = this.#opts;
-    const conn = new RedisConnection(this.address, { auth: o.auth, db: o.db, commandTimeoutMs: o.timeoutMs, connectTimeoutMs: o.connectTimeoutMs });
+    const conn = this.connection(o.timeoutMs);
     this.#conns[i] = conn;
     conn.once('close', (err) => {
       if (this.#conns[i] === conn) this.#conns[i] = null;
@@ -109,26 +122,59 @@ export class NodeLink {
     return new NodeError('SG_ERR_BACKEND_CLOSED', this.server, code, msg);
   }
 
-  /** A dedicated connection (blocking commands): opened for one command and closed after it. */
-  async dedicated(argv: readonly Arg[]): Promise<RespValue> {
+  /** A new, unconnected connection to this node with the client's handshake (AUTH, SELECT) and TLS. */
+  connection(commandTimeoutMs: number): RedisConnection {
     const o = this.#opts;
-    const conn = new RedisConnection(this.address, { auth: o.auth, db: o.db, commandTimeoutMs: 2 ** 31 - 1, connectTimeoutMs: o.connectTimeoutMs });
+    return new RedisConnection(this.address, { auth: o.auth, db: o.db, commandTimeoutMs, connectTimeoutMs: o.connectTimeoutMs, tls: o.tls });
+  }
+
+  /** Maps a connection failure to the client's error (`sent`: the command had been written past the handshake). */
+  nodeError(e: unknown, sent: boolean): NodeError { return this.#toNodeError(e, sent); }
+
+  /**
+   * A blocking command on a connection of its own for its duration (an idle
+   * one kept from an earlier block, else a new one), given back after the
+   * reply. `blockMs` is how long the command may block (Infinity: no end):
+   * its timeout is that plus the client's timeoutMs, so a block is never cut
+   * short by the client.
+   */
+  async dedicated(argv: readonly Arg[], blockMs: number): Promise<RespValue> {
+    if (this.#closed) throw new NodeError('SG_ERR_BACKEND_CLOSED', this.server, 'ECLOSED', `node ${this.server}: the client was closed`);
+    let conn = this.#idle.pop() ?? null;
+    if (conn === null || !conn.ready) {
+      conn?.close();
+      conn = this.connection(this.#opts.timeoutMs);
+      this.#leased.add(conn);
+      try {
+        await conn.connect();
+      } catch (e) {
+        this.#leased.delete(conn);
+        throw this.#toNodeError(e, false);
+      }
+    } else {
+      this.#leased.add(conn);
+    }
+    const c = conn;
     try {
-      await conn.connect().catch((e: unknown) => { throw this.#toNodeError(e, false); });
-      const v = await conn.command(argv).catch((e: unknown) => { throw this.#toNodeError(e, true); });
+      const v = await c.command(argv, { timeoutMs: blockMs + this.#opts.timeoutMs }).catch((e: unknown) => { throw this.#toNodeError(e, true); });
       if (v instanceof RespError) throw new ReplyError(v.message, this.server);
       return v;
     } finally {
-      await conn.close();
+      this.#leased.delete(c);
+      if (c.ready && !this.#closed && this.#idle.length < IDLE_DEDICATED) this.#idle.push(c);
+      else void c.close();
     }
   }
 
-  /** Closes its connections once what is in flight was answered (or after `graceMs`). */
+  /** Closes its connections once what is in flight on them was answered (or after `graceMs`); blocking commands end at once. */
   async close(graceMs = 0): Promise<void> {
     this.#closed = true;
     const end = Date.now() + graceMs;
     while (this.inFlight > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-    await Promise.all(this.#conns.map((c) => c?.close()));
+    const idle = this.#idle;
+    this.#idle = [];
+    // A block still running ends now: its caller gets SG_ERR_BACKEND_CLOSED (the server drops a closed client's block).
+    await Promise.all([...this.#conns.map((c) => c?.close()), ...idle.map((c) => c.close()), ...[...this.#leased].map((c) => c.close())]);
   }
 }
 

@@ -120,6 +120,14 @@ export function describeRingJson(json: unknown, pool: string, source: string): P
   return { spec: { version: p.version, distribution: p.distribution, hash: p.hash, hashTag: p.hash_tag, servers }, live: p.servers.map((s) => s.live) };
 }
 
+/** `d` with server `name` moved to `address` (a failover event), as ring version `version`; null when it has no such server. */
+export function withAddress(d: PoolDescription, name: string, address: string, version: number): PoolDescription | null {
+  const i = d.spec.servers.findIndex((s) => s.label === name);
+  if (i < 0) return null;
+  const servers = d.spec.servers.map((s, j) => (j === i ? { ...s, ...splitAddress(address) } : s));
+  return { spec: { ...d.spec, version, servers }, live: d.live };
+}
+
 function splitAddress(a: string): { host: string | null; port: number; path: string | null } {
   if (a.startsWith('/')) return { host: null, port: 0, path: a };
   const c = a.lastIndexOf(':');

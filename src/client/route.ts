@@ -3,7 +3,8 @@
 // per server and merged by the proxy's rules (values in key order, OK when
 // every part is OK, the sum of counts; the error of the first failing part);
 // same-server multi-key commands checked, with the proxy's cross-shard error;
-// blocking commands on a dedicated connection. Must not: retry, or keep any
+// blocking commands on a dedicated connection for as long as they may block;
+// PUBLISH / SPUBLISH to the server of the channel's name. Must not: retry, or keep any
 // state between calls (the RingState is passed in).
 import { extractKeys, lookupCommand, resolveSubcommand, type CommandDef } from '../commands/table.js';
 import type { Arg, RespValue } from '../redis/connection.js';
@@ -27,8 +28,31 @@ function serverOf(state: RingState, key: Arg): number {
   return i;
 }
 
-/** Blocking commands the proxy refuses on a shared connection; the client gives each call its own. */
-const BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop']);
+/**
+ * How long a blocking command may block, in ms (Infinity for a timeout of 0),
+ * read where redis-server reads it: the last argument (seconds) of BLPOP,
+ * BRPOP, BRPOPLPUSH, BLMOVE, BZPOPMIN, BZPOPMAX; the first of BLMPOP and
+ * BZMPOP; XREAD / XREADGROUP's BLOCK option (ms; null without it: not a
+ * block). A timeout redis-server will refuse counts as 0 ms (its error comes back at once).
+ */
+export function blockMsOf(name: string, argv: readonly Arg[]): number | null {
+  let ms: number;
+  if (name === 'xread' || name === 'xreadgroup') {
+    let at = -1;
+    for (let i = 1; i < argv.length; i++) {
+      const w = text(argv[i]!).toLowerCase();
+      if (w === 'streams') break;
+      if (w === 'block') { at = i + 1; break; }
+    }
+    if (at < 0 || at >= argv.length) return null;
+    ms = Number(text(argv[at]!));
+  } else {
+    const seconds = Number(text(argv[name === 'blmpop' || name === 'bzmpop' ? 1 : argv.length - 1]!));
+    ms = seconds * 1000;
+  }
+  if (!Number.isFinite(ms) || ms < 0) return 0;
+  return ms === 0 ? Infinity : Math.ceil(ms);
+}
 /** Answered by the proxy itself and meaningful from any one node. */
 const ANY_NODE = new Set(['ping', 'echo', 'time']);
 
@@ -67,8 +91,18 @@ export function dispatch(state: RingState, def: CommandDef, argv: readonly Arg[]
         return state.links[i]!.command(argv);
       }
       throw requestErrors.unsupported(def.name, 'connection state belongs to the client: set auth and db in createClient');
+    case 'blocking': {
+      const link = state.links[sameServer(state, def, argv)]!;
+      const ms = blockMsOf(def.name, argv);
+      // XREAD / XREADGROUP without BLOCK answer at once: the shared connection
+      return ms === null ? link.command(argv) : link.dedicated(argv, ms);
+    }
+    case 'publish':
+      // where the proxy sends it: the ring's server for the channel name, the one its subscribers are on
+      return state.links[serverOf(state, argv[1]!)]!.command(argv);
+    case 'pubsub':
+      throw requestErrors.unsupported(def.name.replace('|', ' '), 'subscriptions hold a connection in pub/sub mode: use subscribe(), psubscribe() and ssubscribe() of the client');
     default:
-      if (BLOCKING.has(def.name)) return state.links[sameServer(state, def, argv)]!.dedicated(argv);
       // fan-out (KEYS, DBSIZE, …), SCAN and transactions: the proxy runs them, the client does not yet
       throw requestErrors.unsupported(def.name.replace('|', ' '), def.reason ?? `the client does not run ${def.kind} commands yet; send them through the proxy`);
   }

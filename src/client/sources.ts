@@ -1,17 +1,21 @@
 // Where a client's ring comes from and how it learns of changes:
-// - admin: GET /ring?pool=…, then the /events stream (ring_changed for the
-//   pool → fetch GET /ring again); while the stream is down, GET /ring is polled
+// - admin: GET /ring?pool=…, then the /events stream: a `failover` of the
+//   pool moves that server's address at once (from the event) and GET /ring
+//   is fetched again; a `ring_changed` of the pool fetches GET /ring (which
+//   shows each server's current address); while the stream is down, GET /ring is polled
 //   and the stream reopened; on reopen the ring is fetched whole, so an event
 //   missed while it was down loses nothing.
 // - file: the config file (the proxy's own parser); with `watch`, its folder is
 //   watched and a changed pool becomes a new ring version.
 // Each source calls `apply(description)` with a ring it checked; the client
 // decides whether it differs. Must not: route or open Redis connections.
+// The config parser (zod, which puts its registry on globalThis) and the file
+// watcher (chokidar) are loaded only by a client created from a file.
 import { AdminClient, type EventStreamHandle } from '../admin/client.js';
-import { watchConfigFile, type FileWatch } from '../control/file-watch.js';
-import { parseConfig, readConfigFile, type PoolConfig } from '../config/index.js';
+import type { FileWatch } from '../control/file-watch.js';
+import type { PoolConfig } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
-import { describeConfigPool, describeRingJson, type PoolDescription } from './ring-state.js';
+import { describeConfigPool, describeRingJson, withAddress, type PoolDescription } from './ring-state.js';
 
 export interface RingSource {
   /** The ring at start. */
@@ -31,13 +35,15 @@ function poolOf(pools: readonly PoolConfig[], name: string, file: string): PoolC
   return p;
 }
 
-export function fileSource(file: string, pool: string, watch: boolean, s: SourceSignals): RingSource & { pool: PoolConfig } {
+export async function fileSource(file: string, pool: string, watch: boolean, s: SourceSignals): Promise<RingSource & { pool: PoolConfig }> {
+  const { parseConfig, readConfigFile } = await import('../config/index.js');
   const { config, text } = readConfigFile(file);
   const first = poolOf(config.pools, pool, file);
   let version = 1;
   let current = describeConfigPool(first, version);
   let watcher: FileWatch | null = null;
   if (watch) {
+    const { watchConfigFile } = await import('../control/file-watch.js');
     watcher = watchConfigFile(file, text, (next, error) => {
       if (next === null) { s.problem(new ConfigError(`cannot read the config file: ${error}`, { file })); return; }
       try {
@@ -70,6 +76,8 @@ export async function adminSource(o: AdminSourceOptions, s: SourceSignals): Prom
   const path = `/ring?pool=${encodeURIComponent(o.pool)}`;
   const fetchRing = async () => describeRingJson(await api.getJson(path), o.pool, `the admin API at ${api.address}`);
   const initial = await fetchRing();
+  /** the description last applied (a failover event edits it) */
+  let current = initial;
   let closed = false;
   let stream: EventStreamHandle | null = null;
   let poll: NodeJS.Timeout | null = null;
@@ -82,6 +90,7 @@ export async function adminSource(o: AdminSourceOptions, s: SourceSignals): Prom
     fetchRing().then((d) => {
       if (closed || seq < applied) return;
       applied = seq;
+      current = d;
       s.apply(d);
     }, (err: Error) => { if (!closed) s.problem(err); });
   };
@@ -94,13 +103,23 @@ export async function adminSource(o: AdminSourceOptions, s: SourceSignals): Prom
   const open = () => {
     reopen = null;
     if (closed) return;
-    stream = api.events('/events?types=ring_changed', {
+    stream = api.events('/events?types=ring_changed,failover', {
       onOpen: () => { stopPolling(); refresh(); },
       onMessage: (m) => {
-        if (m.event !== 'ring_changed') return;
-        let pool: unknown;
-        try { pool = (JSON.parse(m.data) as { pool?: unknown }).pool; } catch { return; }
-        if (pool === o.pool) refresh();
+        if (m.event !== 'ring_changed' && m.event !== 'failover') return;
+        let e: { pool?: unknown; server?: unknown; new_address?: unknown; ring_version?: unknown };
+        try { e = JSON.parse(m.data) as typeof e; } catch { return; }
+        if (e.pool !== o.pool) return;
+        if (m.event === 'failover' && typeof e.server === 'string' && typeof e.new_address === 'string' && typeof e.ring_version === 'number') {
+          // Reroute now, without waiting for GET /ring; answers to fetches sent before this are older, so they are dropped.
+          const d = withAddress(current, e.server, e.new_address, e.ring_version);
+          if (d !== null) {
+            applied = ++asked;
+            current = d;
+            s.apply(d);
+          }
+        }
+        refresh();
       },
       onEnd: (err) => {
         stream = null;

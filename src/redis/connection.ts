@@ -19,10 +19,16 @@
 //   CLIENT SETNAME refused),
 //   ENOTCONNECTED (command() before connect()). Whatever ends the connection
 //   fails every pending command with that error, then 'close' is emitted once.
+//   Over TLS (`tls` option) a certificate that does not verify fails with
+//   node:tls's code (ERR_TLS_CERT_ALTNAME_INVALID, UNABLE_TO_VERIFY_LEAF_SIGNATURE, …).
+// - A command timeout of Infinity never times out (a block with no end).
+// - Pub/sub: after connect(), enterPushMode() hands every later reply to a
+//   callback instead of matching it to a command; writes go out with push().
 // - A command timeout ends the connection: replies are matched in order, so
 //   once one is overdue the ones behind it cannot arrive before it anyway.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import { decodeReply, RespError, type RespValue } from '../resp/reply-value.js';
@@ -43,6 +49,8 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
   /** CLIENT SETNAME, so the connection is recognisable in CLIENT LIST. */
   name?: string;
+  /** TLS to the server with these node:tls options (a secure context, servername, …); null / absent: plaintext. */
+  tls?: tls.ConnectionOptions | null;
 }
 
 /** Why a connection failed or a command could not be answered. */
@@ -68,7 +76,7 @@ type State = 'new' | 'connecting' | 'ready' | 'closed';
 
 export class RedisConnection extends EventEmitter<{ close: [error: RedisConnectionError | null] }> {
   readonly #address: RedisAddress;
-  readonly #opts: Required<Omit<RedisConnectionOptions, 'auth' | 'name'>> & Pick<RedisConnectionOptions, 'auth' | 'name'>;
+  readonly #opts: Required<Omit<RedisConnectionOptions, 'auth' | 'name' | 'tls'>> & Pick<RedisConnectionOptions, 'auth' | 'name' | 'tls'>;
   readonly #label: string;
   #state: State = 'new';
   #sock: net.Socket | null = null;
@@ -79,6 +87,8 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
   #timer: NodeJS.Timeout | null = null;
   #timerAt = 0;
   #corked = false;
+  /** set by enterPushMode(): every reply goes here */
+  #onPush: ((v: RespValue) => void) | null = null;
   readonly #sink: ReplySink = { onReply: (buf, start, end) => this.#onReply(buf, start, end) };
 
   constructor(address: RedisAddress, opts: RedisConnectionOptions = {}) {
@@ -90,6 +100,7 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
       connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
       commandTimeoutMs: opts.commandTimeoutMs ?? 5000,
       name: opts.name,
+      tls: opts.tls ?? null,
     };
     this.#label = 'path' in address ? address.path : `${address.host}:${address.port}`;
   }
@@ -104,7 +115,9 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
   async connect(): Promise<void> {
     if (this.#state !== 'new') throw new RedisConnectionError('ECLOSED', `connection to ${this.#label} was already used; make a new one`);
     this.#state = 'connecting';
-    const sock = 'path' in this.#address ? net.connect({ path: this.#address.path }) : net.connect({ host: this.#address.host, port: this.#address.port });
+    const where = 'path' in this.#address ? { path: this.#address.path } : { host: this.#address.host, port: this.#address.port };
+    const t = this.#opts.tls;
+    const sock: net.Socket = t ? tls.connect({ ...t, ...where }) : net.connect(where);
     this.#sock = sock;
     sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => {
@@ -161,6 +174,23 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
     return this.#send(argv, opts.timeoutMs ?? this.#opts.commandTimeoutMs);
   }
 
+  /**
+   * Pub/sub mode: from now on every reply (subscribe confirmations, messages,
+   * error replies as RespError) is handed to `onPush` and none is matched to
+   * a command; send with push(). Only on a ready connection with nothing in flight.
+   */
+  enterPushMode(onPush: (v: RespValue) => void): void {
+    if (this.#state !== 'ready' || this.inFlight > 0) throw new RedisConnectionError('ESETUP', `connection to ${this.#label}: push mode needs a ready connection with nothing in flight`);
+    this.#onPush = onPush;
+  }
+
+  /** Writes a command whose replies arrive through the push-mode callback (false when the connection is closed). */
+  push(argv: readonly Arg[]): boolean {
+    if (this.#state !== 'ready' || this.#onPush === null) return false;
+    this.#write(this.#sock!, encodeCommand(argv.map((a) => (typeof a === 'number' ? String(a) : a))));
+    return true;
+  }
+
   /** Closes the socket; pending commands fail with ECLOSED. Resolves once the socket is closed. */
   close(): Promise<void> {
     const sock = this.#sock;
@@ -175,18 +205,33 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
     return new Promise<RespValue>((resolve, reject) => {
       const deadline = Date.now() + timeoutMs;
       this.#pending.push({ resolve, reject, deadline });
-      if (this.#timer === null || deadline < this.#timerAt) this.#arm(deadline);
-      // One write per event-loop turn for everything sent in it.
-      if (!this.#corked) {
-        this.#corked = true;
-        sock.cork();
-        process.nextTick(() => { this.#corked = false; sock.uncork(); });
-      }
-      sock.write(bytes);
+      if (deadline !== Infinity && (this.#timer === null || deadline < this.#timerAt)) this.#arm(deadline);
+      this.#write(sock, bytes);
     });
   }
 
+  /** One write per event-loop turn for everything sent in it. */
+  #write(sock: net.Socket, bytes: Buffer): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      sock.cork();
+      process.nextTick(() => { this.#corked = false; sock.uncork(); });
+    }
+    sock.write(bytes);
+  }
+
   #onReply(buf: Buffer, start: number, end: number): void {
+    if (this.#onPush !== null) {
+      let v: RespValue;
+      try {
+        v = decodeReply(buf, start, end);
+      } catch (err) {
+        this.#fail(new RedisConnectionError('EPROTO', `bad reply from ${this.#label}: ${(err as Error).message}`));
+        return;
+      }
+      this.#onPush(v);
+      return;
+    }
     const p = this.#pending[this.#head];
     if (p === undefined) {
       this.#fail(new RedisConnectionError('EPROTO', `${this.#label} sent a reply nobody asked for`));
@@ -214,7 +259,8 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
   #arm(at: number): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - Date.now()));
+    // setTimeout takes at most 2^31-1 ms (a longer delay would fire at once); a later deadline is re-armed then.
+    this.#timer = setTimeout(() => this.#onTimer(), Math.min(2 ** 31 - 1, Math.max(0, at - Date.now())));
     this.#timer.unref();
   }
 

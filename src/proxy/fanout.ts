@@ -123,7 +123,7 @@ const MERGES: Record<Exclude<FanoutKind, 'random' | 'info'>, (rs: Buffer[]) => B
 /** Numeric fields of these sections are summed over the servers; the proxy's own sections come from it. */
 const SUMMED_SECTIONS = new Set(['keyspace', 'memory', 'stats']);
 
-function mergeInfo(client: ClientConn, section: string, rs: Buffer[]): Buffer {
+function mergeInfo(client: ClientConn, sections: readonly string[], rs: Buffer[]): Buffer {
   const sums = new Map<string, Map<string, string | number>>();
   for (const r of rs) {
     // A server that failed or timed out leaves its numbers out: INFO (a client's start-up check) still answers.
@@ -153,7 +153,7 @@ function mergeInfo(client: ClientConn, section: string, rs: Buffer[]): Buffer {
       }
     }
   }
-  const own = infoText(client, section);
+  const own = infoText(client, sections);
   const extra: string[] = [];
   for (const [sec, fields] of sums) {
     if (sec === 'stats') continue; // appended to the proxy's own Stats section below
@@ -177,26 +177,22 @@ export function runFanout(client: ClientConn, def: CommandDef, buf: Buffer, star
     randomKey(client, buf, start, end);
     return;
   }
+  let merge: (rs: Buffer[]) => Buffer = MERGES[kind as keyof typeof MERGES];
   if (kind === 'info') {
-    const section = argc > 1 ? buf.toString('latin1', args[2]!, args[3]!).toLowerCase() : '';
+    const sections: string[] = [];
+    for (let i = 1; i < argc; i++) sections.push(buf.toString('latin1', args[2 * i]!, args[2 * i + 1]!).toLowerCase());
     // Plain INFO (what client libraries send at connect, as a ready check) is the proxy's own and never waits
     // for a backend: one stalled server must not keep clients from connecting. Sections that sum the
     // servers' figures (keyspace, memory, stats) and INFO all / everything ask every server.
-    const wantsBackends = section === 'all' || section === 'everything' || SUMMED_SECTIONS.has(section);
+    const wantsBackends = sections.some((x) => x === 'all' || x === 'everything' || SUMMED_SECTIONS.has(x));
     if (!wantsBackends || client.ctx.pool.liveCount === 0) {
-      client.replyLocal(encodeVerbatim(infoText(client, section), client.resp));
+      client.replyLocal(encodeVerbatim(infoText(client, sections), client.resp));
       return;
     }
+    merge = (rs) => mergeInfo(client, sections, rs);
   }
   const servers = liveServers(client);
   if (servers === null) return;
-  let merge: (rs: Buffer[]) => Buffer;
-  if (kind === 'info') {
-    const section = argc > 1 ? buf.toString('latin1', args[2]!, args[3]!).toLowerCase() : '';
-    merge = (rs) => mergeInfo(client, section, rs);
-  } else {
-    merge = MERGES[kind];
-  }
   // SCRIPT KILL / FUNCTION KILL: OK when one server had a script to kill (the others' NOTBUSY is expected).
   const g = new Gather(client, servers.length, merge, kind === 'any-ok' || kind === 'info');
   g.send(servers, buf, start, end);

@@ -43,7 +43,7 @@ function clientInfoLine(c: ClientConn): string {
   const age = Math.floor((Date.now() - c.createdAt) / 1000);
   const subs = c.session?.subs?.sets;
   const tx = c.session?.tx;
-  const flags = `${subs !== undefined && subs[0].size + subs[1].size + subs[2].size > 0 ? 'P' : ''}${tx?.multi ? 'x' : ''}${c.noEvict ? 'e' : ''}` || 'N';
+  const flags = `${isSubscribed(c) ? 'P' : ''}${tx?.multi ? 'x' : ''}${c.noEvict ? 'e' : ''}` || 'N';
   return `id=${c.id} addr=${addrOf(c)} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=${flags} db=0 sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${tx?.multi ? 0 : -1} qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=${c.aclUser ?? 'default'} resp=${c.resp}`;
 }
 
@@ -113,11 +113,13 @@ function slowlogCommand(a: Buffer[]): Buffer {
 }
 
 /** The proxy's own INFO sections (fanout.ts adds the servers' keyspace, memory and stats). */
-export function infoText(c: ClientConn, section: string): string {
+export function infoText(c: ClientConn, sections: readonly string[]): string {
   const ctx = c.ctx;
   const pool = ctx.pool;
   const up = Math.floor((Date.now() - ctx.startedAt) / 1000);
-  const want = (s: string) => section === '' || section === 'all' || section === 'default' || section === 'everything' || section === s;
+  // INFO [section [section …]] (Redis 7: several sections in one call; none = the default ones)
+  const every = sections.length === 0 || sections.some((x) => x === 'all' || x === 'default' || x === 'everything');
+  const want = (s: string) => every || sections.includes(s);
   const out: string[] = [];
   if (want('server')) {
     out.push('# Server', `redis_version:${REDIS_VERSION}`, `shardgate_version:${ctx.version}`, 'redis_mode:standalone',
@@ -144,6 +146,35 @@ export function infoText(c: ClientConn, section: string): string {
     out.push('');
   }
   return out.join('\r\n');
+}
+
+const isSubscribed = (x: ClientConn): boolean => {
+  const subs = x.session?.subs?.sets;
+  return subs !== undefined && subs[0].size + subs[1].size + subs[2].size > 0;
+};
+
+/** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id …]], over this pool's clients, as Redis filters. */
+function clientList(c: ClientConn, a: Buffer[]): Buffer {
+  let clients = [...c.ctx.clients];
+  for (let i = 2; i < a.length;) {
+    const opt = lower(a[i]);
+    if (opt === 'type' && i + 1 < a.length) {
+      const t = lower(a[i + 1]);
+      if (t === 'normal') clients = clients.filter((x) => !isSubscribed(x));
+      else if (t === 'pubsub') clients = clients.filter(isSubscribed);
+      else if (t === 'master' || t === 'replica' || t === 'slave') clients = [];
+      else return encodeError(`ERR Unknown client type '${a[i + 1]!.toString()}'`);
+      i += 2;
+    } else if (opt === 'id' && i + 1 < a.length) {
+      const ids = new Set<number>();
+      for (i++; i < a.length && /^\d+$/.test(a[i]!.toString('latin1')); i++) ids.add(Number(a[i]!.toString('latin1')));
+      if (ids.size === 0 || (i < a.length && lower(a[i]) !== 'type')) return encodeError('ERR Invalid client ID');
+      clients = clients.filter((x) => ids.has(x.id));
+    } else {
+      return encodeError('ERR syntax error');
+    }
+  }
+  return encodeVerbatim(clients.map((x) => `${clientInfoLine(x)}\n`).join(''), c.resp);
 }
 
 /** CLIENT KILL addr | [ID id] [ADDR addr] [LADDR addr] [USER name] [SKIPME yes|no]: over this pool's clients. */
@@ -258,7 +289,7 @@ const HANDLERS: Record<string, Handler> = {
       case 'info':
         return encodeVerbatim(`${clientInfoLine(c)}\n`, c.resp);
       case 'list':
-        return encodeVerbatim([...c.ctx.clients].map((x) => `${clientInfoLine(x)}\n`).join(''), c.resp);
+        return clientList(c, a);
       case 'kill':
         return clientKill(c, a);
       case 'no-evict':
@@ -302,7 +333,7 @@ const HANDLERS: Record<string, Handler> = {
         return errorReplies.unknownSubcommand(a[1].toString(), 'command');
     }
   },
-  info: (c, a) => encodeVerbatim(infoText(c, lower(a[1])), c.resp),
+  info: (c, a) => encodeVerbatim(infoText(c, a.slice(1).map(lower)), c.resp),
   slowlog: (_c, a) => slowlogCommand(a),
 };
 

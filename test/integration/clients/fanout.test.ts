@@ -109,6 +109,12 @@ describe('fan-out and admin reads', () => {
     // What redis-py's and other clients' start-up checks read.
     expect(await io.info('cluster')).toBe((await direct[0].info('cluster')));
     expect(await io.info('replication')).toMatch(/^# Replication\r\nrole:master\r\n/);
+    // Several sections in one INFO (Redis 7; redis-py's info('clients', 'server')): each of them, in order.
+    const two = await io.call('INFO', 'clients', 'server') as string;
+    expect(two).toMatch(/# Clients\r\nconnected_clients:\d+/);
+    expect(two).toMatch(/# Server\r\nredis_version:/);
+    expect(two).not.toMatch(/# Replication/);
+    expect(await io.call('INFO', 'memory', 'keyspace')).toMatch(/# Memory\r\nused_memory:\d+/);
     const used = await Promise.all(direct.map(async (d) => Number(/used_memory:(\d+)/.exec(await d.info('memory'))![1])));
     expect(Number(/used_memory:(\d+)/.exec(info)![1])).toBeGreaterThanOrEqual(Math.min(...used) * 3 * 0.5);
     const a = new Redis({ port: c.port, connectionName: 'victim' });
@@ -121,6 +127,18 @@ describe('fan-out and admin reads', () => {
     const sub = new Redis({ port: c.port });
     await sub.subscribe('ch');
     expect(await io.client('LIST')).toMatch(/flags=P .*sub=1/);
+    // CLIENT LIST filters (redis-py's client_list(client_id=…)): ID picks those clients, TYPE pubsub the subscribed ones.
+    const ids = (list: unknown) => String(list).trim().split('\n').filter(Boolean).map((l) => Number(/^id=(\d+)/.exec(l)![1])).sort((x, y) => x - y);
+    const others = await Promise.all([0, 1, 2].map(async () => { const r = new Redis({ port: c.port }); return { r, id: await r.client('ID') as number }; }));
+    expect(ids(await io.call('CLIENT', 'LIST', 'ID', ...others.map((o) => String(o.id))))).toEqual(others.map((o) => o.id).sort((x, y) => x - y));
+    expect(ids(await io.call('CLIENT', 'LIST', 'TYPE', 'pubsub'))).toHaveLength(1);
+    expect(ids(await io.call('CLIENT', 'LIST', 'TYPE', 'normal'))).not.toContain(ids(await io.call('CLIENT', 'LIST', 'TYPE', 'pubsub'))[0]);
+    for (const bad of [['ID', 'x'], ['TYPE', 'foo'], ['FOO']]) {
+      const mine = await io.call('CLIENT', 'LIST', ...bad).catch((e: Error) => e.message);
+      const theirs = await direct[0].call('CLIENT', 'LIST', ...bad).catch((e: Error) => e.message);
+      expect(mine).toBe(theirs);
+    }
+    for (const o of others) o.r.disconnect();
     sub.disconnect();
     expect(await io.client('KILL', 'ID', String(id))).toBe(1);
     const raw = await RespClient.connect(c.port);

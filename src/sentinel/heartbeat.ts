@@ -43,7 +43,7 @@ export function parseReplicationInfo(text: string): ReplicationInfo {
 export interface ProbeOptions {
   intervalMs: number;
   downAfter: number;
-  auth: string | null;
+  auth: { username?: string; password: string } | null;
   /** up/down changed, or (role, master, link) changed */
   onChange(probe: NodeProbe): void;
 }
@@ -91,7 +91,7 @@ export class NodeProbe {
     void this.#conn?.close();
     const t = this.#opts.intervalMs;
     const a = this.#opts.auth;
-    const conn = new RedisConnection(this.address, { connectTimeoutMs: t, commandTimeoutMs: t, name: 'shardgate-heartbeat', auth: a === null ? null : { password: a } });
+    const conn = new RedisConnection(this.address, { connectTimeoutMs: t, commandTimeoutMs: t, name: 'shardgate-heartbeat', auth: a });
     this.#conn = conn;
     const connecting = conn.connect().then(() => conn);
     this.#connecting = connecting;

@@ -31,7 +31,8 @@ export interface ShardOptions {
   readonly mode: FailoverMode;
   readonly heartbeatMs: number;
   readonly downAfter: number;
-  readonly auth: string | null;
+  /** what the heartbeats authenticate with (the server's backend credentials; its replicas get the same) */
+  readonly auth: { username?: string; password: string } | null;
   readonly readFrom: ReadFrom;
   readonly control: FailoverControl;
   readonly log: Logger;

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config, ListenConfig, PoolConfig } from '../config/index.js';
 import type { RespLimits } from '../resp/types.js';
 import { ListenError, ShardgateError, toRespError } from '../errors/index.js';
-import { listenerTlsOptions, refuseReason } from '../security/tls-listener.js';
+import { listenerShape, listenerTlsOptions, refuseReason } from '../security/tls-listener.js';
 import { UserTable, type SecurityState } from '../security/users.js';
 import { errorReplies } from '../errors/replies.js';
 import { PoolRuntime, type ControlLink } from './server-pool.js';
@@ -195,13 +195,13 @@ export class Proxy {
 
   async #updatePool(h: PoolHandle, pc: PoolConfig, pp: PoolPlan): Promise<void> {
     const wasTls = h.server instanceof tls.Server;
-    if (wasTls !== (pc.tls !== null) && sameListen(h.listen, pc.listen)) {
-      // Plaintext <-> TLS on the same address: the old listener must go first (its clients stay).
+    if (listenerShape(h.runtime.config.tls) !== listenerShape(pc.tls) && sameListen(h.listen, pc.listen)) {
+      // Plaintext <-> TLS, or another client_certs, on the same address: the old listener must go first (its clients stay).
       h.server?.close();
       const { server, address } = await this.#listen(pc, h);
       h.server = server;
       h.address = address;
-      h.runtime.log.info(`pool ${pc.name} now listens on ${address} with TLS ${pc.tls === null ? 'off' : 'on'} (connected clients stay)`);
+      h.runtime.log.info(`pool ${pc.name} now listens on ${address} with TLS ${pc.tls === null ? 'off' : `on (client_certs ${pc.tls.clientCerts})`} (connected clients stay)`);
     } else if (wasTls && pc.tls !== null && sameListen(h.listen, pc.listen)) {
       // Certificates and keys are re-read on every reload; established connections keep theirs.
       (h.server as tls.Server).setSecureContext(listenerTlsOptions(pc.tls));
@@ -285,8 +285,11 @@ export class Proxy {
       socket.on('error', () => { /* closing anyway */ });
       socket.end(toRespError(new ShardgateError('SG_ERR_TLS_REFUSED', `TLS client refused: ${why}`)));
     });
-    // A failed handshake (plaintext on a TLS port, no or a bad certificate under 'require', a timeout): node:tls closes the socket.
+    // A failed handshake (plaintext on a TLS port, no or a bad certificate under 'require', the deadline).
+    // node:tls closes the socket on a protocol error, but not on its own handshake timeout
+    // (ERR_TLS_HANDSHAKE_TIMEOUT is only reported here): the destroy() is what enforces the deadline.
     server.on('tlsClientError', (err, socket) => {
+      socket.destroy();
       h.runtime.stats.client_err++;
       h.runtime.log.debug({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake failed');
     });

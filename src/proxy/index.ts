@@ -20,7 +20,8 @@ import { UserTable, type SecurityState } from '../security/users.js';
 import { errorReplies } from '../errors/replies.js';
 import { PoolRuntime, type ControlLink } from './server-pool.js';
 import { ClientConn } from './client.js';
-import type { ProxyContext } from './context.js';
+import type { ProxyContext, ProxyTotals } from './context.js';
+import { ClientLimiter } from './client-limits.js';
 import { acceptedReadMode } from './socket-read.js';
 import { writeMode } from './socket-write.js';
 import { BackendRegistry, type BackendSignals } from '../topology/registry.js';
@@ -74,7 +75,7 @@ export class Proxy {
   /** pools removed by a reload whose clients are still being answered */
   readonly #leaving = new Set<PoolHandle>();
   readonly startedAt = Date.now();
-  readonly totals = { connections: 0, commands: 0 };
+  readonly totals: ProxyTotals = { connections: 0, commands: 0, auth_failures: 0, rejected_connections: 0, idle_closed: 0 };
   readonly registry = new BackendRegistry();
   readonly counters = new CounterStore();
   /** `SUBSCRIBE __shardgate__:events` clients of this process; fed with the control plane's events */
@@ -82,7 +83,13 @@ export class Proxy {
   readonly #opts: ProxyOptions;
   #generation = 0;
   #config: Config | null = null;
-  readonly #security: SecurityState = { users: new UserTable([]), authFailures: 0 };
+  readonly #security: SecurityState = { users: new UserTable([]) };
+  /** limits.max_clients and limits.idle_timeout over every pool's clients */
+  readonly #clientLimits = new ClientLimiter(
+    () => [...this.#handles.values(), ...this.#leaving].map((h) => h.ctx.clients),
+    this.totals,
+    (c, idleMs) => c.ctx.log.debug({ remote: `${c.peerAddress}:${c.peerPort}`, idle_s: Math.floor(idleMs / 1000) }, 'client closed: idle past limits.idle_timeout'),
+  );
   /** what every client's scanner is built with: the options', then the config's `limits:` (new clients see a reload's) */
   readonly #limits: Partial<RespLimits> = {};
 
@@ -117,6 +124,8 @@ export class Proxy {
     const errors: string[] = [];
     const l = config.shardgate.limits;
     Object.assign(this.#limits, this.#opts.limits ?? {}, { maxRequestBytes: l.maxRequestBytes, maxArgs: l.maxArgs, maxBulkLength: l.maxBulkBytes });
+    this.#clientLimits.maxClients = l.maxClients;
+    this.#clientLimits.idleTimeoutMs = l.idleTimeout * 1000;
     if (JSON.stringify(this.#config?.shardgate.users ?? []) !== JSON.stringify(config.shardgate.users)) {
       this.#security.users = new UserTable(config.shardgate.users);
     }
@@ -175,6 +184,7 @@ export class Proxy {
       onClientClosed: (c) => {
         clients.delete(c);
         runtime.stats.client_connections--;
+        this.#clientLimits.connected--;
         this.#maybeGone();
       },
     };
@@ -298,13 +308,16 @@ export class Proxy {
 
   #accept(h: PoolHandle, socket: net.Socket): void {
     const pc = h.runtime.config;
-    if (pc.clientConnections > 0 && h.ctx.clients.size >= pc.clientConnections) {
+    const poolFull = pc.clientConnections > 0 && h.ctx.clients.size >= pc.clientConnections;
+    if (poolFull || !this.#clientLimits.admit()) {
+      if (poolFull) this.totals.rejected_connections++;
       socket.on('error', () => { /* closing anyway */ });
       socket.end(errorReplies.maxClients());
       return;
     }
     if (pc.tcpkeepalive) socket.setKeepAlive(true);
     this.totals.connections++;
+    this.#clientLimits.connected++;
     h.runtime.stats.client_connections++;
     (h.ctx.clients as Set<ClientConn>).add(new ClientConn(socket, h.ctx));
   }
@@ -336,6 +349,7 @@ export class Proxy {
       h.server.close(() => resolve());
     })));
     this.registry.close();
+    this.#clientLimits.close();
   }
 }
 

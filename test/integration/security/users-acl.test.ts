@@ -226,6 +226,23 @@ describe('what the proxy adds', () => {
     expect(proxy.output()).not.toContain('hunter3-wrong');
   });
 
+  it('a burst of failed AUTH is counted one by one but logged at most 20 lines a second, then one line with the rest', async () => {
+    const lines = () => proxy.output().split('\n').filter((l) => l.includes('"msg":"AUTH failed"')).length;
+    const before = lines();
+    const infoFailures = async () => Number(/auth_failures:(\d+)/.exec((await replies(port, [['AUTH', 'ops', 'adm1n'], ['INFO', 'stats']]))[1]!)![1]);
+    const counted = await infoFailures();
+    const burst = await replies(port, Array.from({ length: 200 }, (_, i) => ['AUTH', 'app', `guess-${i}`]));
+    expect(burst.every((r) => r.startsWith('-WRONGPASS'))).toBe(true);
+    expect(await infoFailures()).toBe(counted + 200);
+    // a second or more later, the next failure says how many were left out
+    await new Promise((r) => setTimeout(r, 2100));
+    await replies(port, [['AUTH', 'app', 'one-more']]);
+    await proxy.waitForOutput('more times (not logged one by one)');
+    // the burst may straddle a second boundary: at most two seconds' budget, far fewer than 200
+    expect(lines() - before).toBeLessThanOrEqual(2 * 20 + 1);
+    expect(proxy.output()).not.toContain('guess-1');
+  });
+
   it('a reload changes the rules of a connected user at its next command; a removed user must AUTH again', async () => {
     const c = await RespClient.connect(port);
     expect(await c.call(['AUTH', 'limited', 'l1m'])).toBe('OK');

@@ -25,6 +25,7 @@ let c: Proc;
 let proxy: Proc;
 let conf = '';
 let port = 0;
+let watchedPort = 0;
 let admin = '';
 
 function yaml(passB = PASS.b, extra: string[] = []): string {
@@ -38,6 +39,13 @@ function yaml(passB = PASS.b, extra: string[] = []): string {
     '      shard-b:', '        username: proxy-b', `        password: ${passB}`,
     `      "127.0.0.1:${c.port}":`, `        password: ${PASS.c}`,
     ...extra,
+    // the same servers under heartbeats: they must authenticate as the request path does
+    'watched:', `  listen: 127.0.0.1:${watchedPort}`, '  redis: true', '  servers:',
+    `    - 127.0.0.1:${a.port}:1 shard-a`, `    - 127.0.0.1:${b.port}:1 shard-b`,
+    '  shardgate:', '    sentinel:', '      heartbeat_ms: 100', '      failover: off',
+    '    backend_auth_servers:',
+    '      shard-a:', '        username: proxy-a', `        password: ${PASS.a}`,
+    '      shard-b:', '        username: proxy-b', `        password: ${passB}`,
   ].join('\n') + '\n';
 }
 
@@ -59,6 +67,7 @@ beforeAll(async () => {
     startRedis(['--requirepass', PASS.c]),
   ]);
   port = await freePort();
+  watchedPort = await freePort();
   admin = `127.0.0.1:${await freePort()}`;
   conf = path.join(tmpDir('shardgate-bauth-srv-'), 'proxy.yaml');
   fs.writeFileSync(conf, yaml());
@@ -92,6 +101,14 @@ describe('backend_auth_servers', () => {
       const m = await readMetrics(admin);
       return ['shard-a', 'shard-b', `127.0.0.1:${c.port}`].every((s) => metric(m, 'shardgate_backend_info_up', { pool: 'pool', server: s }) === 1);
     }, 15_000, 200);
+  });
+
+  it('the heartbeats (sentinel:) authenticate with each server\'s credentials: both are seen up, as masters', async () => {
+    await until('the heartbeats read INFO replication of both servers', async () => {
+      const r = await adminRequest(admin, 'GET', '/sentinel');
+      const servers = (r.body?.pools?.watched?.servers ?? []) as { name: string; nodes: { up: boolean; role: string | null }[] }[];
+      return servers.length === 2 && servers.every((s) => s.nodes.length > 0 && s.nodes.every((n) => n.up && n.role === 'master'));
+    }, 15_000, 100);
   });
 
   it('no password is in GET /config (JSON or YAML) nor in the log', async () => {

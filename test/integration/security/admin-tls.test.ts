@@ -113,6 +113,19 @@ describe('admin API over HTTPS', () => {
     expect(unknownCa.error).toMatch(/certificate/i);
   });
 
+  it('shardgate rebalance speaks HTTPS with --cacert; without it the plain HTTP attempt fails with exit 2', async () => {
+    const admin = `127.0.0.1:${adminPort}`;
+    const ok = await run(process.execPath, [SHARDGATE_BIN, 'rebalance', '--admin', admin, '--token', TOKEN, '--cacert', certs.ca, '--no-progress']);
+    expect(ok).toMatchObject({ code: 0 });
+    expect(ok.out).toContain('no migration has run: p idle');
+    const plain = await run(process.execPath, [SHARDGATE_BIN, 'rebalance', '--admin', admin, '--token', TOKEN, '--no-progress']);
+    expect(plain.code).toBe(2);
+    expect(plain.out).toMatch(/^shardgate rebalance: cannot reach the admin API at 127\.0\.0\.1:\d+: /);
+    const noCa = await run(process.execPath, [SHARDGATE_BIN, 'rebalance', '--admin', admin, '--tls', '--no-progress']);
+    expect(noCa.code).toBe(2);
+    expect(noCa.out).toMatch(/certificate/i);
+  });
+
   it('the token is still required for a change over HTTPS', async () => {
     const without = await httpsRequest('/config', { method: 'PUT' });
     expect(without.status).toBe(401);

@@ -5,14 +5,16 @@
 // a request in flight, a blocking command included, nor one with pub/sub
 // subscriptions). Idleness costs the request path one property write per
 // socket read and per reply write: they stamp `clock.now`, a coarse clock this
-// module refreshes once a second, and one sweep a second looks at every
+// module refreshes every TICK_MS, and one sweep a second looks at every
 // client. No timer per request or per client. Must not route nor read sockets.
 import type { ClientConn } from './client.js';
 
-/** ms since the epoch, refreshed every SWEEP_MS by every ClientLimiter alive: what clients stamp their activity with. */
+/** ms since the epoch, refreshed every TICK_MS by every ClientLimiter alive: what clients stamp their activity with. */
 export const clock = { now: Date.now() };
 
-const SWEEP_MS = 1000;
+const TICK_MS = 250;
+/** ticks between two sweeps (one a second) */
+const SWEEP_EVERY = 4;
 
 export interface ClientLimitCounters {
   rejected_connections: number;
@@ -30,12 +32,16 @@ export class ClientLimiter {
   readonly #counters: ClientLimitCounters;
   readonly #onIdle: (c: ClientConn, idleMs: number) => void;
   readonly #timer: NodeJS.Timeout;
+  #ticks = 0;
 
   constructor(clients: () => Iterable<Iterable<ClientConn>>, counters: ClientLimitCounters, onIdle: (c: ClientConn, idleMs: number) => void) {
     this.#clients = clients;
     this.#counters = counters;
     this.#onIdle = onIdle;
-    this.#timer = setInterval(() => this.sweep(Date.now()), SWEEP_MS);
+    this.#timer = setInterval(() => {
+      clock.now = Date.now();
+      if (++this.#ticks % SWEEP_EVERY === 0) this.sweep(clock.now);
+    }, TICK_MS);
     this.#timer.unref();
   }
 
@@ -48,15 +54,18 @@ export class ClientLimiter {
     return true;
   }
 
-  /** Refresh the clock; close every client idle past the timeout. */
+  /**
+   * Close every client idle past the timeout. A stamp is at most TICK_MS older
+   * than the activity it marks, so TICK_MS more is asked for: a client is
+   * closed after at least the timeout of silence, at most TICK_MS + a second more.
+   */
   sweep(now: number): void {
-    clock.now = now;
     const limit = this.idleTimeoutMs;
     if (limit <= 0) return;
     for (const set of this.#clients()) {
       for (const c of set) {
         const idle = now - c.lastActive;
-        if (idle >= limit && !c.idleExempt) {
+        if (idle >= limit + TICK_MS && !c.idleExempt) {
           this.#counters.idle_closed++;
           this.#onIdle(c, idle);
           c.close();

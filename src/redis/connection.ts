@@ -23,6 +23,7 @@
 //   once one is overdue the ones behind it cannot arrive before it anyway.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import { decodeReply, RespError, type RespValue } from '../resp/reply-value.js';
@@ -43,6 +44,8 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
   /** CLIENT SETNAME, so the connection is recognisable in CLIENT LIST. */
   name?: string;
+  /** TLS to a host:port server (node:tls options: a secure context, servername); null / absent: plaintext. */
+  tls?: tls.ConnectionOptions | null;
 }
 
 /** Why a connection failed or a command could not be answered. */
@@ -68,7 +71,7 @@ type State = 'new' | 'connecting' | 'ready' | 'closed';
 
 export class RedisConnection extends EventEmitter<{ close: [error: RedisConnectionError | null] }> {
   readonly #address: RedisAddress;
-  readonly #opts: Required<Omit<RedisConnectionOptions, 'auth' | 'name'>> & Pick<RedisConnectionOptions, 'auth' | 'name'>;
+  readonly #opts: Required<Omit<RedisConnectionOptions, 'auth' | 'name' | 'tls'>> & Pick<RedisConnectionOptions, 'auth' | 'name' | 'tls'>;
   readonly #label: string;
   #state: State = 'new';
   #sock: net.Socket | null = null;
@@ -90,6 +93,7 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
       connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
       commandTimeoutMs: opts.commandTimeoutMs ?? 5000,
       name: opts.name,
+      tls: opts.tls ?? null,
     };
     this.#label = 'path' in address ? address.path : `${address.host}:${address.port}`;
   }
@@ -104,7 +108,10 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
   async connect(): Promise<void> {
     if (this.#state !== 'new') throw new RedisConnectionError('ECLOSED', `connection to ${this.#label} was already used; make a new one`);
     this.#state = 'connecting';
-    const sock = 'path' in this.#address ? net.connect({ path: this.#address.path }) : net.connect({ host: this.#address.host, port: this.#address.port });
+    const a = this.#address;
+    const t = this.#opts.tls;
+    // A TLS socket holds what is written before its handshake, as a plain one does before it connects.
+    const sock = 'path' in a ? net.connect({ path: a.path }) : t ? tls.connect({ ...t, host: a.host, port: a.port }) : net.connect({ host: a.host, port: a.port });
     this.#sock = sock;
     sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => {

@@ -23,7 +23,7 @@ interface PoolWatch {
 function watchKey(pc: PoolConfig): string {
   // credentials as digests: the key is a comparison only, but it must not hold a password
   const creds = pc.servers.map((s) => { const c = credentialsFor(pc, s.label); return c === null ? null : [c.username, secretDigest(c.password)]; });
-  return JSON.stringify([pc.sentinel, pc.replicas, pc.servers.map((s) => s.spec), creds, pc.readFrom]);
+  return JSON.stringify([pc.sentinel, pc.replicas, pc.servers.map((s) => s.spec), creds, pc.readFrom, pc.backendTls]);
 }
 
 export class SentinelManager implements PassiveSignals {
@@ -55,7 +55,7 @@ export class SentinelManager implements PassiveSignals {
       const identity = identityOf(s);
       shards.set(identity, new ShardWatch(
         { pool: pc.name, identity, label: s.label, configured: { host: s.host, port: s.port }, replicas: pc.replicas[s.label] ?? [] },
-        { mode: st.failover, heartbeatMs: st.heartbeatMs, downAfter: st.downAfter, auth: connectionAuth(credentialsFor(pc, s.label)), readFrom: pc.readFrom, control: this.#control, log },
+        { mode: st.failover, heartbeatMs: st.heartbeatMs, downAfter: st.downAfter, auth: connectionAuth(credentialsFor(pc, s.label)), tls: pc.backendTls, readFrom: pc.readFrom, control: this.#control, log },
       ));
     }
     const follower = st.failover === 'redis-sentinel'

@@ -151,6 +151,26 @@ describe('limits.max_clients', () => {
     expect(metric(m, 'shardgate_client_idle_timeouts_total')).toBeGreaterThanOrEqual(2);
   });
 
+  it('a crowd of 1000 silent connections is closed by idle_timeout; the others past max_clients are refused; a client that talks stays', async () => {
+    fs.writeFileSync(conf, yaml({ idle: 1, max: 600 }));
+    process.kill(proxy.pid, 'SIGHUP');
+    await proxy.waitForOutput('limits.max_clients 600 (new connections)');
+    const talker = await RespClient.connect(port.a);
+    const talking = setInterval(() => { void talker.call(['PING']); }, 300);
+    const crowd = await Promise.all(Array.from({ length: 1000 }, (_, i) => connectAndRead(i % 2 === 0 ? port.a : port.b, 15_000)));
+    clearInterval(talking);
+    const refused = crowd.filter((c) => c.data === '-ERR max number of clients reached\r\n').length;
+    const idled = crowd.filter((c) => c.closed && c.data === '').length;
+    console.log(`crowd of 1000: ${refused} refused by max_clients, ${idled} closed silent by idle_timeout, ${crowd.length - refused - idled} other`);
+    expect(refused + idled).toBe(1000);
+    // the talker holds one slot; on a slow machine slots that idle out early admit more of the crowd
+    expect(refused).toBeGreaterThan(0);
+    expect(idled).toBeGreaterThanOrEqual(599);
+    expect(talker.closed).toBe(false);
+    expect(await talker.call(['PING'])).toBe('PONG');
+    talker.close();
+  }, 30_000);
+
   it('a reload to 0 lifts the limit', async () => {
     fs.writeFileSync(conf, yaml({ idle: 0, max: 0 }));
     process.kill(proxy.pid, 'SIGHUP');

@@ -3,6 +3,7 @@
 // message names the address (or carries the server's own error message) and
 // never a stack. Must not print or exit; the command decides that.
 import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { SseReader, type SseMessage } from './sse-parse.js';
 
 export class AdminApiError extends Error {
@@ -22,6 +23,9 @@ export interface ApiReply { status: number; json: unknown }
 
 export interface EventStreamHandle { close(): void }
 
+/** HTTPS to an admin API with `shardgate.admin.tls`: the CA its certificate chains to (none: the system's), a client certificate. */
+export interface AdminClientTls { ca?: Buffer; cert?: Buffer; key?: Buffer }
+
 const REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
@@ -37,13 +41,22 @@ export class AdminClient {
   #port: number;
   #token: string | null;
   #timeoutMs: number;
+  /** null: plain HTTP */
+  readonly #tls: AdminClientTls | null;
 
-  constructor(host: string, port: number, token: string | null, timeoutMs = 5000) {
+  constructor(host: string, port: number, token: string | null, timeoutMs = 5000, tls: AdminClientTls | null = null) {
     this.#host = host;
     this.#port = port;
     this.address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     this.#token = token;
     this.#timeoutMs = timeoutMs;
+    this.#tls = tls;
+  }
+
+  /** http.request or, with TLS, https.request (the server's certificate is always verified). */
+  #request(opts: http.RequestOptions, onResponse: (res: IncomingMessage) => void): http.ClientRequest {
+    if (this.#tls === null) return http.request(opts, onResponse);
+    return https.request({ ...opts, ...this.#tls, rejectUnauthorized: true }, onResponse);
   }
 
   #headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -59,7 +72,7 @@ export class AdminClient {
     const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
     const headers = this.#headers(payload === null ? {} : { 'content-type': 'application/json', 'content-length': String(payload.length) });
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: this.#host, port: this.#port, method, path, headers, agent: false }, (res) => {
+      const req = this.#request({ host: this.#host, port: this.#port, method, path, headers, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => reject(this.#unreachable(err)));
@@ -107,7 +120,7 @@ export class AdminClient {
       ended = true;
       handlers.onEnd(err);
     };
-    const req = http.get({ host: this.#host, port: this.#port, path, headers: this.#headers({ accept: 'text/event-stream' }), agent: false }, (res: IncomingMessage) => {
+    const req = this.#request({ host: this.#host, port: this.#port, path, headers: this.#headers({ accept: 'text/event-stream' }), agent: false }, (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         res.resume();
         end(new AdminApiError(`the admin API at ${this.address} answered GET ${path} with ${res.statusCode}`, res.statusCode ?? null));
@@ -127,6 +140,7 @@ export class AdminClient {
       end(new AdminApiError(`the admin API at ${this.address} did not answer GET ${path} within ${this.#timeoutMs / 1000} s`));
     });
     req.on('error', (err: NodeJS.ErrnoException) => end(this.#unreachable(err)));
+    req.end();
     return { close: () => { ended = true; req.destroy(); } };
   }
 }

@@ -6,6 +6,7 @@ export type AdminErrorCode =
   | 'not_found'          // 404: no route has this path
   | 'method_not_allowed' // 405: the path exists, not with this method (Allow lists those that do)
   | 'unauthorized'       // 401: token missing or wrong
+  | 'tls_refused'        // 403: HTTPS admin: the client certificate does not verify, or is outside allow_subjects
   | 'bad_request'        // 400: the request cannot be understood (bad query, bad JSON, ...)
   | 'body_too_large'     // 413: request body over 4 MB
   | 'internal'           // 500: a handler failed; the details are in the log

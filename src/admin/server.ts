@@ -1,10 +1,16 @@
-// The admin HTTP server: binds one listener, routes each request by exact
-// path and method to an AdminRoute, checks the bearer token, reads the body
-// (bounded), and turns what the handler answers — or throws — into a JSON (or
-// text) reply. It owns no route of its own and knows nothing of the proxy.
+// The admin HTTP server: binds one listener (HTTPS with `shardgate.admin.tls`,
+// client certificates and allow_subjects checked as on a pool's listener),
+// routes each request by exact path and method to an AdminRoute, checks the
+// bearer token, reads the body (bounded), and turns what the handler answers —
+// or throws — into a JSON (or text) reply. It owns no route of its own and
+// knows nothing of the proxy.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import type { ListenerTls } from '../config/index.js';
+import { listenerTlsOptions, refuseReason } from '../security/tls-listener.js';
 import { BearerAuth } from './auth.js';
 import { AdminError, errorBody } from './errors.js';
 import { bindFailure, formatAddress, parseListenAddress } from './listen.js';
@@ -12,6 +18,8 @@ import type { AdminRequest, AdminResult, AdminRoute, AdminServer } from './types
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const CLOSE_GRACE_MS = 1000;
+/** ms a TLS client has to finish its handshake (as on the pools' listeners) */
+const TLS_HANDSHAKE_MS = 10_000;
 
 export interface AdminServerOptions {
   /** 'host:port' (host defaults to 127.0.0.1; port 0 picks a free one). */
@@ -21,6 +29,8 @@ export interface AdminServerOptions {
   authReads: boolean;
   routes: AdminRoute[];
   log: Logger;
+  /** HTTPS with these settings; null or absent = plain HTTP */
+  tls?: ListenerTls | null;
 }
 
 export function jsonText(value: unknown): string {
@@ -94,8 +104,17 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   const auth = new BearerAuth(opts.token, opts.authReads);
   const log = opts.log;
   const streams = new Set<ServerResponse>();
+  let tls = opts.tls ?? null;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (tls !== null) {
+      // A client certificate that does not verify (client_certs: optional) or is outside allow_subjects: no route runs.
+      const why = refuseReason(req.socket as TLSSocket, tls);
+      if (why !== null) {
+        log.warn({ remote: req.socket.remoteAddress }, `admin API: TLS client refused: ${why}`);
+        throw new AdminError(403, 'tls_refused', `TLS client refused: ${why}`, { connection: 'close' });
+      }
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -132,7 +151,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     send(res, result);
   }
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     dispatch(req, res).catch((err: unknown) => {
       if (res.headersSent) {
         log.error({ err, method: req.method, url: req.url }, 'admin handler failed after it began answering');
@@ -146,7 +165,16 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       log.error({ err, method: req.method, url: req.url }, 'admin handler failed');
       sendError(res, new AdminError(500, 'internal', 'internal error (see the shardgate log)'));
     });
-  });
+  };
+  const server = tls === null ? http.createServer(handler) : https.createServer({ ...listenerTlsOptions(tls), handshakeTimeout: TLS_HANDSHAKE_MS }, handler);
+  if (tls !== null) {
+    // A failed handshake (plain HTTP, no or a bad certificate under 'require', the deadline). node:tls
+    // does not close the socket on its own handshake timeout: the destroy() enforces the deadline.
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      socket.destroy();
+      log.debug({ remote: socket.remoteAddress, reason: err.message }, 'admin API: TLS handshake failed');
+    });
+  }
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -170,7 +198,13 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   let closing: Promise<void> | null = null;
   return {
     address,
+    scheme: tls === null ? 'http' : 'https',
     setAuth(token: string | null, authReads: boolean) { auth.set(token, authReads); },
+    setTls(next: ListenerTls) {
+      if (!(server instanceof https.Server)) throw new Error('setTls on a plain HTTP admin server');
+      server.setSecureContext(listenerTlsOptions(next));
+      tls = next;
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

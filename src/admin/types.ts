@@ -2,6 +2,7 @@
 // handler receives, what it answers, and the handle the starter gets back.
 // Types only; must not import the server.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ListenerTls } from '../config/index.js';
 
 export type AdminMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
@@ -38,8 +39,16 @@ export interface AdminRoute {
 export interface AdminServer {
   /** host:port actually bound (the real port when 0 was asked for). */
   readonly address: string;
+  /** 'http' or 'https' (`shardgate.admin.tls`) */
+  readonly scheme: 'http' | 'https';
   /** Replaces the token and the read rule (hot reload); applies to the next request. */
   setAuth(token: string | null, authReads: boolean): void;
+  /**
+   * HTTPS only: re-reads the certificate files and takes the new allow_subjects
+   * for new connections (established ones keep theirs). Turning TLS on or off,
+   * or changing client_certs, needs a new server (listenerShape).
+   */
+  setTls(tls: ListenerTls): void;
   /** Stops listening, ends open streams and connections. */
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 // `shardgate:` blocks are written only where a setting differs from its
 // default. Used by tests (round trip) and by the admin API's GET /config.
 // Must not parse or validate.
-import type { Config, PoolConfig, ShardgateSettings } from './index.js';
+import type { Config, ListenerTls, PoolConfig, ShardgateSettings } from './index.js';
 import { LIMIT_DEFAULTS } from './schema.js';
 
 const q = (s: string): string => JSON.stringify(s);
@@ -54,18 +54,20 @@ function formatPool(p: PoolConfig, out: string[]): void {
   }
   if (p.readFrom !== 'master') ext.push(`    read_from: ${p.readFrom}`);
   if (p.proxyProtocol) ext.push('    proxy_protocol: true');
-  if (p.tls !== null) {
-    const t = p.tls;
-    ext.push('    tls:', `      cert: ${q(t.cert)}`, `      key: ${q(t.key)}`);
-    if (t.ca !== null) ext.push(`      ca: ${q(t.ca)}`);
-    if (t.clientCerts !== 'off') ext.push(`      client_certs: ${t.clientCerts}`);
-    if (t.allowSubjects.length > 0) ext.push(`      allow_subjects: [${t.allowSubjects.map(q).join(', ')}]`);
-    if (t.minVersion !== 'TLSv1.2') ext.push(`      min_version: ${t.minVersion}`);
-  }
+  if (p.tls !== null) formatListenerTls(p.tls, '    ', ext);
   if (p.backendAuth !== null) {
     ext.push('    backend_auth:');
     if (p.backendAuth.username !== null) ext.push(`      username: ${q(p.backendAuth.username)}`);
     ext.push(`      password: ${q(p.backendAuth.password)}`);
+  }
+  const perServer = Object.entries(p.backendAuthServers);
+  if (perServer.length > 0) {
+    ext.push('    backend_auth_servers:');
+    for (const [label, c] of perServer) {
+      ext.push(`      ${key(label)}:`);
+      if (c.username !== null) ext.push(`        username: ${q(c.username)}`);
+      ext.push(`        password: ${q(c.password)}`);
+    }
   }
   if (p.backendTls !== null) {
     const b = p.backendTls;
@@ -79,6 +81,16 @@ function formatPool(p: PoolConfig, out: string[]): void {
   if (ext.length > 0) out.push('  shardgate:', ...ext);
 }
 
+/** A listener's `tls:` block (a pool's or the admin API's), `indent` before `tls:`. */
+function formatListenerTls(t: ListenerTls, indent: string, out: string[]): void {
+  const i = `${indent}  `;
+  out.push(`${indent}tls:`, `${i}cert: ${q(t.cert)}`, `${i}key: ${q(t.key)}`);
+  if (t.ca !== null) out.push(`${i}ca: ${q(t.ca)}`);
+  if (t.clientCerts !== 'off') out.push(`${i}client_certs: ${t.clientCerts}`);
+  if (t.allowSubjects.length > 0) out.push(`${i}allow_subjects: [${t.allowSubjects.map(q).join(', ')}]`);
+  if (t.minVersion !== 'TLSv1.2') out.push(`${i}min_version: ${t.minVersion}`);
+}
+
 function formatShardgate(s: ShardgateSettings, out: string[]): void {
   const o: string[] = [];
   if (s.users.length > 0) {
@@ -86,12 +98,13 @@ function formatShardgate(s: ShardgateSettings, out: string[]): void {
     for (const u of s.users) o.push(`    - name: ${q(u.name)}`, `      password_sha256: ${u.passwordSha256}`, `      rules: ${q(u.rules)}`);
   }
   const a = s.admin;
-  if (a.listen !== null || a.token !== null || a.authReads || a.readyMinLivePercent !== 1) {
+  if (a.listen !== null || a.token !== null || a.authReads || a.readyMinLivePercent !== 1 || a.tls !== null) {
     o.push('  admin:');
     if (a.listen !== null) o.push(`    listen: ${q(a.listen)}`);
     if (a.token !== null) o.push(`    token: ${q(a.token)}`);
     if (a.authReads) o.push('    auth_reads: true');
     if (a.readyMinLivePercent !== 1) o.push(`    ready_min_live_percent: ${a.readyMinLivePercent}`);
+    if (a.tls !== null) formatListenerTls(a.tls, '    ', o);
   }
   if (s.logLevel !== 'info') o.push(`  log_level: ${s.logLevel}`);
   if (s.workers !== 1) o.push(`  workers: ${s.workers}`);
@@ -103,8 +116,9 @@ function formatShardgate(s: ShardgateSettings, out: string[]): void {
   if (sl.thresholdUs !== 10_000 || sl.maxLen !== 128) o.push('  slowlog:', `    threshold_us: ${sl.thresholdUs}`, `    max_len: ${sl.maxLen}`);
   if (s.drainTimeout !== 30000) o.push(`  drain_timeout: ${s.drainTimeout}`);
   const l = s.limits;
-  if (l.maxRequestBytes !== LIMIT_DEFAULTS.maxRequestBytes || l.maxArgs !== LIMIT_DEFAULTS.maxArgs || l.maxBulkBytes !== LIMIT_DEFAULTS.maxBulkBytes) {
-    o.push('  limits:', `    max_request_bytes: ${l.maxRequestBytes}`, `    max_args: ${l.maxArgs}`, `    max_bulk_bytes: ${l.maxBulkBytes}`);
+  if (l.maxRequestBytes !== LIMIT_DEFAULTS.maxRequestBytes || l.maxArgs !== LIMIT_DEFAULTS.maxArgs || l.maxBulkBytes !== LIMIT_DEFAULTS.maxBulkBytes || l.idleTimeout !== 0 || l.maxClients !== 0) {
+    o.push('  limits:', `    max_request_bytes: ${l.maxRequestBytes}`, `    max_args: ${l.maxArgs}`, `    max_bulk_bytes: ${l.maxBulkBytes}`,
+      `    idle_timeout: ${l.idleTimeout}`, `    max_clients: ${l.maxClients}`);
   }
   if (o.length > 0) out.push('shardgate:', ...o);
 }

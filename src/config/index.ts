@@ -54,8 +54,12 @@ export interface PoolConfig {
   /** TLS to the backends (`shardgate: backend_tls:`); null = plaintext */
   backendTls: BackendTls | null;
   /** what the proxy authenticates to the servers with (`shardgate: backend_auth:`); null = redis_auth, as nutcracker */
-  backendAuth: { username: string | null; password: string } | null;
+  backendAuth: BackendCredentials | null;
+  /** per server label (`shardgate: backend_auth_servers:`): wins over backendAuth; empty = none */
+  backendAuthServers: Readonly<Record<string, BackendCredentials>>;
 }
+/** AUTH password (username null) or AUTH username password, from the proxy to a server */
+export interface BackendCredentials { username: string | null; password: string }
 export interface BackendTls {
   /** file paths, resolved against the config file's folder; null = not given */
   ca: string | null; cert: string | null; key: string | null;
@@ -95,6 +99,8 @@ export interface AdminSettings {
   authReads: boolean;
   /** GET /readyz: percent of each pool's servers that must be reachable (at least one) */
   readyMinLivePercent: number;
+  /** HTTPS on the admin listener (`shardgate.admin.tls`, a pool's tls settings); null = plain HTTP */
+  tls: ListenerTls | null;
 }
 export interface UserConfig {
   name: string;
@@ -103,7 +109,13 @@ export interface UserConfig {
   /** Redis ACL rules as written */
   rules: string;
 }
-export interface ClientLimits { maxRequestBytes: number; maxArgs: number; maxBulkBytes: number }
+export interface ClientLimits {
+  maxRequestBytes: number; maxArgs: number; maxBulkBytes: number;
+  /** seconds without traffic before a client is closed (subscribed and blocked clients excepted); 0 = never */
+  idleTimeout: number;
+  /** client connections of the process (each worker under -w N), all pools; 0 = no limit */
+  maxClients: number;
+}
 export interface ShardgateSettings {
   /** `shardgate: users:`; empty = no users (redis_auth alone, or no auth) */
   users: readonly UserConfig[];
@@ -120,7 +132,7 @@ export interface ShardgateSettings {
   slowlog: { thresholdUs: number; maxLen: number };
   /** ms a shutdown waits for the replies owed to clients before it closes them anyway */
   drainTimeout: number;
-  /** per-client request bounds (`shardgate: limits:`): past one, a protocol error and the client is closed */
+  /** client bounds (`shardgate: limits:`): request sizes (past one, a protocol error and the client is closed), idle timeout, max clients */
   limits: ClientLimits;
 }
 export interface Config { file: string | null; pools: readonly PoolConfig[]; shardgate: ShardgateSettings }

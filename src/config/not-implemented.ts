@@ -18,10 +18,12 @@ export const PENDING_PROCESS_KEYS: readonly Pending[] = [
   { key: 'sentinel', what: 'process-wide Sentinel settings (a pool\'s shardgate.sentinel has heartbeats, failover and the sentinels to follow)' },
 ];
 
-/** Keys of a pool's `shardgate:` block. */
-export const PENDING_POOL_KEYS: readonly Pending[] = [
-  { key: 'client_auth', what: 'a client password apart from redis_auth (security issue: users)' },
-];
+/**
+ * Keys of a pool's `shardgate:` block. None now: `client_auth` was listed here
+ * and was dropped rather than built, since users (`shardgate: users:`) and
+ * redis_auth cover client passwords; it is an unknown key now (also refused).
+ */
+export const PENDING_POOL_KEYS: readonly Pending[] = [];
 
 /** The path of the first pending key the file sets, and its message; null when none. */
 export function findPendingKey(tree: YNode | null, reserved: string): { path: string[]; message: string } | null {

@@ -70,6 +70,9 @@ const byName = <T extends z.ZodType>(value: T, what: string) => z.record(z.strin
   error: (iss) => `must be a mapping of server names to ${what} (got ${iss.input === null ? 'an empty value' : Array.isArray(iss.input) ? 'a list' : `'${String(iss.input)}'`})`,
 });
 
+/** What the proxy authenticates to a server with: AUTH password, or AUTH username password (Redis 6 ACL). */
+const credentials = section({ username: str('a user name').optional(), password: str('a password') });
+
 /** Heartbeats and failover of a pool's servers: docs/failover.md. */
 const sentinelSchema = section({
   /** ms between two heartbeats of a server */
@@ -99,7 +102,9 @@ export const poolExtensionSchema = section({
   tls: listenerTlsSchema.optional(),
   backend_tls: backendTlsSchema.optional(),
   /** credentials the proxy sends to this pool's servers (Redis 6 ACL: AUTH username password) */
-  backend_auth: section({ username: str('a user name').optional(), password: str('a password') }).optional(),
+  backend_auth: credentials.optional(),
+  /** credentials of single servers, by server name (or host:port when unnamed): win over backend_auth */
+  backend_auth_servers: byName(credentials, 'credentials ({ username, password })').optional(),
 });
 
 export const poolSchema = section({
@@ -148,6 +153,8 @@ export const shardgateSchema = section({
     auth_reads: bool().default(false),
     /** GET /readyz: the share (percent) of each pool's servers that must be reachable, and at least one */
     ready_min_live_percent: int(0, 100).default(1),
+    /** HTTPS on the admin listener: the same settings as a pool's tls */
+    tls: listenerTlsSchema.optional(),
   }).default({ listen: null, token: null, auth_reads: false, ready_min_live_percent: 1 }),
   log_level: oneOf(LOG_LEVELS).default('info'),
   workers: int(1, 256).default(1),
@@ -172,6 +179,10 @@ export const shardgateSchema = section({
     max_request_bytes: int(64).default(LIMIT_DEFAULTS.maxRequestBytes),
     max_args: int(1).default(LIMIT_DEFAULTS.maxArgs),
     max_bulk_bytes: int(1).default(LIMIT_DEFAULTS.maxBulkBytes),
-  }).default({ max_request_bytes: LIMIT_DEFAULTS.maxRequestBytes, max_args: LIMIT_DEFAULTS.maxArgs, max_bulk_bytes: LIMIT_DEFAULTS.maxBulkBytes }),
+    /** seconds a client may send nothing before it is closed (Redis's timeout); 0 = never */
+    idle_timeout: int(0, 31_536_000).default(0),
+    /** client connections of this process, all pools together (Redis's maxclients); 0 = no limit */
+    max_clients: int(0).default(0),
+  }).default({ max_request_bytes: LIMIT_DEFAULTS.maxRequestBytes, max_args: LIMIT_DEFAULTS.maxArgs, max_bulk_bytes: LIMIT_DEFAULTS.maxBulkBytes, idle_timeout: 0, max_clients: 0 }),
 });
 export type RawShardgate = z.output<typeof shardgateSchema>;

@@ -4,7 +4,7 @@
 // but the certificates and keys it checks (through security/tls-files.ts).
 import path from 'node:path';
 import { ConfigError } from '../errors/index.js';
-import type { BackendTls, ListenerTls, PoolConfig, SentinelConfig, ServerConfig, ShardgateSettings, UserConfig } from './index.js';
+import type { BackendCredentials, BackendTls, ListenerTls, PoolConfig, SentinelConfig, ServerConfig, ShardgateSettings, UserConfig } from './index.js';
 import { parseListen } from './specs.js';
 import { RESERVED, type RawPool, type RawShardgate } from './schema.js';
 import { checkPemFiles } from '../security/tls-files.js';
@@ -71,10 +71,24 @@ function buildPool(where: Where, name: string, p: RawPool): PoolConfig {
     migrationRate: ext?.migration_rate ?? 5000,
     ...buildFailover(where, name, servers, ext),
     proxyProtocol: ext?.proxy_protocol ?? false,
-    tls: ext?.tls === undefined ? null : buildListenerTls(where, name, ext.tls, ext.proxy_protocol),
+    tls: ext?.tls === undefined ? null : buildListenerTls(where, [name, RESERVED, 'tls'], ext.tls, ext.proxy_protocol ? [name, RESERVED, 'proxy_protocol'] : null),
     backendTls: ext?.backend_tls === undefined ? null : buildBackendTls(where, name, ext.backend_tls),
     backendAuth: ext?.backend_auth === undefined ? null : { username: ext.backend_auth.username ?? null, password: ext.backend_auth.password },
+    backendAuthServers: buildServerCredentials(where, name, servers, ext?.backend_auth_servers),
   };
+}
+
+/** `backend_auth_servers:`, each entry naming a server of the pool (its name, or host:port / path when unnamed). */
+function buildServerCredentials(where: Where, pool: string, servers: readonly ServerConfig[], raw: NonNullable<RawPool[typeof RESERVED]>['backend_auth_servers']): Record<string, BackendCredentials> {
+  const labels = new Set(servers.map((s) => s.label));
+  const out: Record<string, BackendCredentials> = {};
+  for (const [label, c] of Object.entries(raw ?? {})) {
+    if (!labels.has(label)) {
+      fail(where, [pool, RESERVED, 'backend_auth_servers', label], `names server '${label}', which is not in this pool's servers (a server is named by its name, or by host:port when it has none)`);
+    }
+    out[label] = { username: c.username ?? null, password: c.password };
+  }
+  return out;
 }
 
 type HostPort = { host: string; port: number };
@@ -140,9 +154,9 @@ export function configPath(where: Where, p: string): string {
 
 const SUBJECT = /^[A-Za-z][A-Za-z0-9.]*=[^,=]+(,[A-Za-z][A-Za-z0-9.]*=[^,=]+)*$/;
 
-function buildListenerTls(where: Where, pool: string, t: NonNullable<NonNullable<RawPool['shardgate']>['tls']>, proxyProtocol: boolean): ListenerTls {
-  const at = [pool, RESERVED, 'tls'];
-  if (proxyProtocol) fail(where, [pool, RESERVED, 'proxy_protocol'], 'not implemented yet with tls: a PROXY header before the TLS handshake; use one or the other');
+/** A listener's `tls:` block (a pool's, or the admin API's at `at`); `proxyProtocol`: where the pool turns the PROXY protocol on, if it does. */
+function buildListenerTls(where: Where, at: PathPart[], t: NonNullable<NonNullable<RawPool['shardgate']>['tls']>, proxyProtocol: PathPart[] | null): ListenerTls {
+  if (proxyProtocol !== null) fail(where, proxyProtocol, 'not implemented yet with tls: a PROXY header before the TLS handshake; use one or the other');
   if (t.client_certs !== 'off' && t.ca === undefined) fail(where, [...at, 'client_certs'], `'${t.client_certs}' needs tls.ca: the CA that client certificates must chain to`);
   const subjects = t.allow_subjects ?? [];
   if (subjects.length > 0 && t.client_certs === 'off') fail(where, [...at, 'allow_subjects'], "needs client_certs: optional or require (with 'off' no client certificate is asked for)");
@@ -193,7 +207,10 @@ function buildUsers(where: Where, users: RawShardgate['users']): UserConfig[] {
 export function buildShardgate(where: Where, s: RawShardgate): ShardgateSettings {
   return {
     users: buildUsers(where, s.users),
-    admin: { listen: s.admin.listen, token: s.admin.token, authReads: s.admin.auth_reads, readyMinLivePercent: s.admin.ready_min_live_percent },
+    admin: {
+      listen: s.admin.listen, token: s.admin.token, authReads: s.admin.auth_reads, readyMinLivePercent: s.admin.ready_min_live_percent,
+      tls: s.admin.tls === undefined ? null : buildListenerTls(where, [RESERVED, 'admin', 'tls'], s.admin.tls, null),
+    },
     logLevel: s.log_level,
     workers: s.workers,
     stats: { listen: s.stats.listen },
@@ -201,6 +218,9 @@ export function buildShardgate(where: Where, s: RawShardgate): ShardgateSettings
     metrics: { enabled: s.metrics.enabled, infoInterval: s.metrics.info_interval },
     slowlog: { thresholdUs: s.slowlog.threshold_us, maxLen: s.slowlog.max_len },
     drainTimeout: s.drain_timeout,
-    limits: { maxRequestBytes: s.limits.max_request_bytes, maxArgs: s.limits.max_args, maxBulkBytes: s.limits.max_bulk_bytes },
+    limits: {
+      maxRequestBytes: s.limits.max_request_bytes, maxArgs: s.limits.max_args, maxBulkBytes: s.limits.max_bulk_bytes,
+      idleTimeout: s.limits.idle_timeout, maxClients: s.limits.max_clients,
+    },
   };
 }

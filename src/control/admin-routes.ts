@@ -21,6 +21,7 @@ export function redactedConfig(c: Config): Config {
       ...p,
       redisAuth: p.redisAuth === null ? null : HIDDEN,
       backendAuth: p.backendAuth === null ? null : { username: p.backendAuth.username, password: HIDDEN },
+      backendAuthServers: Object.fromEntries(Object.entries(p.backendAuthServers).map(([label, c]) => [label, { username: c.username, password: HIDDEN }])),
     })),
     shardgate: {
       ...c.shardgate,

@@ -30,7 +30,7 @@ const listenText = (p: PoolConfig): string => p.listen.path ?? `${p.listen.host}
 const POOL_SETTINGS: readonly (keyof PoolConfig)[] = [
   'hash', 'hashTag', 'distribution', 'timeout', 'backlog', 'clientConnections', 'preconnect', 'redisAuth', 'redisDb',
   'serverConnections', 'autoEjectHosts', 'serverRetryTimeout', 'serverFailureLimit', 'tcpkeepalive', 'migration', 'migrationRate', 'proxyProtocol',
-  'replicas', 'sentinel', 'readFrom', 'tls', 'backendTls', 'backendAuth',
+  'replicas', 'sentinel', 'readFrom', 'tls', 'backendTls', 'backendAuth', 'backendAuthServers',
 ];
 /** The file's key for each setting, as users write it. */
 const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
@@ -42,6 +42,7 @@ const FILE_KEY: Partial<Record<keyof PoolConfig, string>> = {
   tls: 'shardgate.tls (certificates re-read; established connections keep theirs)',
   backendTls: 'shardgate.backend_tls (new backend connections)',
   backendAuth: 'shardgate.backend_auth (new backend connections)',
+  backendAuthServers: 'shardgate.backend_auth_servers (new backend connections)',
 };
 
 export function diffPool(a: PoolConfig | undefined, b: PoolConfig | undefined): PoolDiff {
@@ -67,6 +68,9 @@ export function diffPool(a: PoolConfig | undefined, b: PoolConfig | undefined): 
 function diffSettings(a: ShardgateSettings, b: ShardgateSettings, live: string[], restart: string[]): void {
   if (a.admin.listen !== b.admin.listen) live.push(`admin API now on ${b.admin.listen ?? 'nothing (closed)'}`);
   if (a.admin.token !== b.admin.token || a.admin.authReads !== b.admin.authReads) live.push('admin API token / auth_reads');
+  if (JSON.stringify(a.admin.tls) !== JSON.stringify(b.admin.tls)) {
+    live.push(b.admin.tls === null ? 'admin API TLS off (plain HTTP)' : 'shardgate.admin.tls (certificates re-read; established connections keep theirs)');
+  }
   if (a.logLevel !== b.logLevel) live.push(`log_level ${b.logLevel}`);
   if (JSON.stringify(a.users) !== JSON.stringify(b.users)) live.push('users (new AUTH and every next command of a user see the new rules)');
   if (a.watch !== b.watch) live.push(`watch ${b.watch}`);
@@ -76,7 +80,10 @@ function diffSettings(a: ShardgateSettings, b: ShardgateSettings, live: string[]
     live.push(`slowlog threshold_us ${b.slowlog.thresholdUs}, max_len ${b.slowlog.maxLen}`);
   }
   if (a.drainTimeout !== b.drainTimeout) live.push(`drain_timeout ${b.drainTimeout} ms`);
-  if (JSON.stringify(a.limits) !== JSON.stringify(b.limits)) live.push('limits (for new connections)');
+  const sizes = (l: ShardgateSettings['limits']) => [l.maxRequestBytes, l.maxArgs, l.maxBulkBytes].join();
+  if (sizes(a.limits) !== sizes(b.limits)) live.push('limits: request sizes (for new connections)');
+  if (a.limits.idleTimeout !== b.limits.idleTimeout) live.push(`limits.idle_timeout ${b.limits.idleTimeout} s (every client)`);
+  if (a.limits.maxClients !== b.limits.maxClients) live.push(`limits.max_clients ${b.limits.maxClients} (new connections)`);
   if (a.workers !== b.workers) restart.push(`shardgate.workers (${a.workers} -> ${b.workers}): the number of processes is fixed at start`);
   if (a.stats.listen !== b.stats.listen) restart.push('shardgate.stats.listen: the stats port opens at start');
 }

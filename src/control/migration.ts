@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus.js';
 import { MigrationWalker, type WalkProgress, type WalkServer } from '../migration/walker.js';
 import { ringOf } from '../topology/topology.js';
+import { connectionAuth, credentialsFor } from '../security/backend-auth.js';
+import { backendTlsOptions } from '../security/tls-backend.js';
 import type { DataplanePlan, RingSpec } from '../topology/plan.js';
 import type { Controller } from './controller.js';
 import type { MigrationPoolStatus } from '../admin/migration-types.js';
@@ -90,8 +92,10 @@ export class MigrationManager {
   #walkPlan(pool: string) {
     const st = this.#controller.pool(pool)!;
     const pc = st.config;
-    const auth = pc.redisAuth === null ? null : { password: pc.redisAuth };
-    const toWalk = (s: RingSpec['servers'][number]): WalkServer => ({ name: s.identity, host: s.path ?? s.host ?? '127.0.0.1', port: s.port, auth, db: pc.redisDb });
+    const toWalk = (s: RingSpec['servers'][number]): WalkServer => ({
+      name: s.identity, host: s.path ?? s.host ?? '127.0.0.1', port: s.port, auth: connectionAuth(credentialsFor(pc, s.label)), db: pc.redisDb,
+      tls: pc.backendTls === null || s.path !== null ? null : backendTlsOptions(pc.backendTls, s.host),
+    });
     const current = st.spec.servers.map(toWalk);
     const byId = new Map(current.map((s) => [s.name, s]));
     const sources = [...current];

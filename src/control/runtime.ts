@@ -8,6 +8,7 @@ import type { Config } from '../config/index.js';
 import { EventBus } from '../events/bus.js';
 import type { ShardgateEvent } from '../events/types.js';
 import { startAdminServer, type AdminServer } from '../admin/index.js';
+import { listenerShape } from '../security/tls-listener.js';
 import { Controller, type Dataplane } from './controller.js';
 import { MigrationManager } from './migration.js';
 import { controlRoutes } from './admin-routes.js';
@@ -74,18 +75,30 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
       return { ready: reasons.length === 0, reasons };
     },
   }), ...observability.routes()];
+  /** what of admin.tls the running admin server was made with (listenerShape) */
+  let adminShape = '';
   const syncAdmin = async (config: Config) => {
     const a = config.shardgate.admin;
     const want = o.adminListen ?? a.listen;
-    if (want === adminSpec) {
+    const shape = listenerShape(a.tls);
+    if (want === adminSpec && shape === adminShape) {
       admin?.setAuth(a.token, a.authReads);
+      // Certificates and keys are re-read on every reload; established connections keep theirs.
+      if (a.tls !== null) admin?.setTls(a.tls);
       return;
     }
-    const next = want === null ? null : await startAdminServer({ listen: want, token: a.token, authReads: a.authReads, routes, log });
+    if (want === adminSpec && admin !== null) {
+      // TLS on or off (or client_certs) on the same address: the old listener must go first.
+      await admin.close();
+      admin = null;
+      adminSpec = null;
+    }
+    const next = want === null ? null : await startAdminServer({ listen: want, token: a.token, authReads: a.authReads, routes, log, tls: a.tls });
     await admin?.close();
     admin = next;
     adminSpec = want;
-    if (next !== null) log.info(`admin API listening on http://${next.address}`);
+    adminShape = shape;
+    if (next !== null) log.info(`admin API listening on ${next.scheme}://${next.address}${a.tls === null ? '' : ` (TLS, client_certs ${a.tls.clientCerts})`}`);
   };
   let watch: FileWatch | null = null;
   const syncWatch = async (config: Config) => {

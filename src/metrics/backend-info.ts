@@ -6,7 +6,9 @@
 // them. Must not: sit on the request path, or decide health (a failed poll is
 // a figure, not an ejection).
 import type { Logger } from 'pino';
-import type { Config, ServerConfig } from '../config/index.js';
+import type { BackendCredentials, BackendTls, Config, ServerConfig } from '../config/index.js';
+import { backendTlsOptions } from '../security/tls-backend.js';
+import { connectionAuth, credentialsFor } from '../security/backend-auth.js';
 import { RedisConnection, RespError } from '../redis/connection.js';
 
 export interface BackendInfo {
@@ -87,7 +89,9 @@ const EMPTY: Omit<BackendInfo, 'up' | 'at' | 'error'> = figuresOf(new Map());
 interface Target {
   key: string;
   address: ServerConfig;
-  auth: string | null;
+  auth: BackendCredentials | null;
+  /** the pool's backend_tls: INFO is read over TLS too */
+  tls: BackendTls | null;
   conn: RedisConnection | null;
   busy: boolean;
   info: BackendInfo;
@@ -107,18 +111,19 @@ export class BackendInfoPoller {
 
   /** Follow a config: poll its servers every `intervalMs` (0 stops polling). */
   configure(config: Config, intervalMs: number): void {
-    const want = new Map<string, { sc: ServerConfig; auth: string | null }>();
-    for (const p of config.pools) for (const s of p.servers) want.set(keyOf(p.name, s.label), { sc: s, auth: p.redisAuth });
+    const want = new Map<string, { sc: ServerConfig; auth: BackendCredentials | null; tls: BackendTls | null }>();
+    for (const p of config.pools) for (const s of p.servers) want.set(keyOf(p.name, s.label), { sc: s, auth: credentialsFor(p, s.label), tls: p.backendTls });
     for (const [k, t] of this.#targets) {
       const w = want.get(k);
-      if (w === undefined || w.sc.spec !== t.address.spec || w.auth !== t.auth) {
+      if (w === undefined || w.sc.spec !== t.address.spec || w.auth?.username !== t.auth?.username || w.auth?.password !== t.auth?.password
+        || JSON.stringify(w.tls) !== JSON.stringify(t.tls)) {
         void t.conn?.close();
         this.#targets.delete(k);
       }
     }
     for (const [k, w] of want) {
       if (!this.#targets.has(k)) {
-        this.#targets.set(k, { key: k, address: w.sc, auth: w.auth, conn: null, busy: false, info: { ...EMPTY, up: false, at: 0, error: null } });
+        this.#targets.set(k, { key: k, address: w.sc, auth: w.auth, tls: w.tls, conn: null, busy: false, info: { ...EMPTY, up: false, at: 0, error: null } });
       }
     }
     if (intervalMs !== this.#interval) {
@@ -150,7 +155,8 @@ export class BackendInfoPoller {
       if (t.conn === null || !t.conn.ready) {
         const a = t.address;
         const conn = new RedisConnection(a.path !== null ? { path: a.path } : { host: a.host ?? '127.0.0.1', port: a.port }, {
-          auth: t.auth === null ? null : { password: t.auth }, connectTimeoutMs: 2000, commandTimeoutMs: 2000, name: 'shardgate-info',
+          auth: connectionAuth(t.auth), connectTimeoutMs: 2000, commandTimeoutMs: 2000, name: 'shardgate-info',
+          tls: t.tls === null || a.path !== null ? null : backendTlsOptions(t.tls, a.host),
         });
         conn.on('close', () => { if (t.conn === conn) t.conn = null; });
         t.conn = conn;

@@ -77,6 +77,9 @@ export const METRICS: readonly MetricDef[] = [
   // process-wide totals of a serving process
   { name: 'shardgate_connections_total', type: 'counter', help: 'Client connections accepted.', labels: [], source: 'proxy', field: 'connections', info: 'total_connections_received' },
   { name: 'shardgate_commands_total', type: 'counter', help: 'Requests received (every command, local ones and rejected ones included).', labels: [], source: 'proxy', field: 'commands', info: 'total_commands_processed' },
+  { name: 'shardgate_rejected_connections_total', type: 'counter', help: 'Client connections refused with -ERR max number of clients reached (limits.max_clients, or a pool\'s client_connections).', labels: [], source: 'proxy', field: 'rejected_connections', info: 'rejected_connections' },
+  { name: 'shardgate_auth_failures_total', type: 'counter', help: 'Failed AUTH and HELLO AUTH attempts (a wrong password, an unknown or disabled user).', labels: [], source: 'proxy', field: 'auth_failures', info: 'auth_failures' },
+  { name: 'shardgate_client_idle_timeouts_total', type: 'counter', help: 'Client connections closed for sending nothing for limits.idle_timeout seconds.', labels: [], source: 'proxy', field: 'idle_closed', info: 'client_idle_timeouts' },
   // the controller's view
   { name: 'shardgate_config_generation', type: 'gauge', help: 'Generation of the config in force (grows by one per applied change).', labels: [], source: 'control', field: 'generation' },
   { name: 'shardgate_ring_version', type: 'gauge', help: 'Version of the pool\'s ring (grows when its placement changes).', labels: POOL, source: 'control', field: 'ring_version' },

@@ -1,6 +1,7 @@
 // The contracts of the background key walk (walker.ts): what the caller (the
 // proxy's migration controller) hands in, and the progress it gets back.
 // Types only.
+import type { ConnectionOptions } from 'node:tls';
 
 /** One Redis server as the walk sees it: where it is and how to log in. A host starting with '/' is a unix socket path. */
 export interface WalkServer {
@@ -10,6 +11,8 @@ export interface WalkServer {
   port: number;
   auth: { username?: string; password: string } | null;
   db: number;
+  /** TLS to the server (node:tls options); null / absent: plaintext */
+  tls?: ConnectionOptions | null;
 }
 
 export interface WalkPlan {

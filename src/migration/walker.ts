@@ -136,7 +136,7 @@ export class MigrationWalker {
     const address = server.host.startsWith('/') ? { path: server.host } : { host: server.host, port: server.port };
     const conn = new RedisConnection(address, {
       auth: server.auth, db: server.db, name: `shardgate-migrate-${this.#plan.pool.replace(/[^!-~]/g, '_')}`, // SETNAME refuses spaces
-      connectTimeoutMs: CONNECT_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, tls: server.tls ?? null,
     });
     this.#conns.push(conn);
     await conn.connect();

@@ -6,6 +6,7 @@ import { encodeArray, encodeBulk, encodeBulkArray, encodeError } from '../resp/e
 import { ACL_CATEGORIES, commandsInCategory } from '../security/acl.js';
 import type { ClientConn } from './client.js';
 import { errorReplies } from '../errors/replies.js';
+import { clock } from './client-limits.js';
 
 export function aclCommand(c: ClientConn, argv: Buffer[]): Buffer {
   const sub = (argv[1]?.toString('latin1') ?? '').toLowerCase();
@@ -32,9 +33,31 @@ export function aclCommand(c: ClientConn, argv: Buffer[]): Buffer {
   }
 }
 
-/** A failed AUTH: counted (INFO's auth_failures) and logged with the user and address, never the password. */
+/**
+ * A failed AUTH: counted (INFO's auth_failures, shardgate_auth_failures_total)
+ * and logged with the user and address, never the password. A guessing crowd
+ * must not flood the log: at most AUTH_LOG_PER_SECOND lines a second, then one
+ * line saying how many were left out.
+ */
 export function authFailed(c: ClientConn, user: string | null): Buffer {
-  c.ctx.security.authFailures++;
-  c.ctx.log.warn({ user: user ?? 'default', remote: `${c.peerAddress}:${c.peerPort}`, failures: c.ctx.security.authFailures }, 'AUTH failed');
+  const totals = c.ctx.totals;
+  totals.auth_failures++;
+  const now = Math.floor(clock.now / 1000);
+  if (now !== authLog.second) {
+    if (authLog.skipped > 0) c.ctx.log.warn({ skipped: authLog.skipped, failures: totals.auth_failures }, `AUTH failed ${authLog.skipped} more times (not logged one by one)`);
+    authLog.second = now;
+    authLog.logged = 0;
+    authLog.skipped = 0;
+  }
+  if (authLog.logged < AUTH_LOG_PER_SECOND) {
+    authLog.logged++;
+    c.ctx.log.warn({ user: user ?? 'default', remote: `${c.peerAddress}:${c.peerPort}`, failures: totals.auth_failures }, 'AUTH failed');
+  } else {
+    authLog.skipped++;
+  }
   return errorReplies.wrongPass();
 }
+
+const AUTH_LOG_PER_SECOND = 20;
+/** the log budget of failed AUTH lines (process-wide, by the coarse clock's second) */
+const authLog = { second: 0, logged: 0, skipped: 0 };

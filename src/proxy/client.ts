@@ -21,6 +21,7 @@ import { stamp } from '../metrics/commands.js';
 import { slowlog } from '../metrics/slowlog.js';
 import { commandName } from '../commands/table.js';
 import { readProxyHeader } from './proxy-protocol.js';
+import { clock } from './client-limits.js';
 
 const MAX_PENDING = 4096;
 const MAX_OUT_BYTES = 16 * 1024 * 1024;
@@ -62,6 +63,8 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   session: ClientSession | null = null;
   /** CLIENT NO-EVICT (the proxy evicts no client either way; shown by CLIENT INFO) */
   noEvict = false;
+  /** when it last sent or was sent something (the coarse clock of client-limits.ts): idle_timeout, CLIENT LIST idle= */
+  lastActive = clock.now;
   #scanner: RequestScanner;
   readonly #queue = new Fifo<Entry>(16);
   readonly #out = new ClientOut();
@@ -109,6 +112,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
 
   /** A PROXY protocol listener: the header first (copied: the chunk is the shared read buffer), then requests. */
   #onHeader(chunk: Buffer): void {
+    this.lastActive = clock.now;
     const got = Buffer.concat([this.#header!, chunk]);
     const v = readProxyHeader(got);
     if (v.kind === 'more') {
@@ -131,6 +135,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   }
 
   #onData(chunk: Buffer): void {
+    this.lastActive = clock.now;
     if (this.#closing || this.#draining) return;
     stamp();
     try {
@@ -260,6 +265,7 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
   flush(): void {
     this.#flushQueued = false;
     if (this.#closed || this.#blocked) return;
+    if (this.#out.length > 0) this.lastActive = clock.now;
     if (this.#out.length > 0 && !this.#out.writeTo(this.socket)) {
       this.#blocked = true;
       this.#pause();
@@ -298,6 +304,11 @@ export class ClientConn implements ReplyTarget, Flushable, RequestSink {
 
   get pendingRequests(): number {
     return this.#queue.length;
+  }
+
+  /** Not closed for idleness (Redis's rule): a request in flight (a blocking one too), held requests, or pub/sub subscriptions. */
+  get idleExempt(): boolean {
+    return this.#queue.length > 0 || this.#held !== null || (this.session?.subs?.total ?? 0) > 0;
   }
 
   #pause(): void {

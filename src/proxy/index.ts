@@ -15,12 +15,13 @@ import type { Logger } from 'pino';
 import type { Config, ListenConfig, PoolConfig } from '../config/index.js';
 import type { RespLimits } from '../resp/types.js';
 import { ListenError, ShardgateError, toRespError } from '../errors/index.js';
-import { listenerTlsOptions, refuseReason } from '../security/tls-listener.js';
+import { listenerShape, listenerTlsOptions, refuseReason } from '../security/tls-listener.js';
 import { UserTable, type SecurityState } from '../security/users.js';
 import { errorReplies } from '../errors/replies.js';
 import { PoolRuntime, type ControlLink } from './server-pool.js';
 import { ClientConn } from './client.js';
-import type { ProxyContext } from './context.js';
+import type { ProxyContext, ProxyTotals } from './context.js';
+import { ClientLimiter } from './client-limits.js';
 import { acceptedReadMode } from './socket-read.js';
 import { writeMode } from './socket-write.js';
 import { BackendRegistry, type BackendSignals } from '../topology/registry.js';
@@ -74,7 +75,7 @@ export class Proxy {
   /** pools removed by a reload whose clients are still being answered */
   readonly #leaving = new Set<PoolHandle>();
   readonly startedAt = Date.now();
-  readonly totals = { connections: 0, commands: 0 };
+  readonly totals: ProxyTotals = { connections: 0, commands: 0, auth_failures: 0, rejected_connections: 0, idle_closed: 0 };
   readonly registry = new BackendRegistry();
   readonly counters = new CounterStore();
   /** `SUBSCRIBE __shardgate__:events` clients of this process; fed with the control plane's events */
@@ -82,7 +83,13 @@ export class Proxy {
   readonly #opts: ProxyOptions;
   #generation = 0;
   #config: Config | null = null;
-  readonly #security: SecurityState = { users: new UserTable([]), authFailures: 0 };
+  readonly #security: SecurityState = { users: new UserTable([]) };
+  /** limits.max_clients and limits.idle_timeout over every pool's clients */
+  readonly #clientLimits = new ClientLimiter(
+    () => [...this.#handles.values(), ...this.#leaving].map((h) => h.ctx.clients),
+    this.totals,
+    (c, idleMs) => c.ctx.log.debug({ remote: `${c.peerAddress}:${c.peerPort}`, idle_s: Math.floor(idleMs / 1000) }, 'client closed: idle past limits.idle_timeout'),
+  );
   /** what every client's scanner is built with: the options', then the config's `limits:` (new clients see a reload's) */
   readonly #limits: Partial<RespLimits> = {};
 
@@ -117,6 +124,8 @@ export class Proxy {
     const errors: string[] = [];
     const l = config.shardgate.limits;
     Object.assign(this.#limits, this.#opts.limits ?? {}, { maxRequestBytes: l.maxRequestBytes, maxArgs: l.maxArgs, maxBulkLength: l.maxBulkBytes });
+    this.#clientLimits.maxClients = l.maxClients;
+    this.#clientLimits.idleTimeoutMs = l.idleTimeout * 1000;
     if (JSON.stringify(this.#config?.shardgate.users ?? []) !== JSON.stringify(config.shardgate.users)) {
       this.#security.users = new UserTable(config.shardgate.users);
     }
@@ -175,6 +184,7 @@ export class Proxy {
       onClientClosed: (c) => {
         clients.delete(c);
         runtime.stats.client_connections--;
+        this.#clientLimits.connected--;
         this.#maybeGone();
       },
     };
@@ -195,13 +205,13 @@ export class Proxy {
 
   async #updatePool(h: PoolHandle, pc: PoolConfig, pp: PoolPlan): Promise<void> {
     const wasTls = h.server instanceof tls.Server;
-    if (wasTls !== (pc.tls !== null) && sameListen(h.listen, pc.listen)) {
-      // Plaintext <-> TLS on the same address: the old listener must go first (its clients stay).
+    if (listenerShape(h.runtime.config.tls) !== listenerShape(pc.tls) && sameListen(h.listen, pc.listen)) {
+      // Plaintext <-> TLS, or another client_certs, on the same address: the old listener must go first (its clients stay).
       h.server?.close();
       const { server, address } = await this.#listen(pc, h);
       h.server = server;
       h.address = address;
-      h.runtime.log.info(`pool ${pc.name} now listens on ${address} with TLS ${pc.tls === null ? 'off' : 'on'} (connected clients stay)`);
+      h.runtime.log.info(`pool ${pc.name} now listens on ${address} with TLS ${pc.tls === null ? 'off' : `on (client_certs ${pc.tls.clientCerts})`} (connected clients stay)`);
     } else if (wasTls && pc.tls !== null && sameListen(h.listen, pc.listen)) {
       // Certificates and keys are re-read on every reload; established connections keep theirs.
       (h.server as tls.Server).setSecureContext(listenerTlsOptions(pc.tls));
@@ -285,8 +295,11 @@ export class Proxy {
       socket.on('error', () => { /* closing anyway */ });
       socket.end(toRespError(new ShardgateError('SG_ERR_TLS_REFUSED', `TLS client refused: ${why}`)));
     });
-    // A failed handshake (plaintext on a TLS port, no or a bad certificate under 'require', a timeout): node:tls closes the socket.
+    // A failed handshake (plaintext on a TLS port, no or a bad certificate under 'require', the deadline).
+    // node:tls closes the socket on a protocol error, but not on its own handshake timeout
+    // (ERR_TLS_HANDSHAKE_TIMEOUT is only reported here): the destroy() is what enforces the deadline.
     server.on('tlsClientError', (err, socket) => {
+      socket.destroy();
       h.runtime.stats.client_err++;
       h.runtime.log.debug({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake failed');
     });
@@ -295,13 +308,16 @@ export class Proxy {
 
   #accept(h: PoolHandle, socket: net.Socket): void {
     const pc = h.runtime.config;
-    if (pc.clientConnections > 0 && h.ctx.clients.size >= pc.clientConnections) {
+    const poolFull = pc.clientConnections > 0 && h.ctx.clients.size >= pc.clientConnections;
+    if (poolFull || !this.#clientLimits.admit()) {
+      if (poolFull) this.totals.rejected_connections++;
       socket.on('error', () => { /* closing anyway */ });
       socket.end(errorReplies.maxClients());
       return;
     }
     if (pc.tcpkeepalive) socket.setKeepAlive(true);
     this.totals.connections++;
+    this.#clientLimits.connected++;
     h.runtime.stats.client_connections++;
     (h.ctx.clients as Set<ClientConn>).add(new ClientConn(socket, h.ctx));
   }
@@ -333,6 +349,7 @@ export class Proxy {
       h.server.close(() => resolve());
     })));
     this.registry.close();
+    this.#clientLimits.close();
   }
 }
 

@@ -15,6 +15,7 @@ import { authenticate, startsAuthed } from '../security/users.js';
 import { aclCommand, authFailed } from './acl-commands.js';
 import { METRICS } from '../metrics/table.js';
 import { encodeSlowEntry, slowlog } from '../metrics/slowlog.js';
+import { clock } from './client-limits.js';
 
 type Handler = (c: ClientConn, argv: Buffer[]) => Buffer;
 
@@ -44,7 +45,7 @@ function clientInfoLine(c: ClientConn): string {
   const subs = c.session?.subs?.sets;
   const tx = c.session?.tx;
   const flags = `${isSubscribed(c) ? 'P' : ''}${tx?.multi ? 'x' : ''}${c.noEvict ? 'e' : ''}` || 'N';
-  return `id=${c.id} addr=${addrOf(c)} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=0 flags=${flags} db=0 sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${tx?.multi ? 0 : -1} qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=${c.aclUser ?? 'default'} resp=${c.resp}`;
+  return `id=${c.id} addr=${addrOf(c)} laddr=${s.localAddress}:${s.localPort} fd=-1 name=${c.name ?? ''} age=${age} idle=${Math.max(0, Math.floor((clock.now - c.lastActive) / 1000))} flags=${flags} db=0 sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${tx?.multi ? 0 : -1} qbuf=0 argv-mem=0 obl=0 oll=${c.pendingRequests} omem=0 tot-mem=0 events=r cmd=${c.lastCommand || 'NULL'} user=${c.aclUser ?? 'default'} resp=${c.resp}`;
 }
 
 function commandInfoReply(info: RedisCommandInfo): Buffer {
@@ -131,7 +132,7 @@ export function infoText(c: ClientConn, sections: readonly string[]): string {
   if (want('replication')) out.push('# Replication', 'role:master', 'connected_slaves:0', '');
   if (want('cluster')) out.push('# Cluster', 'cluster_enabled:0', '');
   if (want('stats')) {
-    out.push('# Stats', ...statsLines(c), `auth_failures:${ctx.security.authFailures}`, '');
+    out.push('# Stats', ...statsLines(c), '');
   }
   if (want('pool')) {
     const p = pool.config;

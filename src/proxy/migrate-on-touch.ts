@@ -15,6 +15,7 @@ import { encodeCommand } from '../resp/encode.js';
 import { isErrorReply, readLine } from '../resp/reply-read.js';
 import type { CommandDef } from '../commands/table.js';
 import { requestKeys } from './keys.js';
+import { credentialsFor } from '../security/backend-auth.js';
 import { takeReq, releaseReq, type Req, type ReplyTarget } from './request.js';
 import type { ClientConn } from './client.js';
 import type { PoolRuntime } from './server-pool.js';
@@ -94,7 +95,9 @@ class MoveKey implements ReplyTarget {
       return;
     }
     const argv: (string | Buffer)[] = ['MIGRATE', to.host, String(to.port), this.#m.key, String(pc.redisDb), String(MIGRATE_TIMEOUT_MS)];
-    if (pc.redisAuth !== null) argv.push('AUTH', pc.redisAuth);
+    // MIGRATE's own AUTH option: the credentials the proxy uses for the target server
+    const cred = credentialsFor(pc, to.label);
+    if (cred !== null) argv.push(...(cred.username === null ? ['AUTH', cred.password] : ['AUTH2', cred.username, cred.password]));
     this.#send(encodeCommand(argv));
   }
 

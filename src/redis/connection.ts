@@ -49,7 +49,7 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
   /** CLIENT SETNAME, so the connection is recognisable in CLIENT LIST. */
   name?: string;
-  /** TLS to the server with these node:tls options (a secure context, servername, …); null / absent: plaintext. */
+  /** TLS to a host:port server (node:tls options: a secure context, servername); null / absent: plaintext. */
   tls?: tls.ConnectionOptions | null;
 }
 
@@ -115,9 +115,10 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
   async connect(): Promise<void> {
     if (this.#state !== 'new') throw new RedisConnectionError('ECLOSED', `connection to ${this.#label} was already used; make a new one`);
     this.#state = 'connecting';
-    const where = 'path' in this.#address ? { path: this.#address.path } : { host: this.#address.host, port: this.#address.port };
+    const a = this.#address;
     const t = this.#opts.tls;
-    const sock: net.Socket = t ? tls.connect({ ...t, ...where }) : net.connect(where);
+    // A TLS socket holds what is written before its handshake, as a plain one does before it connects.
+    const sock = 'path' in a ? net.connect({ path: a.path }) : t ? tls.connect({ ...t, host: a.host, port: a.port }) : net.connect({ host: a.host, port: a.port });
     this.#sock = sock;
     sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => {

@@ -23,6 +23,10 @@ const DOLLAR = 36;
 /** Longest "*<count>" or "$<len>" line Redis tolerates before calling it garbage. */
 const MAX_HEADER_LINE = 64 * 1024;
 
+/** Reads shorter than this, held for an incomplete frame, are merged SMALL_RUN at a time. */
+const SMALL_CHUNK = 512;
+const SMALL_RUN = 64;
+
 /** Argument slots a request's first allocation holds at most (it doubles as arguments arrive). */
 const ARGS_FIRST = 2048;
 
@@ -38,6 +42,8 @@ export class RequestScanner {
   #pending: Buffer | null = null;
   #more: Buffer[] = [];
   #moreLen = 0;
+  /** how many of #more's last entries are small (a client trickling bytes): merged SMALL_RUN at a time */
+  #smallRun = 0;
   /** Fewest bytes (from frame start) worth another attempt. */
   #need = 0;
   // Resumable state of the frame being scanned; offsets relative to its first byte.
@@ -51,6 +57,24 @@ export class RequestScanner {
 
   constructor(limits: Partial<RespLimits> = {}) {
     this.#limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /**
+   * A bulk announced large and sent in tiny reads would otherwise hold one
+   * Buffer object (about 100 bytes) per read — a hundredfold what the client
+   * sent. The last SMALL_RUN small pieces become one; each copy is at most
+   * SMALL_RUN * SMALL_CHUNK bytes, so a large frame in large reads never pays it.
+   */
+  #mergeSmallRun(): void {
+    const run = this.#more.splice(this.#more.length - this.#smallRun);
+    const merged = Buffer.concat(run);
+    this.#more.push(merged);
+    this.#smallRun = merged.length < SMALL_CHUNK ? 1 : 0;
+  }
+
+  /** Pieces held for an incomplete request (diagnostics and tests: bounded by its bytes / SMALL_CHUNK, not by its reads). */
+  get pendingPieces(): number {
+    return (this.#pending === null ? 0 : 1) + this.#more.length;
   }
 
   /** Bytes held for an incomplete request. */
@@ -71,6 +95,8 @@ export class RequestScanner {
       if (total < this.#need) {
         this.#more.push(Buffer.from(chunk));
         this.#moreLen += chunk.length;
+        this.#smallRun = chunk.length < SMALL_CHUNK ? this.#smallRun + 1 : 0;
+        if (this.#smallRun >= SMALL_RUN) this.#mergeSmallRun();
         return;
       }
       buf = this.#more.length === 0
@@ -79,6 +105,7 @@ export class RequestScanner {
       this.#pending = null;
       this.#more = [];
       this.#moreLen = 0;
+      this.#smallRun = 0;
     } else {
       buf = chunk;
     }
@@ -90,6 +117,7 @@ export class RequestScanner {
       this.#pending = null;
       this.#more = [];
       this.#moreLen = 0;
+      this.#smallRun = 0;
       throw err;
     }
   }

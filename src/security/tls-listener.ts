@@ -20,6 +20,16 @@ export function listenerTlsOptions(t: ListenerTls): tls.TlsOptions {
   };
 }
 
+/**
+ * What of a listener's TLS settings only a new listener can change: TLS on or
+ * off, and whether a client certificate is asked for and required (node:tls
+ * reads those at server creation; setSecureContext() swaps the certificates,
+ * keys, CA and min_version only). Equal shapes: a reload swaps the context.
+ */
+export function listenerShape(t: ListenerTls | null): string {
+  return t === null ? 'plaintext' : `tls, client_certs ${t.clientCerts}`;
+}
+
 /** `CN=app-1,O=acme` -> [['CN','app-1'],['O','acme']] (validated by the config loader). */
 function parseSubject(s: string): Array<[string, string]> {
   return s.split(',').map((part) => {

@@ -45,8 +45,6 @@ export class UserTable {
 /** The proxy-wide security state a client reads through its context; `users` is replaced on reload. */
 export interface SecurityState {
   users: UserTable;
-  /** failed AUTH attempts since start, all pools (INFO stats: auth_failures) */
-  authFailures: number;
 }
 
 export function sha256Hex(password: string): string {

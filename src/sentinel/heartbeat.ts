@@ -7,6 +7,7 @@
 // offset and link state. Reports changes to its owner; decides nothing about
 // failover. Must not: sit on the request path, or run commands other than its
 // own and the ones its owner asks for (REPLICAOF) on its connection.
+import type { ConnectionOptions } from 'node:tls';
 import { RedisConnection, RespError, type RespValue } from '../redis/connection.js';
 import type { HostPort } from './types.js';
 
@@ -43,7 +44,9 @@ export function parseReplicationInfo(text: string): ReplicationInfo {
 export interface ProbeOptions {
   intervalMs: number;
   downAfter: number;
-  auth: string | null;
+  auth: { username?: string; password: string } | null;
+  /** TLS to the node (the pool's backend_tls, made for this node's host); null: plaintext */
+  tls?: ConnectionOptions | null;
   /** up/down changed, or (role, master, link) changed */
   onChange(probe: NodeProbe): void;
 }
@@ -91,7 +94,7 @@ export class NodeProbe {
     void this.#conn?.close();
     const t = this.#opts.intervalMs;
     const a = this.#opts.auth;
-    const conn = new RedisConnection(this.address, { connectTimeoutMs: t, commandTimeoutMs: t, name: 'shardgate-heartbeat', auth: a === null ? null : { password: a } });
+    const conn = new RedisConnection(this.address, { connectTimeoutMs: t, commandTimeoutMs: t, name: 'shardgate-heartbeat', auth: a, tls: this.#opts.tls ?? null });
     this.#conn = conn;
     const connecting = conn.connect().then(() => conn);
     this.#connecting = connecting;

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { Config, PoolConfig } from '../config/index.js';
 import { identityOf } from '../topology/topology.js';
+import { connectionAuth, credentialsFor, secretDigest } from '../security/backend-auth.js';
 import { ShardWatch } from './shard.js';
 import { SentinelFollower } from './sentinel-follower.js';
 import type { FailoverControl, PassiveSignals } from './types.js';
@@ -20,7 +21,9 @@ interface PoolWatch {
 
 /** What of a pool's config the watches are made from: a change restarts them. */
 function watchKey(pc: PoolConfig): string {
-  return JSON.stringify([pc.sentinel, pc.replicas, pc.servers.map((s) => s.spec), pc.redisAuth, pc.readFrom]);
+  // credentials as digests: the key is a comparison only, but it must not hold a password
+  const creds = pc.servers.map((s) => { const c = credentialsFor(pc, s.label); return c === null ? null : [c.username, secretDigest(c.password)]; });
+  return JSON.stringify([pc.sentinel, pc.replicas, pc.servers.map((s) => s.spec), creds, pc.readFrom, pc.backendTls]);
 }
 
 export class SentinelManager implements PassiveSignals {
@@ -52,7 +55,7 @@ export class SentinelManager implements PassiveSignals {
       const identity = identityOf(s);
       shards.set(identity, new ShardWatch(
         { pool: pc.name, identity, label: s.label, configured: { host: s.host, port: s.port }, replicas: pc.replicas[s.label] ?? [] },
-        { mode: st.failover, heartbeatMs: st.heartbeatMs, downAfter: st.downAfter, auth: pc.redisAuth, readFrom: pc.readFrom, control: this.#control, log },
+        { mode: st.failover, heartbeatMs: st.heartbeatMs, downAfter: st.downAfter, auth: connectionAuth(credentialsFor(pc, s.label)), tls: pc.backendTls, readFrom: pc.readFrom, control: this.#control, log },
       ));
     }
     const follower = st.failover === 'redis-sentinel'

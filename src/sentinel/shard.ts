@@ -13,7 +13,8 @@
 // read replicas: Sentinel promotes, and sentinel-follower.ts moves addresses.
 // Must not: touch the proxy's sockets or rings, or decide versions.
 import type { Logger } from 'pino';
-import type { FailoverMode, ReadFrom } from '../config/index.js';
+import type { BackendTls, FailoverMode, ReadFrom } from '../config/index.js';
+import { backendTlsOptions } from '../security/tls-backend.js';
 import { RespError } from '../redis/connection.js';
 import { NodeProbe } from './heartbeat.js';
 import { addressText, sameAddress, type FailoverControl, type HostPort } from './types.js';
@@ -31,7 +32,10 @@ export interface ShardOptions {
   readonly mode: FailoverMode;
   readonly heartbeatMs: number;
   readonly downAfter: number;
-  readonly auth: string | null;
+  /** what the heartbeats authenticate with (the server's backend credentials; its replicas get the same) */
+  readonly auth: { username?: string; password: string } | null;
+  /** the pool's backend_tls: the heartbeats speak TLS to every node of the shard; null: plaintext */
+  readonly tls: BackendTls | null;
   readonly readFrom: ReadFrom;
   readonly control: FailoverControl;
   readonly log: Logger;
@@ -90,7 +94,8 @@ export class ShardWatch {
     const key = addressText(a);
     let p = this.#probes.get(key);
     if (p === undefined) {
-      p = new NodeProbe({ host: a.host, port: a.port }, { intervalMs: this.#o.heartbeatMs, downAfter: this.#o.downAfter, auth: this.#o.auth, onChange: () => this.evaluate() });
+      const tls = this.#o.tls === null ? null : backendTlsOptions(this.#o.tls, a.host);
+      p = new NodeProbe({ host: a.host, port: a.port }, { intervalMs: this.#o.heartbeatMs, downAfter: this.#o.downAfter, auth: this.#o.auth, tls, onChange: () => this.evaluate() });
       this.#probes.set(key, p);
       if (this.#timer !== null) p.start();
     }

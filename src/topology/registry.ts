@@ -9,6 +9,7 @@
 import { BackendConn, type BackendAddress, type BackendOwner, type FailureKind } from '../proxy/backend.js';
 import type { BackendTls } from '../config/index.js';
 import { backendTlsOptions } from '../security/tls-backend.js';
+import { secretDigest } from '../security/backend-auth.js';
 import type { ServerCounters } from './counters.js';
 
 export interface BackendSpec {
@@ -41,8 +42,9 @@ export interface BackendSignals {
   backendNotServing?(identity: string, label: string, reason: string): void;
 }
 
+/** What makes a connection, as one string; the password is in it as a digest only (a key may be shown in a debug session). */
 export function backendKey(s: BackendSpec): string {
-  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.authUser, s.auth, s.db, s.keepalive, s.timeout, s.connections, s.protocol, s.tls]);
+  return JSON.stringify([s.pool, s.identity, s.label, s.host, s.port, s.path, s.authUser, secretDigest(s.auth), s.db, s.keepalive, s.timeout, s.connections, s.protocol, s.tls]);
 }
 
 /** Unused dedicated connections kept per server for the next blocking command or transaction. */

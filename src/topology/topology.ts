@@ -10,6 +10,7 @@ import { buildRing, serverHashName, type Ring } from '../ring/index.js';
 import type { BackendRegistry, BackendSignals, BackendSpec, ServerBackend } from './registry.js';
 import type { CounterStore } from './counters.js';
 import type { HostPort, PoolPlan, RingSpec } from './plan.js';
+import { credentialsFor } from '../security/backend-auth.js';
 
 export interface TopologyServer {
   /** position in the pool's `servers` (config order); what the ring returns */
@@ -100,10 +101,12 @@ export interface BuildInputs {
   readonly signals: BackendSignals;
 }
 
-function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }, protocol: 2 | 3): BackendSpec {
+/** `owner`: the server label whose credentials apply (a replica's read connections use its master's). */
+function specFor(config: PoolConfig, s: { identity: string; label: string; host: string | null; port: number; path: string | null }, owner: string, protocol: 2 | 3): BackendSpec {
+  const cred = credentialsFor(config, owner);
   return {
     pool: config.name, identity: s.identity, label: s.label, host: s.host, port: s.port, path: s.path,
-    auth: config.backendAuth?.password ?? config.redisAuth, authUser: config.backendAuth?.username ?? null, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections, protocol,
+    auth: cred?.password ?? null, authUser: cred?.username ?? null, db: config.redisDb, keepalive: config.tcpkeepalive, timeout: config.timeout, connections: config.serverConnections, protocol,
     tls: config.backendTls,
   };
 }
@@ -112,8 +115,8 @@ function specFor(config: PoolConfig, s: { identity: string; label: string; host:
 export function buildTopology(b: BuildInputs): PoolTopology {
   const { config, registry, counters, signals } = b;
   const held: ServerBackend[] = [];
-  const acquire = (s: Parameters<typeof specFor>[1], protocol: 2 | 3 = 2): ServerBackend => {
-    const backend = registry.acquire(specFor(config, s, protocol), counters.server(config.name, s.label), signals);
+  const acquire = (s: Parameters<typeof specFor>[1], owner: string = s.label, protocol: 2 | 3 = 2): ServerBackend => {
+    const backend = registry.acquire(specFor(config, s, owner, protocol), counters.server(config.name, s.label), signals);
     held.push(backend);
     return backend;
   };
@@ -123,10 +126,10 @@ export function buildTopology(b: BuildInputs): PoolTopology {
     const identity = identityOf(sc);
     const moved: HostPort | undefined = f.addresses?.[identity];
     const at = moved !== undefined ? { host: moved.host, port: moved.port, path: null } : { host: sc.host, port: sc.port, path: sc.path };
-    const readBackends = (f.readReplicas?.[identity] ?? []).map((r) => acquire({ identity: replicaIdentity(identity, r), label: `${sc.label}@${r.host}:${r.port}`, host: r.host, port: r.port, path: null }));
+    const readBackends = (f.readReplicas?.[identity] ?? []).map((r) => acquire({ identity: replicaIdentity(identity, r), label: `${sc.label}@${r.host}:${r.port}`, host: r.host, port: r.port, path: null }, sc.label));
     // The RESP3 connections open only when a RESP3 client first needs them (preconnect opens the RESP2 ones).
     return {
-      index, identity, label: sc.label, config: sc, backend: acquire({ identity, label: sc.label, ...at }), backend3: acquire({ identity, label: sc.label, ...at }, 3),
+      index, identity, label: sc.label, config: sc, backend: acquire({ identity, label: sc.label, ...at }), backend3: acquire({ identity, label: sc.label, ...at }, sc.label, 3),
       live: !b.down.has(identity), healthy: !b.down.has(identity) && !unhealthy.has(identity), address: at.path ?? `${at.host}:${at.port}`, readBackends,
     };
   });

@@ -88,9 +88,9 @@ describe('admin API', () => {
     expect(r.body.error.code).toBe('invalid_config');
     expect(r.body.errors[0]).toMatchObject({ file: 'PUT /config', line: 8, key: 'alpha.servers[0]' });
     expect(r.body.errors[0].message).toMatch(/PUT \/config, line 8, key 'alpha.servers\[0\]': has a zero weight/);
-    const pending = await adminRequest(admin, 'PUT', '/config', yaml([`127.0.0.1:${redis[0]!.port}:1 a`], ['shardgate:', '  client_auth: pw']), TOKEN);
+    const pending = await adminRequest(admin, 'PUT', '/config', yaml([`127.0.0.1:${redis[0]!.port}:1 a`], [], ['  sentinel:', '    addresses: [127.0.0.1:26379]']), TOKEN);
     expect(pending.status).toBe(400);
-    expect(pending.body.errors[0].message).toMatch(/alpha\.shardgate\.client_auth.*not implemented yet/);
+    expect(pending.body.errors[0].message).toMatch(/'shardgate\.sentinel'.*not implemented yet/);
     expect((await adminRequest(admin, 'GET', '/ring')).body).toEqual(before);
   });
 

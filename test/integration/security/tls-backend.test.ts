@@ -4,7 +4,8 @@
 // that does not. The proxy verifies each server's certificate (CA and name);
 // without backend_tls, with a wrong name or without the client certificate
 // the server wants, the client gets a backend error and no key is written.
-// Also TLS on both sides at once: redis-cli --tls -> proxy -> TLS redis.
+// Also TLS on both sides at once: redis-cli --tls -> proxy -> TLS redis; and
+// the control plane's own connections (heartbeats, INFO polls) over TLS.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,9 @@ import { makeCerts, type TestCerts } from '../../fixtures/certs.js';
 import { runCommand as run } from '../../fixtures/run-command.js';
 import { freePort } from '../../fixtures/ports.js';
 import { SHARDGATE_BIN, startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { adminRequest } from '../../fixtures/admin.js';
+import { metric, readMetrics } from '../../fixtures/metrics.js';
+import { until } from '../../fixtures/until.js';
 
 
 let certs: TestCerts;
@@ -117,5 +121,40 @@ describe('TLS to backends', () => {
     fs.writeFileSync(conf, pool('caonly', openTls, ['backend_tls:', `  cert: ${certs.clients['app-1']!.cert}`]) + '\n');
     const r2 = await run(process.execPath, [SHARDGATE_BIN, 'proxy', '-t', '-c', conf]);
     expect(r2.out).toContain("key 'caonly.shardgate.backend_tls.cert': cert and key go together");
+  });
+});
+
+describe('the control plane\'s own connections speak TLS to backend_tls servers', () => {
+  let watched: Proc;
+  let admin = '';
+  let watchedPort = 0;
+  beforeAll(async () => {
+    watchedPort = await freePort();
+    admin = `127.0.0.1:${await freePort()}`;
+    const a1 = certs.clients['app-1']!;
+    const conf = path.join(tmpDir('shardgate-btls-watch-'), 'proxy.yaml');
+    fs.writeFileSync(conf, [
+      'shardgate:', '  admin:', `    listen: ${admin}`, '  metrics:', '    info_interval: 200',
+      'watched:', `  listen: 127.0.0.1:${watchedPort}`, '  redis: true', '  servers:', `    - 127.0.0.1:${strictTls}:1 tls-a`,
+      '  shardgate:', '    sentinel:', '      heartbeat_ms: 100', '      failover: off',
+      '    backend_tls:', `      ca: ${certs.ca}`, `      cert: ${a1.cert}`, `      key: ${a1.key}`, '      servername: redis.internal',
+    ].join('\n') + '\n');
+    watched = await startShardgate(['proxy', '-c', conf, '-s', '0'], watchedPort);
+  }, 30_000);
+  afterAll(async () => { await watched?.stop(); });
+
+  it('heartbeats and INFO polls reach a server that takes TLS with a client certificate only', async () => {
+    await until('the heartbeats read INFO replication over TLS', async () => {
+      const r = await adminRequest(admin, 'GET', '/sentinel').catch(() => null);
+      const nodes = (r?.body?.pools?.watched?.servers?.[0]?.nodes ?? []) as { up: boolean; role: string | null }[];
+      return nodes.length === 1 && nodes[0]!.up && nodes[0]!.role === 'master';
+    }, 15_000, 100);
+    await until('the INFO poll answered over TLS', async () => metric(await readMetrics(admin), 'shardgate_backend_info_up', { pool: 'watched', server: 'tls-a' }) === 1, 15_000, 100);
+    expect((await cli(watchedPort, ['SET', 'bt:watched', 'v'])).out.trim()).toBe('OK');
+    // the server's own view: the proxy's heartbeat and INFO connections came in on its TLS port
+    const clients = (await direct(strict, ['CLIENT', 'LIST'])).split('\n');
+    for (const name of ['shardgate-heartbeat', 'shardgate-info']) {
+      expect(clients.some((l) => l.includes(` name=${name} `) && l.includes(`laddr=127.0.0.1:${strictTls} `))).toBe(true);
+    }
   });
 });

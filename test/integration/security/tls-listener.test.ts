@@ -181,6 +181,21 @@ describe('TLS listener', () => {
     kept.close();
   });
 
+  it('a reload that changes client_certs (optional -> require) re-opens the listener: a client without a certificate is refused from then on', async () => {
+    expect((await cli(port.optional, ['--tls', '--cacert', certs.ca, 'PING'])).out.trim()).toBe('PONG');
+    const conf = path.join(certs.dir, 'proxy.yaml');
+    const text = fs.readFileSync(conf, 'utf8');
+    expect(text).toContain('client_certs: optional');
+    fs.writeFileSync(conf, text.replace('client_certs: optional', 'client_certs: require'));
+    process.kill(proxy.pid, 'SIGHUP');
+    await proxy.waitForOutput(`pool optional now listens on 127.0.0.1:${port.optional} with TLS on (client_certs require)`);
+    const none = await tlsExchange(port.optional, {});
+    expect(none.closed).toBe(true);
+    expect(none.data).not.toContain('PONG');
+    const a1 = certs.clients['app-1']!;
+    expect((await cli(port.optional, ['--tls', '--cacert', certs.ca, '--cert', a1.cert, '--key', a1.key, 'PING'])).out.trim()).toBe('PONG');
+  });
+
   it('the handshake failures are counted as client errors and the proxy logs them without key material', () => {
     expect(proxy.output()).toContain('TLS client refused');
     expect(proxy.output()).not.toContain('PRIVATE KEY');

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../fixtures/ports.js';
 import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { RespClient } from '../../fixtures/resp-client.js';
+import { createClient } from 'redis';
 
 const USERS = [
   { name: 'app', password: 's3cret', rules: '~app:* +@read +@write -@dangerous' },
@@ -109,6 +110,50 @@ describe('users and ACL rules, compared with redis-server', () => {
     expect(bad.toString()).toBe('-WRONGPASS invalid username-password pair or user is disabled.\r\n');
     c.close();
   });
+
+  it('HELLO 3 AUTH: a good pair answers the RESP3 map as that user; a bad one, a disabled or an unknown user get the same errors as Redis', async () => {
+    const cmds = [
+      ['HELLO', '3', 'AUTH', 'app', 'wrong'], ['HELLO', '3', 'AUTH', 'gone', 'g0ne'], ['HELLO', '3', 'AUTH', 'nobody', 'x'],
+      ['HELLO', '3', 'AUTH', 'app'], ['HELLO', '3', 'AUTH', 'app', 's3cret', 'SETNAME', 'h3'], ['ACL', 'WHOAMI'], ['GET', 'app:1'], ['GET', 'other'],
+      ['CLIENT', 'GETNAME'],
+    ];
+    const ours = await replies(port, cmds);
+    const theirs = await replies(reference.port, cmds);
+    // the map's server fields differ (version, id); its keys and the protocol do not
+    const shape = (r: string) => (r.startsWith('%') ? r.replace(/\r\n:\d+\r\n/g, '\r\n:N\r\n').replace(/\$\d+\r\n\d+\.\d+\.\d+\r\n/, '$V\r\nX.Y.Z\r\n') : r);
+    expect(ours.map(shape)).toEqual(theirs.map(shape));
+    expect(ours[0]).toBe('-WRONGPASS invalid username-password pair or user is disabled.\r\n');
+    expect(ours[4]).toMatch(/^%7\r\n/);
+    // it is app now: its rules (no ACL, keys app:* only) apply, as on Redis
+    expect(ours[5]).toMatch(/^-NOPERM .*'acl\|whoami'/);
+    expect(ours[7]).toBe('-NOPERM this user has no permissions to access one of the keys used as arguments\r\n');
+  });
+
+  it('node-redis 6 createClient({ username, password }) with default options (HELLO 3 AUTH) works; a bad password is refused', async () => {
+    const client = createClient({ url: `redis://127.0.0.1:${port}`, username: 'app', password: 's3cret' });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      expect(await client.set('app:nr6', 'v6')).toBe('OK');
+      expect(await client.get('app:nr6')).toBe('v6');
+      expect(await client.sendCommand(['HELLO'])).toMatchObject({ proto: 3 });
+      await expect(client.get('other')).rejects.toThrow(/NOPERM/);
+    } finally {
+      client.destroy();
+    }
+    const failures = Number(/auth_failures:(\d+)/.exec((await replies(port, [['AUTH', 'ops', 'adm1n'], ['INFO', 'stats']]))[1]!)![1]);
+    const bad = createClient({ url: `redis://127.0.0.1:${port}`, username: 'app', password: 'not-s3cret', socket: { reconnectStrategy: false } });
+    bad.on('error', () => {});
+    const outcome = await Promise.race([
+      bad.connect().then(() => 'connected', (e: Error) => e.message),
+      new Promise<string>((r) => setTimeout(() => r('no answer in 10 s'), 10_000)),
+    ]);
+    bad.destroy();
+    expect(outcome).toMatch(/WRONGPASS/);
+    const after = Number(/auth_failures:(\d+)/.exec((await replies(port, [['AUTH', 'ops', 'adm1n'], ['INFO', 'stats']]))[1]!)![1]);
+    expect(after).toBe(failures + 1);
+    expect(proxy.output()).not.toContain('not-s3cret');
+  });
 });
 
 describe('what the proxy adds', () => {
@@ -179,6 +224,23 @@ describe('what the proxy adds', () => {
     expect(proxy.output()).toContain('AUTH failed');
     expect(proxy.output()).not.toContain('hunter2-wrong');
     expect(proxy.output()).not.toContain('hunter3-wrong');
+  });
+
+  it('a burst of failed AUTH is counted one by one but logged at most 20 lines a second, then one line with the rest', async () => {
+    const lines = () => proxy.output().split('\n').filter((l) => l.includes('"msg":"AUTH failed"')).length;
+    const before = lines();
+    const infoFailures = async () => Number(/auth_failures:(\d+)/.exec((await replies(port, [['AUTH', 'ops', 'adm1n'], ['INFO', 'stats']]))[1]!)![1]);
+    const counted = await infoFailures();
+    const burst = await replies(port, Array.from({ length: 200 }, (_, i) => ['AUTH', 'app', `guess-${i}`]));
+    expect(burst.every((r) => r.startsWith('-WRONGPASS'))).toBe(true);
+    expect(await infoFailures()).toBe(counted + 200);
+    // a second or more later, the next failure says how many were left out
+    await new Promise((r) => setTimeout(r, 2100));
+    await replies(port, [['AUTH', 'app', 'one-more']]);
+    await proxy.waitForOutput('more times (not logged one by one)');
+    // the burst may straddle a second boundary: at most two seconds' budget, far fewer than 200
+    expect(lines() - before).toBeLessThanOrEqual(2 * 20 + 1);
+    expect(proxy.output()).not.toContain('guess-1');
   });
 
   it('a reload changes the rules of a connected user at its next command; a removed user must AUTH again', async () => {

@@ -37,15 +37,15 @@ describe('defaults (nutcracker 0.5.0 values)', () => {
       name: 'alpha', hash: 'fnv1a_64', hashTag: null, distribution: 'ketama', timeout: null, backlog: 512,
       clientConnections: 0, preconnect: false, redis: true, redisAuth: null, redisDb: 0, serverConnections: 1,
       autoEjectHosts: false, serverRetryTimeout: 30000, serverFailureLimit: 2, tcpkeepalive: false,
-      migration: 'off', migrationRate: 5000, proxyProtocol: false, tls: null, backendTls: null, backendAuth: null,
+      migration: 'off', migrationRate: 5000, proxyProtocol: false, tls: null, backendTls: null, backendAuth: null, backendAuthServers: {},
     });
   });
   it('fills the shardgate section when absent', () => {
     const c = parseConfig(pool());
     expect(c.file).toBeNull();
     expect(c.shardgate).toEqual({
-      users: [], admin: { listen: null, token: null, authReads: false, readyMinLivePercent: 1 }, logLevel: 'info', workers: 1,
-      stats: { listen: null }, watch: true, drainTimeout: 30000, limits: { maxRequestBytes: 536870912, maxArgs: 1048576, maxBulkBytes: 536870912 }, metrics: { enabled: true, infoInterval: 5000 }, slowlog: { thresholdUs: 10_000, maxLen: 128 },
+      users: [], admin: { listen: null, token: null, authReads: false, readyMinLivePercent: 1, tls: null }, logLevel: 'info', workers: 1,
+      stats: { listen: null }, watch: true, drainTimeout: 30000, limits: { maxRequestBytes: 536870912, maxArgs: 1048576, maxBulkBytes: 536870912, idleTimeout: 0, maxClients: 0 }, metrics: { enabled: true, infoInterval: 5000 }, slowlog: { thresholdUs: 10_000, maxLen: 128 },
     });
   });
   it('returns a deeply frozen config', () => {
@@ -246,8 +246,8 @@ describe('shardgate extensions', () => {
     max_len: 10
 `);
     expect(c.shardgate).toEqual({
-      users: [], admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true, readyMinLivePercent: 50 }, logLevel: 'debug', workers: 2,
-      stats: { listen: '127.0.0.1:22222' }, watch: false, drainTimeout: 5000, limits: { maxRequestBytes: 536870912, maxArgs: 1048576, maxBulkBytes: 536870912 }, metrics: { enabled: true, infoInterval: 1000 }, slowlog: { thresholdUs: 0, maxLen: 10 },
+      users: [], admin: { listen: '127.0.0.1:22300', token: 't0ken', authReads: true, readyMinLivePercent: 50, tls: null }, logLevel: 'debug', workers: 2,
+      stats: { listen: '127.0.0.1:22222' }, watch: false, drainTimeout: 5000, limits: { maxRequestBytes: 536870912, maxArgs: 1048576, maxBulkBytes: 536870912, idleTimeout: 0, maxClients: 0 }, metrics: { enabled: true, infoInterval: 1000 }, slowlog: { thresholdUs: 0, maxLen: 10 },
     });
   });
   it('reads the per-pool block', () => {
@@ -270,12 +270,14 @@ describe('shardgate extensions', () => {
     const cases: Array<[string, number, string]> = [
       [`${pool()}shardgate:\n  tls:\n    enabled: true\n    cert: a.pem\n`, 7, 'shardgate.tls'],
       [`${pool()}shardgate:\n  sentinel:\n    addresses: [127.0.0.1:26379]\n`, 7, 'shardgate.sentinel'],
-      [pool(['shardgate:', '  client_auth: pw']), 5, 'alpha.shardgate.client_auth'],
     ];
     for (const [text, line, key] of cases) {
       const e = fails(text, line, key, /not implemented yet/);
       expect(e.message).toContain('remove this key');
     }
+  });
+  it('client_auth (dropped: users and redis_auth cover it) is an unknown key', () => {
+    fails(pool(['shardgate:', '  client_auth: pw']), 5, 'alpha.shardgate.client_auth', /unknown key/);
   });
   it('a pool named shardgate is refused with a clear message', () => {
     fails(`${pool()}${pool().replace('alpha:', 'shardgate:').replace('22121', '22122')}`, 6, 'shardgate', /reserved.*cannot be a pool name/);

@@ -37,7 +37,12 @@ const pool = (name: string): fc.Arbitrary<PoolConfig> => fc.record({
   serverRetryTimeout: int(0, 600000), serverFailureLimit: int(0, 100), tcpkeepalive: fc.boolean(),
   servers: fc.uniqueArray(server, { minLength: 1, maxLength: 6, selector: (s) => s.label }),
   migration: fc.constantFrom('off' as const, 'lazy' as const, 'background' as const), migrationRate: int(0, 1000000), proxyProtocol: fc.boolean(), tls: fc.constant(null), backendTls: fc.constant(null), backendAuth: fc.option(fc.record({ username: fc.option(word, { nil: null }), password: text }), { nil: null }),
-}).map((p) => ({ ...p, name, redis: true as const, replicas: {}, sentinel: null, readFrom: 'master' as const }));
+  perServerAuth: fc.array(fc.record({ username: fc.option(word, { nil: null }), password: text }), { maxLength: 6 }),
+}).map(({ perServerAuth, ...p }) => ({
+  ...p, name, redis: true as const, replicas: {}, sentinel: null, readFrom: 'master' as const,
+  // credentials for some of the pool's servers, by label
+  backendAuthServers: Object.fromEntries(perServerAuth.slice(0, p.servers.length).map((c, i) => [p.servers[i]!.label, c])),
+}));
 
 const pools: fc.Arbitrary<PoolConfig[]> = fc.uniqueArray(word.filter((w) => w !== 'shardgate'), { minLength: 1, maxLength: 4 })
   .chain((names) => fc.tuple(...names.map(pool)))
@@ -59,7 +64,7 @@ const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
   }), { maxLength: 3, selector: (u) => u.name }),
   admin: fc.record({
     listen: fc.option(int(1, 65535).map((p) => `127.0.0.1:${p}`), { nil: null }), token: fc.option(text, { nil: null }), authReads: fc.boolean(),
-    readyMinLivePercent: int(0, 100),
+    readyMinLivePercent: int(0, 100), tls: fc.constant(null),
   }).map((a) => ({ ...a, authReads: a.authReads && a.token !== null })),
   logLevel: fc.constantFrom('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'),
   workers: int(1, 256),
@@ -68,7 +73,7 @@ const settings: fc.Arbitrary<ShardgateSettings> = fc.record({
   metrics: fc.record({ enabled: fc.constant(true), infoInterval: int(0, 60_000) }),
   slowlog: fc.record({ thresholdUs: int(-1, 1_000_000), maxLen: int(0, 1000) }),
   drainTimeout: int(0, 600000),
-  limits: fc.record({ maxRequestBytes: int(64, 2147483647), maxArgs: int(1, 2147483647), maxBulkBytes: int(1, 2147483647) }),
+  limits: fc.record({ maxRequestBytes: int(64, 2147483647), maxArgs: int(1, 2147483647), maxBulkBytes: int(1, 2147483647), idleTimeout: int(0, 31_536_000), maxClients: int(0, 2147483647) }),
 });
 
 describe('formatConfig -> parseConfig round trip', () => {

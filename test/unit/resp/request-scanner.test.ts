@@ -102,6 +102,29 @@ describe('RequestScanner', () => {
     expect(got[0].argv[2].length).toBe(1 << 20);
   });
 
+  it('a large bulk trickled a byte at a time holds a few pieces per KB, not one per read, and scans the same', () => {
+    const value = Buffer.from(Array.from({ length: 200_000 }, (_, i) => 97 + (i % 26)));
+    const enc = encodeCommand(['SET', 'k', value]);
+    const s = new RequestScanner();
+    const got: string[][] = [];
+    const sink = { onRequest(buf: Buffer, _s: number, _e: number, argc: number, args: Int32Array) {
+      got.push(Array.from({ length: argc }, (_, i) => buf.toString('latin1', args[i * 2], args[i * 2 + 1])));
+    } };
+    let most = 0;
+    for (let i = 0; i < enc.length; i++) {
+      s.feed(enc.subarray(i, i + 1), sink);
+      most = Math.max(most, s.pendingPieces);
+    }
+    expect(got).toEqual([['SET', 'k', value.toString('latin1')]]);
+    // one piece per 512 bytes at most (plus the run being filled), where one per byte would be 200000
+    expect(most).toBeLessThan(200_000 / 512 + 70);
+    // large reads are kept as they came: no merging copies
+    const big = new RequestScanner();
+    const reads = splitAt(enc, Array.from({ length: 12 }, (_, i) => (i + 1) * 16384));
+    for (const c of reads.slice(0, -1)) big.feed(c, sink);
+    expect(big.pendingPieces).toBe(reads.length - 1);
+  });
+
   const argArb = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));
   const cmdArb = fc.array(argArb, { minLength: 1, maxLength: 6 });
 

@@ -22,7 +22,7 @@ export function installCjson(f: Fengari, L: LuaState): void {
     if (t === lua.LUA_TSTRING) { quote(lua.lua_tolstring(L, idx)!, out); return; }
     if (t === lua.LUA_TNUMBER) {
       const n = lua.lua_tonumber(L, idx);
-      if (!Number.isFinite(n)) throw new EncodeError('Cannot serialise number: must not be NaN or Infinity');
+      if (!Number.isFinite(n)) throw new EncodeError('Cannot serialise number: must not be NaN or Inf');
       pushAscii(out, formatG(n, 14));
       return;
     }
@@ -86,7 +86,7 @@ export function installCjson(f: Fengari, L: LuaState): void {
     const p = new Parser(f, L, s);
     p.value(0);
     p.ws();
-    if (p.i < s.length) p.bad();
+    if (p.i < s.length) p.bad('the end');
     return 1;
   };
 
@@ -122,9 +122,21 @@ class Parser {
   i = 0;
   constructor(readonly f: Fengari, readonly L: LuaState, readonly s: Uint8Array) {}
 
-  bad(): never {
+  /** lua-cjson's message: what was expected, the token found (T_END, T_ARR_END…) and where. */
+  bad(expected = 'value'): never {
     const at = this.i + 1;
-    return this.f.lauxlib.luaL_error(this.L, this.f.to_luastring(`Expected value but found invalid token at character ${at}`));
+    return this.f.lauxlib.luaL_error(this.L, this.f.to_luastring(`Expected ${expected} but found ${this.token()} at character ${at}`));
+  }
+
+  token(): string {
+    if (this.i >= this.s.length) return 'T_END';
+    const c = this.s[this.i]!;
+    const names: Record<number, string> = { 0x5b: 'T_ARR_BEGIN', 0x5d: 'T_ARR_END', 0x7b: 'T_OBJ_BEGIN', 0x7d: 'T_OBJ_END', 0x2c: 'T_COMMA', 0x3a: 'T_COLON', 0x22: 'T_STRING' };
+    if (names[c] !== undefined) return names[c]!;
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return 'T_NUMBER';
+    if (this.lit('true') || this.lit('false')) { return 'T_BOOLEAN'; }
+    if (this.lit('null')) return 'T_NULL';
+    return 'invalid token';
   }
 
   ws(): void {
@@ -154,10 +166,10 @@ class Parser {
       for (let n = 1; ; n++) {
         if (c === 0x7b) {
           this.ws();
-          if (this.s[this.i] !== 0x22) this.bad();
+          if (this.s[this.i] !== 0x22) this.bad('object key string');
           this.string();
           this.ws();
-          if (this.s[this.i] !== 0x3a) this.bad();
+          if (this.s[this.i] !== 0x3a) this.bad('colon');
           this.i++;
           this.value(depth + 1);
           lua.lua_rawset(L, -3);
@@ -168,7 +180,7 @@ class Parser {
         this.ws();
         if (this.s[this.i] === 0x2c) { this.i++; continue; }
         if (this.s[this.i] === close) { this.i++; return; }
-        this.bad();
+        this.bad(c === 0x7b ? 'comma or object end' : 'comma or array end');
       }
     }
     if (c === 0x22) { this.string(); return; }

@@ -11,6 +11,7 @@ import { ReplyError, type Reply } from '../contracts.js';
 import { NIL_ARRAY, Push, formatDouble, type NodeReply } from '../reply.js';
 import { fengari, type Fengari, type LuaState } from './lua-api.js';
 import { installCjson } from './cjson.js';
+import { installCompat } from './compat.js';
 import { PRELUDE } from './prelude.js';
 
 /** What a running script can do to the server. */
@@ -125,6 +126,7 @@ export class ScriptEngine {
     for (const name of ['dofile', 'loadfile', 'print']) { lua.lua_pushnil(L); lua.lua_setglobal(L, to_luastring(name)); }
     this.#installRedis();
     installCjson(f, L);
+    installCompat(f, L);
     this.#exec(PRELUDE);
     lua.lua_getglobal(L, to_luastring('__redis__err__handler'));
     this.#handler = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
@@ -321,6 +323,7 @@ export class ScriptEngine {
     if (t === lua.LUA_TBOOLEAN) return lua.lua_toboolean(L, idx) ? 1 : null;
     if (t === lua.LUA_TNUMBER) return toInteger(lua.lua_tonumber(L, idx));
     if (t !== lua.LUA_TTABLE) return null;
+    // redis-server answers this past its Lua stack (7995 nested arrays); 1000 here keeps the JS stack safe
     if (depth > 1000) return new ReplyError('ERR reached lua stack limit');
     this.#f.lauxlib.luaL_checkstack(L, 4, null);
     const abs = idx < 0 ? lua.lua_gettop(L) + idx + 1 : idx;

@@ -52,6 +52,9 @@ export interface LuaCore {
   lua_error(L: LuaState): never;
   lua_checkstack(L: LuaState, n: number): boolean;
   lua_setmetatable(L: LuaState, i: number): void;
+  lua_stringtonumber(L: LuaState, s: Uint8Array): number;
+  lua_insert(L: LuaState, i: number): void;
+  lua_concat(L: LuaState, n: number): void;
   lua_sethook(L: LuaState, f: ((L: LuaState) => void) | null, mask: number, count: number): void;
 }
 
@@ -63,6 +66,11 @@ export interface LuaAux {
   luaL_unref(L: LuaState, t: number, ref: number): void;
   luaL_error(L: LuaState, fmt: Uint8Array, ...a: unknown[]): never;
   luaL_checkstack(L: LuaState, n: number, msg: Uint8Array | null): void;
+  luaL_checknumber(L: LuaState, i: number): number;
+  luaL_checkinteger(L: LuaState, i: number): number;
+  luaL_checkany(L: LuaState, i: number): void;
+  luaL_where(L: LuaState, level: number): void;
+  luaL_argerror(L: LuaState, arg: number, msg: Uint8Array): never;
 }
 
 export interface LuaLibs {

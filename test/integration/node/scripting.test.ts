@@ -69,6 +69,11 @@ const CASES: Record<string, string[][]> = {
     ev('return foo'), ev('foo = 1'), ev('return +'), ev("error('boom')"), ev("error({err='XCODE custom'})"),
     ev('local x = nil; return x.y'), ev("\n\nreturn redis.call('incr', 'str')"), ev("local a = 1\nreturn nosuch_global"),
     ev("return redis.call('set', 'x')"), ev("return redis.call('set', 'x', 'y', 'nx', 'xx')"),
+    ev('error(123)'), ev("error('x', 2)"), ev("local function f() error('deep', 2) end\nf()"), ev("return error('top', 0)"),
+    ev('return bit.band(nil, 1)'), ev('return bit.lshift(1)'), ev('return math.floor(nil)'), ev("return tonumber('10', 99)"),
+    ev("return cjson.decode('[1,')"), ev("return cjson.decode('[1,]')"), ev("return cjson.decode('[1 2]')"), ev("return cjson.decode('{1:2}')"),
+    ev("return cjson.decode('{\"a\" 2}')"), ev("return cjson.decode('[1] x')"), ev("return cjson.decode('')"), ev('return cjson.encode(function() end)'),
+    ev('local t = {} t[1] = 1 t[100] = 2 return cjson.encode(t)'), ev('return cjson.encode(0/0)'),
   ],
   'read-only scripts': [
     ['SET', 'k', 'v'],
@@ -112,6 +117,12 @@ const CASES: Record<string, string[][]> = {
     ev('return redis.REDIS_VERSION ~= nil'), ev("return type(redis.log)"), ev("redis.log(redis.LOG_WARNING, 'from a script') return 1"),
     ev('local t = {} for i = 1, 5 do t[#t + 1] = i * i end return t'), ev("return string.rep('ab', 3)"), ev("return ('x'):upper()"),
     ev("local s = 0 for w in string.gmatch('1 2 3', '%d+') do s = s + tonumber(w) end return s"),
+    ev('return bit.tobit(1.5)'), ev('return bit.tobit(2.5)'), ev('return bit.tobit(-1.5)'), ev('return bit.tohex(-1)'), ev('return bit.tohex(1, 3)'),
+    ev('return bit.rol(0x12345678, 4)'), ev('return bit.ror(0x12345678, 4)'), ev('return bit.bswap(0x12345678)'),
+    ev("return tonumber('z', 36)"), ev("return tonumber(' 12 ')"), ev("return tonumber('1e2')"), ev("return tostring(tonumber('5'))"),
+    ev('return tostring(math.floor(-0.5))'), ev("return tostring(redis.call('incr', 'cnt') * 1000000000)"),
+    ev("return coroutine.wrap(function() coroutine.yield(5) end)()"), ev('return select("#", 1, 2, 3)'), ev('return table.concat({1, 2, 3}, ",")'),
+    ev('return string.format("%5.2f", 3.14159)'), ev('return math.max(1, 5, 3)'), ev("return {double=3.5}"),
   ],
 };
 

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedis, tmpDir } from '../../fixtures/procs.js';
+import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { startCluster } from '../../fixtures/cluster.js';
+import { freePort } from '../../fixtures/ports.js';
 import { RespClient, pipeline } from '../../fixtures/resp-client.js';
 import { until } from '../../fixtures/until.js';
 import { sideBySide } from './side-by-side.js';
@@ -177,6 +179,31 @@ describe('scripting', () => {
     expect(got).toEqual(want);
     expect((got[0] as number[])[0]).toBe(1);
     expect((got[13] as number[])[0]).toBe(0);
+  });
+
+  it('through the proxy in front of two `shardgate node` processes, a script runs where its keys live', async () => {
+    const nodes: Proc[] = [];
+    for (let i = 0; i < 2; i++) { const p = await freePort(); nodes.push(await startShardgate(['node', '--port', String(p), '--loglevel', 'warn'], p)); }
+    const cluster = await startCluster({ redis: nodes });
+    const c = new Redis({ port: cluster.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await c.connect();
+      c.defineCommand('hit', { numberOfKeys: 1, lua: "local n = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[1]) return n" });
+      const hit = c as unknown as { hit(k: string, ttl: number): Promise<number> };
+      const keys = Array.from({ length: 20 }, (_, i) => `user:${i}`);
+      for (const k of keys) { await hit.hit(k, 100); expect(await hit.hit(k, 100)).toBe(2); }
+      // each key's counter is on the node the proxy routes the key to, with its TTL
+      const direct = await Promise.all(nodes.map(async (nd) => { const d = new Redis({ port: nd.port, lazyConnect: true }); await d.connect(); const v = await d.mget(...keys); d.disconnect(); return v; }));
+      keys.forEach((_, i) => expect([direct[0]![i], direct[1]![i]].filter((v) => v !== null)).toEqual(['2']));
+      expect(direct[0]!.some((v) => v !== null) && direct[1]!.some((v) => v !== null)).toBe(true);
+      expect(await c.ttl('user:0')).toBeGreaterThan(90);
+      const sha = await c.script('LOAD', 'return 1') as string;
+      expect(await c.evalsha(sha, 1, 'user:7')).toBe(1);
+    } finally {
+      c.disconnect();
+      await cluster.stop();
+      for (const nd of nodes) await nd.stop();
+    }
   });
 
   it('a script runs with no other client in between', async () => {

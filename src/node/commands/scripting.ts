@@ -63,7 +63,7 @@ function script(c: Call): NodeReply {
     case 'exists': {
       if (argv.length < 3) return arityErr();
       const engine = c.node.scripts;
-      return argv.slice(2).map((s) => (engine.has(str(s)) ? 1 : 0));
+      return argv.slice(2).map((s) => (engine.has(lower(s)) ? 1 : 0));
     }
     case 'flush': {
       if (argv.length > 3) return arityErr();

@@ -45,6 +45,11 @@ export class ScriptEngine {
   #scripts = new Map<string, { ref: number; bytes: number }>();
   #host: ScriptHost | null = null;
   #handler = 0;
+  /** registry references of the strings "KEYS" and "ARGV" (pushing them reuses one interned string) */
+  #keysName = 0;
+  #argvName = 0;
+  /** when the running script started (the count hook stops long ones) */
+  #started = 0;
   /** bytes of all cached bodies (INFO memory's used_memory_scripts_eval) */
   cachedBytes = 0;
 
@@ -54,7 +59,8 @@ export class ScriptEngine {
   }
 
   get size(): number { return this.#scripts.size; }
-  has(sha: string): boolean { return this.#scripts.has(sha.toLowerCase()); }
+  /** sha in lower case */
+  has(sha: string): boolean { return this.#scripts.has(sha); }
 
   /** SCRIPT FLUSH: a new interpreter, no cached script. */
   flush(): void { this.#fresh(); }
@@ -75,23 +81,20 @@ export class ScriptEngine {
     return sha;
   }
 
-  /** Run a cached script (see load) with KEYS and ARGV; the reply it returns. */
+  /** Run a cached script (see load; sha in lower case) with KEYS and ARGV; the reply it returns. */
   run(sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost): NodeReply {
-    const s = this.#scripts.get(sha.toLowerCase());
+    const s = this.#scripts.get(sha);
     if (s === undefined) return new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
     const { lua } = this.#f;
     const L = this.#L;
     const top = lua.lua_gettop(L);
-    this.#setGlobalRaw('KEYS', keys);
-    this.#setGlobalRaw('ARGV', args);
+    this.#setGlobalRaw(this.#keysName, keys);
+    this.#setGlobalRaw(this.#argvName, args);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#handler);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, s.ref);
     const prev = this.#host;
     this.#host = host;
-    const started = Date.now();
-    lua.lua_sethook(L, () => {
-      if (Date.now() - started > SCRIPT_TIME_LIMIT_MS && !host.wrote()) this.#raise(`Script ran longer than ${SCRIPT_TIME_LIMIT_MS} ms without writing and was stopped (shardgate node runs scripts synchronously and cannot answer BUSY meanwhile)`);
-    }, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    this.#started = Date.now();
     let reply: NodeReply;
     try {
       const rc = lua.lua_pcall(L, 0, 1, top + 1);
@@ -105,7 +108,6 @@ export class ScriptEngine {
       reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${String((err as Error)?.message ?? err).replace(/[\r\n]+/g, ' ')}`);
     } finally {
       this.#host = prev;
-      if (this.#L === L) lua.lua_sethook(L, null, 0, 0);
     }
     return reply;
   }
@@ -131,8 +133,17 @@ export class ScriptEngine {
     lua.lua_getglobal(L, to_luastring('__redis__err__handler'));
     this.#handler = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_pushnil(L); lua.lua_setglobal(L, to_luastring('__redis__err__handler'));
-    this.#setGlobalRaw('KEYS', []);
-    this.#setGlobalRaw('ARGV', []);
+    lua.lua_pushstring(L, to_luastring('KEYS'));
+    this.#keysName = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushstring(L, to_luastring('ARGV'));
+    this.#argvName = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.#setGlobalRaw(this.#keysName, []);
+    this.#setGlobalRaw(this.#argvName, []);
+    // one count hook for the state's life: it only looks at the clock while a script runs
+    lua.lua_sethook(L, () => {
+      const host = this.#host;
+      if (host !== null && Date.now() - this.#started > SCRIPT_TIME_LIMIT_MS && !host.wrote()) this.#raise(`Script ran longer than ${SCRIPT_TIME_LIMIT_MS} ms without writing and was stopped (shardgate node runs scripts synchronously and cannot answer BUSY meanwhile)`);
+    }, lua.LUA_MASKCOUNT, HOOK_EVERY);
     this.#protectGlobals();
   }
 
@@ -384,11 +395,11 @@ export class ScriptEngine {
     for (let i = 0; i < items.length; i++) { lua.lua_pushstring(this.#L, items[i]!); lua.lua_rawseti(this.#L, -2, i + 1); }
   }
 
-  #setGlobalRaw(name: string, items: Buffer[]): void {
-    const { lua, to_luastring } = this.#f;
+  #setGlobalRaw(nameRef: number, items: Buffer[]): void {
+    const { lua } = this.#f;
     const L = this.#L;
     lua.lua_pushglobaltable(L);
-    lua.lua_pushstring(L, to_luastring(name, true));
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, nameRef);
     this.#pushArray(items);
     lua.lua_rawset(L, -3);
     lua.lua_pop(L, 1);

@@ -17,6 +17,8 @@ export async function startNode(opts: Partial<NodeOptions>, logger?: Logger): Pr
   const options: NodeOptions = { ...defaultOptions(), ...opts };
   const log = logger ?? createLogger({ name: 'shardgate-node' });
   const core = new NodeState(options);
+  const scriptLog = [log.debug, log.debug, log.info, log.warn] as const;
+  core.scriptLog = (level, message) => { scriptLog[level]!.call(log, { source: 'script' }, message); };
   const persistence = await attachPersistence(core, { logger: log });
   const replication = attachReplication(core, { logger: log });
   const listener = createNodeServer(core, log);

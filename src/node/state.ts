@@ -13,6 +13,7 @@ import { allCommands } from './commands/index.js';
 import { globMatch } from './commands/util.js';
 import { TargetLinks } from './migrate/target-links.js';
 import { Transactions } from './transactions.js';
+import { ScriptEngine } from './scripting/engine.js';
 
 interface Waiter {
   client: ClientState;
@@ -26,6 +27,17 @@ interface Waiter {
 
 /** Node timers fire at once past 2^31-1 ms: longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Commands a script may not call besides those flagged noscript: redis-server 7.0's noscript
+ * commands and containers (blocking pops, transactions, CLIENT, CONFIG, SCRIPT, …), and MIGRATE
+ * (it waits for another server; a script runs synchronously).
+ */
+const NOT_IN_SCRIPTS = new Set(['auth', 'bgrewriteaof', 'bgsave', 'blmove', 'blpop', 'brpop', 'brpoplpush', 'bzpopmax', 'bzpopmin',
+  'debug', 'discard', 'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'exec', 'failover', 'fcall', 'fcall_ro', 'hello', 'monitor', 'multi',
+  'psubscribe', 'psync', 'punsubscribe', 'quit', 'replconf', 'replicaof', 'reset', 'role', 'save', 'shutdown', 'slaveof', 'ssubscribe',
+  'subscribe', 'sunsubscribe', 'sync', 'unsubscribe', 'unwatch', 'wait', 'watch', 'client', 'config', 'script', 'acl', 'function',
+  'latency', 'module', 'migrate']);
 
 const SUBSCRIBED_OK = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 
@@ -58,9 +70,12 @@ export class NodeState implements NodeCore {
     const e = this.keyspace.map.get(key);
     return e !== undefined && e.exp !== 0 && e.exp <= Date.now();
   });
-  /** EXEC is running: the write stream gets MULTI before its first write and EXEC after */
+  /** EXEC or a script is running: the write stream gets MULTI before its first write and EXEC after */
   #execOpen = false;
   #execEmitted = false;
+  #scripts: ScriptEngine | null = null;
+  /** redis.log() of scripts (startNode points it at the node's logger) */
+  scriptLog: (level: number, message: string) => void = () => {};
 
   constructor(readonly options: NodeOptions) {
     for (const c of allCommands()) this.#add(c);
@@ -143,16 +158,12 @@ export class NodeState implements NodeCore {
     const q = this.txn.begin(client);
     if (!Array.isArray(q)) return q;
     const queue = q as Buffer[][];
-    this.#execOpen = true;
-    this.#execEmitted = false;
+    this.#openUnit();
     client.inExec = true;
     const replies: NodeReply[] = [];
     const finish = (): NodeReply => {
       client.inExec = false;
-      this.#execOpen = false;
-      if (this.#execEmitted) for (const l of this.#listeners) l.onWrite([buf('EXEC')]);
-      this.#execEmitted = false;
-      if (this.#ready.size > 0) this.#serveBlocked();
+      this.#closeUnit();
       return replies as Reply[]; // a nil array inside (BLPOP in MULTI) is encoded as such by reply.ts
     };
     for (let i = 0; i < queue.length; i++) {
@@ -172,6 +183,81 @@ export class NodeState implements NodeCore {
       replies.push(r === NO_REPLY ? null : r);
     }
     return finish();
+  }
+
+  /** Writes from here to #closeUnit reach the write stream as one MULTI … EXEC (EXEC, scripts). */
+  #openUnit(): void {
+    this.#execOpen = true;
+    this.#execEmitted = false;
+  }
+
+  #closeUnit(): void {
+    this.#execOpen = false;
+    if (this.#execEmitted) for (const l of this.#listeners) l.onWrite([buf('EXEC')]);
+    this.#execEmitted = false;
+    if (this.#ready.size > 0) this.#serveBlocked();
+  }
+
+  // ---- scripts ----
+  /** The script interpreter and cache, made on first use (EVAL, SCRIPT LOAD…). */
+  get scripts(): ScriptEngine { return (this.#scripts ??= new ScriptEngine()); }
+
+  /** Scripts cached so far (INFO), without making the interpreter. */
+  get cachedScripts(): { count: number; bytes: number } {
+    return this.#scripts === null ? { count: 0, bytes: 0 } : { count: this.#scripts.size, bytes: this.#scripts.cachedBytes };
+  }
+
+  /**
+   * Run a cached script for `client`. Synchronous, so no other client's command runs in between;
+   * its writes are propagated as the commands it ran, wrapped in MULTI … EXEC (or inside the
+   * enclosing EXEC's). Commands see a RESP2 client and do not block (as in EXEC).
+   */
+  runScript(client: ClientState, sha: string, keys: Buffer[], args: Buffer[], readOnly: boolean): NodeReply {
+    const outer = this.#execOpen;
+    if (!outer) this.#openUnit();
+    const proto = client.protocol;
+    const inExec = client.inExec;
+    client.protocol = 2;
+    client.inExec = true;
+    const state = { wrote: false };
+    try {
+      return this.scripts.run(sha, keys, args, {
+        call: (argv) => this.#scriptCall(client, argv, readOnly, state),
+        log: (level, message) => this.scriptLog(level, message),
+        wrote: () => state.wrote,
+      });
+    } finally {
+      client.protocol = proto;
+      client.inExec = inExec;
+      if (!outer) this.#closeUnit();
+    }
+  }
+
+  /** One redis.call from a script: redis-server 7.0's checks for script calls, then the command. */
+  #scriptCall(client: ClientState, argv: Buffer[], readOnly: boolean, state: { wrote: boolean }): NodeReply {
+    const cmd = this.#lookup(argv[0]!);
+    this.stats.commands++;
+    if (cmd === undefined) return new ReplyError('ERR Unknown Redis command called from script');
+    if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return new ReplyError('ERR Wrong number of args calling Redis command from script');
+    if (NOT_IN_SCRIPTS.has(cmd.name) || cmd.flags.includes('noscript')) return new ReplyError('ERR This Redis command is not allowed from script');
+    const ks = this.keyspace;
+    if (cmd.write) {
+      if (readOnly) return new ReplyError('ERR Write commands are not allowed from read-only scripts.');
+      if (this.readOnly && !client.internal) return E.readonly;
+      // like Redis: a script over maxmemory may not start writing with a denyoom command
+      if (!state.wrote && cmd.denyoom && !client.internal && this.options.maxmemory > 0 && ks.used > this.options.maxmemory) return E.oom;
+      state.wrote = true;
+    }
+    const call: Call = { argv, ks, node: this, client, prop: null };
+    const dirty = ks.dirty;
+    const r = cmd.run(call);
+    if (r === NO_REPLY) return null;
+    if (r instanceof Promise) return new ReplyError('ERR This Redis command is not allowed from script');
+    if (ks.dirty !== dirty && cmd.write && (this.#listeners.size > 0 || this.txn.watching)) {
+      if (call.prop === null) this.emit(argv);
+      else for (const a of call.prop) this.emit(a);
+    }
+    return r;
   }
 
   execute(argv: Buffer[]): Reply | Promise<Reply> {

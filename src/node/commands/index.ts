@@ -12,7 +12,8 @@ import { setCommands } from './sets.js';
 import { listMoveCommands } from './list-moves.js';
 import { transactionCommands } from './transactions.js';
 import { zsetSetCommands } from './zset-sets.js';
+import { scriptingCommands } from './scripting.js';
 
 export function allCommands(): Cmd[] {
-  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...listMoveCommands(), ...hashCommands(), ...zsetCommands(), ...zsetSetCommands(), ...setCommands(), ...pubsubCommands(), ...serverCommands(), ...migrateCommands(), ...transactionCommands()];
+  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...listMoveCommands(), ...hashCommands(), ...zsetCommands(), ...zsetSetCommands(), ...setCommands(), ...pubsubCommands(), ...serverCommands(), ...migrateCommands(), ...transactionCommands(), ...scriptingCommands()];
 }

@@ -1,0 +1,427 @@
+// The script interpreter of the node: one Lua state (fengari) with Redis's
+// script environment — KEYS/ARGV, the `redis` table (call, pcall,
+// error_reply, status_reply, sha1hex, log, setresp, set_repl…), cjson, bit,
+// struct, the 5.1 names (prelude.ts), protected globals — and the script
+// cache (sha1 → compiled function). Converts values both ways as Redis 7.0
+// does. Runs scripts synchronously; what a command does, and how a script's
+// writes are propagated, is the host's business (NodeState.runScript).
+// Must not touch the keyspace or sockets.
+import { createHash } from 'node:crypto';
+import { ReplyError, type Reply } from '../contracts.js';
+import { NIL_ARRAY, Push, formatDouble, type NodeReply } from '../reply.js';
+import { fengari, type Fengari, type LuaState } from './lua-api.js';
+import { installCjson } from './cjson.js';
+import { installCompat } from './compat.js';
+import { PRELUDE } from './prelude.js';
+
+/** What a running script can do to the server. */
+export interface ScriptHost {
+  /** Run one command for the script (all of Redis's from-script checks included); the reply, errors as ReplyError. */
+  call(argv: Buffer[]): NodeReply;
+  /** redis.log(level, message): 0 debug, 1 verbose, 2 notice, 3 warning */
+  log(level: number, message: string): void;
+  /** true once the script ran a write command (a script that wrote is never stopped) */
+  wrote(): boolean;
+}
+
+/**
+ * A script that has not written and runs longer than this is stopped with an error. Redis
+ * answers BUSY to other clients instead and waits for SCRIPT KILL; the node cannot serve anyone
+ * while a script runs (it is synchronous JS), so it stops the script itself.
+ */
+export const SCRIPT_TIME_LIMIT_MS = 5000;
+/** instructions between two clock checks */
+const HOOK_EVERY = 100_000;
+
+export const sha1hex = (b: Buffer | Uint8Array | string): string => createHash('sha1').update(b).digest('hex');
+
+/** 2^63 as a double: Lua numbers beyond it convert like C's (long long) cast on x86 (INT64_MIN). */
+const I64_EDGE = 9223372036854775808;
+
+export class ScriptEngine {
+  readonly #f: Fengari;
+  #L!: LuaState;
+  /** sha → registry reference of the compiled chunk, and its body (for SCRIPT EXISTS / memory) */
+  #scripts = new Map<string, { ref: number; bytes: number }>();
+  #host: ScriptHost | null = null;
+  #handler = 0;
+  /** registry references of the strings "KEYS" and "ARGV" (pushing them reuses one interned string) */
+  #keysName = 0;
+  #argvName = 0;
+  /** when the running script started (the count hook stops long ones) */
+  #started = 0;
+  /** bytes of all cached bodies (INFO memory's used_memory_scripts_eval) */
+  cachedBytes = 0;
+
+  constructor() {
+    this.#f = fengari();
+    this.#fresh();
+  }
+
+  get size(): number { return this.#scripts.size; }
+  /** sha in lower case */
+  has(sha: string): boolean { return this.#scripts.has(sha); }
+
+  /** SCRIPT FLUSH: a new interpreter, no cached script. */
+  flush(): void { this.#fresh(); }
+
+  /** Compile and cache a body; its sha, or the compile error Redis 7.0 answers. */
+  load(body: Buffer): string | ReplyError {
+    const sha = sha1hex(body);
+    if (this.#scripts.has(sha)) return sha;
+    const { lua, lauxlib, to_luastring } = this.#f;
+    const L = this.#L;
+    if (lauxlib.luaL_loadbuffer(L, body, body.length, to_luastring('@user_script', true)) !== lua.LUA_OK) {
+      const msg = this.#str(-1);
+      lua.lua_pop(L, 1);
+      return new ReplyError(`ERR Error compiling script (new function): ${msg}`);
+    }
+    this.#scripts.set(sha, { ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX), bytes: body.length });
+    this.cachedBytes += body.length;
+    return sha;
+  }
+
+  /** Run a cached script (see load; sha in lower case) with KEYS and ARGV; the reply it returns. */
+  run(sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost): NodeReply {
+    const s = this.#scripts.get(sha);
+    if (s === undefined) return new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
+    const { lua } = this.#f;
+    const L = this.#L;
+    const top = lua.lua_gettop(L);
+    this.#setGlobalRaw(this.#keysName, keys);
+    this.#setGlobalRaw(this.#argvName, args);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#handler);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, s.ref);
+    const prev = this.#host;
+    this.#host = host;
+    this.#started = Date.now();
+    let reply: NodeReply;
+    try {
+      const rc = lua.lua_pcall(L, 0, 1, top + 1);
+      if (rc === lua.LUA_OK) reply = this.#toReply(-1, 0);
+      else reply = this.#errorReply(sha);
+      lua.lua_settop(L, top);
+    } catch (err) {
+      // a JS exception escaped the interpreter (a bug, or JS stack exhaustion): its state is
+      // suspect, so start a fresh one (the cache goes too; clients fall back from EVALSHA to EVAL)
+      this.#fresh();
+      reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${String((err as Error)?.message ?? err).replace(/[\r\n]+/g, ' ')}`);
+    } finally {
+      this.#host = prev;
+    }
+    return reply;
+  }
+
+  // ---- setup ----
+  #fresh(): void {
+    const f = this.#f;
+    const { lua, lauxlib, lualib, to_luastring } = f;
+    const L = lauxlib.luaL_newstate();
+    this.#L = L;
+    this.#scripts = new Map();
+    this.cachedBytes = 0;
+    const libs: [string, (L: LuaState) => number][] = [
+      ['_G', lualib.luaopen_base], ['table', lualib.luaopen_table], ['string', lualib.luaopen_string],
+      ['math', lualib.luaopen_math], ['debug', lualib.luaopen_debug], ['coroutine', lualib.luaopen_coroutine],
+    ];
+    for (const [name, open] of libs) { lauxlib.luaL_requiref(L, to_luastring(name), open, 1); lua.lua_pop(L, 1); }
+    for (const name of ['dofile', 'loadfile', 'print']) { lua.lua_pushnil(L); lua.lua_setglobal(L, to_luastring(name)); }
+    this.#installRedis();
+    installCjson(f, L);
+    installCompat(f, L);
+    this.#exec(PRELUDE);
+    lua.lua_getglobal(L, to_luastring('__redis__err__handler'));
+    this.#handler = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushnil(L); lua.lua_setglobal(L, to_luastring('__redis__err__handler'));
+    lua.lua_pushstring(L, to_luastring('KEYS'));
+    this.#keysName = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushstring(L, to_luastring('ARGV'));
+    this.#argvName = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.#setGlobalRaw(this.#keysName, []);
+    this.#setGlobalRaw(this.#argvName, []);
+    // one count hook for the state's life: it only looks at the clock while a script runs
+    lua.lua_sethook(L, () => {
+      const host = this.#host;
+      if (host !== null && Date.now() - this.#started > SCRIPT_TIME_LIMIT_MS && !host.wrote()) this.#raise(`Script ran longer than ${SCRIPT_TIME_LIMIT_MS} ms without writing and was stopped (shardgate node runs scripts synchronously and cannot answer BUSY meanwhile)`);
+    }, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    this.#protectGlobals();
+  }
+
+  /**
+   * Redis 7.0's globals protection: reading an absent global or creating one is an error. The
+   * metamethods are JS functions so that the error names the script's line (luaL_error's position
+   * is the caller's; the error handler skips JS frames).
+   */
+  #protectGlobals(): void {
+    const { lua, lauxlib, to_luastring } = this.#f;
+    const L = this.#L;
+    lua.lua_pushglobaltable(L);
+    lua.lua_createtable(L, 0, 2);
+    lua.lua_pushcfunction(L, () => lauxlib.luaL_error(L, to_luastring('Attempt to modify a readonly table')));
+    lua.lua_setfield(L, -2, to_luastring('__newindex'));
+    lua.lua_pushcfunction(L, () => {
+      const name = lua.lua_tolstring(L, 2);
+      return lauxlib.luaL_error(L, to_luastring("Script attempted to access nonexistent global variable '%s'"), name ?? to_luastring('?'));
+    });
+    lua.lua_setfield(L, -2, to_luastring('__index'));
+    lua.lua_setmetatable(L, -2);
+    lua.lua_pop(L, 1);
+  }
+
+  #exec(src: string): void {
+    const { lua, lauxlib, to_luastring } = this.#f;
+    const L = this.#L;
+    if (lauxlib.luaL_loadbuffer(L, to_luastring(src), null, to_luastring('=prelude')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
+      const msg = this.#str(-1);
+      lua.lua_pop(L, 1);
+      throw new Error(`script prelude failed: ${msg}`);
+    }
+  }
+
+  #installRedis(): void {
+    const { lua, to_luastring } = this.#f;
+    const L = this.#L;
+    const fns: Record<string, (L: LuaState) => number> = {
+      call: () => this.#call(true),
+      pcall: () => this.#call(false),
+      error_reply: () => this.#oneString('error_reply', (s) => this.#pushErrorTable(s.length > 0 && s[0] === 0x2d ? s : Buffer.concat([Buffer.from('-'), s]))),
+      status_reply: () => this.#oneString('status_reply', (s) => { lua.lua_createtable(L, 0, 1); lua.lua_pushstring(L, s); lua.lua_setfield(L, -2, to_luastring('ok', true)); }),
+      sha1hex: () => {
+        if (lua.lua_gettop(L) !== 1) this.#raise('wrong number of arguments');
+        lua.lua_pushstring(L, Buffer.from(sha1hex(lua.lua_tolstring(L, 1) ?? new Uint8Array(0)), 'latin1'));
+        return 1;
+      },
+      log: () => {
+        const n = lua.lua_gettop(L);
+        if (n < 2) this.#raise('redis.log() requires two arguments or more.');
+        if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER) this.#raise('First argument must be a number (log level).');
+        const level = lua.lua_tonumber(L, 1);
+        if (level < 0 || level > 3) this.#raise('Invalid debug level.');
+        const parts: string[] = [];
+        for (let i = 2; i <= n; i++) { const b = lua.lua_tolstring(L, i); parts.push(b === null ? '' : Buffer.from(b).toString('latin1')); }
+        this.#host?.log(level, parts.join(' '));
+        return 0;
+      },
+      setresp: () => {
+        const n = lua.lua_gettop(L);
+        if (n !== 1) this.#raise('redis.setresp() requires one argument.');
+        const v = lua.lua_tonumber(L, 1);
+        if (v !== 2) this.#raise(v === 3 ? 'RESP3 replies in scripts are not supported by shardgate node.' : 'RESP version must be 2 or 3.');
+        return 0;
+      },
+      set_repl: () => {
+        if (lua.lua_gettop(L) !== 1) this.#raise('redis.set_repl() requires one argument.');
+        const v = lua.lua_tonumber(L, 1);
+        if (v !== 3) this.#raise('Only REPL_ALL is supported by shardgate node (writes always go to the AOF and replicas).');
+        return 0;
+      },
+      replicate_commands: () => { lua.lua_pushboolean(L, true); return 1; },
+      breakpoint: () => { lua.lua_pushboolean(L, false); return 1; },
+      debug: () => 0,
+    };
+    lua.lua_createtable(L, 0, 24);
+    for (const [name, fn] of Object.entries(fns)) { lua.lua_pushcfunction(L, fn); lua.lua_setfield(L, -2, to_luastring(name)); }
+    const consts: [string, number][] = [
+      ['LOG_DEBUG', 0], ['LOG_VERBOSE', 1], ['LOG_NOTICE', 2], ['LOG_WARNING', 3],
+      ['REPL_NONE', 0], ['REPL_AOF', 1], ['REPL_SLAVE', 2], ['REPL_REPLICA', 2], ['REPL_ALL', 3],
+      ['REDIS_VERSION_NUM', 0x070000],
+    ];
+    for (const [name, v] of consts) { lua.lua_pushnumber(L, v); lua.lua_setfield(L, -2, to_luastring(name)); }
+    lua.lua_pushstring(L, to_luastring('7.0.0')); lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION'));
+    lua.lua_setglobal(L, to_luastring('redis'));
+  }
+
+  // ---- redis.call / redis.pcall ----
+  #call(raise: boolean): number {
+    const { lua } = this.#f;
+    const L = this.#L;
+    const n = lua.lua_gettop(L);
+    const fail = (msg: string): number => {
+      this.#pushErrorTable(Buffer.from(msg, 'latin1'));
+      if (raise) return lua.lua_error(L);
+      return 1;
+    };
+    if (n === 0) return fail('Please specify at least one argument for this redis lib call');
+    const argv: Buffer[] = new Array(n);
+    for (let i = 1; i <= n; i++) {
+      const t = lua.lua_type(L, i);
+      if (t === lua.LUA_TSTRING) { const b = lua.lua_tolstring(L, i)!; argv[i - 1] = Buffer.from(b.buffer, b.byteOffset, b.byteLength); }
+      else if (t === lua.LUA_TNUMBER) argv[i - 1] = Buffer.from(formatDouble(lua.lua_tonumber(L, i)), 'latin1');
+      else return fail('Lua redis lib command arguments must be strings or integers');
+    }
+    const host = this.#host;
+    if (host === null) return fail('This Redis command is not allowed from script');
+    let r: NodeReply;
+    try { r = host.call(argv); } catch (err) { r = new ReplyError(`ERR ${String((err as Error)?.message ?? err)}`); }
+    if (r instanceof ReplyError) {
+      this.#pushErrorTable(Buffer.from(`-${r.message}`, 'latin1'));
+      if (raise) return lua.lua_error(L);
+      return 1;
+    }
+    this.#f.lauxlib.luaL_checkstack(L, 8, null);
+    this.#pushReply(r, 0);
+    return 1;
+  }
+
+  #oneString(name: string, push: (s: Buffer) => void): number {
+    const { lua } = this.#f;
+    const L = this.#L;
+    if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) this.#raise(`wrong number or type of arguments`);
+    void name;
+    const b = lua.lua_tolstring(L, 1)!;
+    push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    return 1;
+  }
+
+  /** Raise a Lua error with a message (the handler makes it "ERR <msg>" with the script's line). */
+  #raise(msg: string): never {
+    const { lua, to_luastring } = this.#f;
+    lua.lua_pushstring(this.#L, to_luastring(msg));
+    return lua.lua_error(this.#L);
+  }
+
+  /**
+   * Push {err = "<CODE> <msg>"}: from "-CODE msg" the code is the first word ("-msg" with no
+   * space: ERR msg); without the dash the code is ERR. Trailing CR/LF trimmed. (Redis 7.0's rules.)
+   */
+  #pushErrorTable(raw: Buffer): void {
+    const { lua, to_luastring } = this.#f;
+    let s = raw.toString('latin1');
+    let code = 'ERR';
+    if (s.startsWith('-')) {
+      const sp = s.indexOf(' ');
+      if (sp < 0) s = s.slice(1);
+      else { code = s.slice(1, sp); s = s.slice(sp + 1); }
+    }
+    s = s.replace(/^[\r\n]+|[\r\n]+$/g, '');
+    lua.lua_createtable(this.#L, 0, 1);
+    lua.lua_pushstring(this.#L, Buffer.from(`${code} ${s}`, 'latin1'));
+    lua.lua_setfield(this.#L, -2, to_luastring('err', true));
+  }
+
+  // ---- conversions ----
+  /** A command's reply as the Lua value Redis 7.0 gives a script (RESP2 view). */
+  #pushReply(r: NodeReply, depth: number): void {
+    const { lua, to_luastring } = this.#f;
+    const L = this.#L;
+    if (depth > 0) this.#f.lauxlib.luaL_checkstack(L, 4, null);
+    if (r === null || r === NIL_ARRAY) { lua.lua_pushboolean(L, false); return; }
+    switch (typeof r) {
+      case 'number': lua.lua_pushnumber(L, r); return;
+      case 'bigint': lua.lua_pushnumber(L, Number(r)); return;
+      case 'string': lua.lua_createtable(L, 0, 1); lua.lua_pushstring(L, Buffer.from(r, 'latin1')); lua.lua_setfield(L, -2, to_luastring('ok', true)); return;
+      default: break;
+    }
+    if (r instanceof Buffer) { lua.lua_pushstring(L, r); return; }
+    if (r instanceof ReplyError) { this.#pushErrorTable(Buffer.from(`-${r.message}`, 'latin1')); return; }
+    const items: NodeReply[] | null = Array.isArray(r) ? r : r instanceof Push ? r.items
+      : 'map' in r ? (r as { map: [Reply, Reply][] }).map.flat() : 'set' in r ? (r as { set: Reply[] }).set : null;
+    if (items !== null) {
+      lua.lua_createtable(L, items.length, 0);
+      for (let i = 0; i < items.length; i++) { this.#pushReply(items[i]!, depth + 1); lua.lua_rawseti(L, -2, i + 1); }
+      return;
+    }
+    if ('double' in r) { lua.lua_pushstring(L, Buffer.from(formatDouble((r as { double: number }).double), 'latin1')); return; }
+    lua.lua_pushstring(L, Buffer.from((r as { verbatim: string }).verbatim, 'utf8'));
+  }
+
+  /** The script's return value at idx as the reply Redis 7.0 sends. */
+  #toReply(idx: number, depth: number): NodeReply {
+    const { lua, to_luastring } = this.#f;
+    const L = this.#L;
+    const t = lua.lua_type(L, idx);
+    if (t === lua.LUA_TSTRING) return Buffer.from(lua.lua_tolstring(L, idx)!);
+    if (t === lua.LUA_TBOOLEAN) return lua.lua_toboolean(L, idx) ? 1 : null;
+    if (t === lua.LUA_TNUMBER) return toInteger(lua.lua_tonumber(L, idx));
+    if (t !== lua.LUA_TTABLE) return null;
+    // redis-server answers this past its Lua stack (7995 nested arrays); 1000 here keeps the JS stack safe
+    if (depth > 1000) return new ReplyError('ERR reached lua stack limit');
+    this.#f.lauxlib.luaL_checkstack(L, 4, null);
+    const abs = idx < 0 ? lua.lua_gettop(L) + idx + 1 : idx;
+    lua.lua_pushstring(L, to_luastring('err', true)); lua.lua_rawget(L, abs);
+    if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
+      const msg = this.#str(-1).replace(/[\r\n]+/g, ' ');
+      lua.lua_pop(L, 1);
+      return new ReplyError(msg);
+    }
+    lua.lua_pop(L, 1);
+    lua.lua_pushstring(L, to_luastring('ok', true)); lua.lua_rawget(L, abs);
+    if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
+      const msg = this.#str(-1).replace(/[\r\n]+/g, ' ');
+      lua.lua_pop(L, 1);
+      return msg;
+    }
+    lua.lua_pop(L, 1);
+    lua.lua_pushstring(L, to_luastring('double', true)); lua.lua_rawget(L, abs);
+    if (lua.lua_type(L, -1) === lua.LUA_TNUMBER) {
+      const d = lua.lua_tonumber(L, -1);
+      lua.lua_pop(L, 1);
+      return { double: d };
+    }
+    lua.lua_pop(L, 1);
+    const out: NodeReply[] = [];
+    for (let i = 1; ; i++) {
+      lua.lua_rawgeti(L, abs, i);
+      if (lua.lua_type(L, -1) === lua.LUA_TNIL) { lua.lua_pop(L, 1); break; }
+      out.push(this.#toReply(-1, depth + 1));
+      lua.lua_pop(L, 1);
+    }
+    return out as NodeReply;
+  }
+
+  /** The reply of a script that raised an error: "<msg> script: <sha>, on @user_script:<line>." */
+  #errorReply(sha: string): ReplyError {
+    const { lua, to_luastring } = this.#f;
+    const L = this.#L;
+    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+      const msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? this.#str(-1) : 'execution failure';
+      return new ReplyError(`ERR Error running script f_${sha}, ${msg.slice(0, 100)}`);
+    }
+    const field = (k: string): string | null => {
+      lua.lua_getfield(L, -1, to_luastring(k, true));
+      const v = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? this.#str(-1) : null;
+      lua.lua_pop(L, 1);
+      return v;
+    };
+    const msg = lua51Message((field('err') ?? 'ERR unknown error').replace(/[\r\n]+/g, ' '));
+    const source = field('source');
+    const line = field('line');
+    return new ReplyError(source !== null && line !== null ? `${msg} script: ${sha}, on ${source}:${line}.` : msg);
+  }
+
+  #pushArray(items: Buffer[]): void {
+    const { lua } = this.#f;
+    lua.lua_createtable(this.#L, items.length, 0);
+    for (let i = 0; i < items.length; i++) { lua.lua_pushstring(this.#L, items[i]!); lua.lua_rawseti(this.#L, -2, i + 1); }
+  }
+
+  #setGlobalRaw(nameRef: number, items: Buffer[]): void {
+    const { lua } = this.#f;
+    const L = this.#L;
+    lua.lua_pushglobaltable(L);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, nameRef);
+    this.#pushArray(items);
+    lua.lua_rawset(L, -3);
+    lua.lua_pop(L, 1);
+  }
+
+  #str(idx: number): string {
+    const b = this.#f.lua.lua_tolstring(this.#L, idx);
+    return b === null ? '' : Buffer.from(b).toString('latin1');
+  }
+}
+
+/**
+ * Lua 5.3 names the culprit after the type ("attempt to index a nil value (local 'x')"), Lua 5.1
+ * (Redis) before it ("attempt to index local 'x' (a nil value)"): errors are given 5.1's word order.
+ */
+function lua51Message(m: string): string {
+  return m.replace(/attempt to ([a-z ]+?) an? (\w+) value \((\w+) '([^']*)'\)/, "attempt to $1 $3 '$4' (a $2 value)");
+}
+
+/** Lua number → integer reply, truncated toward zero like C's (long long) cast. */
+function toInteger(n: number): number | bigint {
+  if (Number.isNaN(n) || n >= I64_EDGE || n < -I64_EDGE) return -9223372036854775808n;
+  const t = Math.trunc(n);
+  return Number.isSafeInteger(t) ? (Object.is(t, -0) ? 0 : t) : BigInt(t);
+}

@@ -1,0 +1,100 @@
+// Loads the Lua interpreter (fengari: Lua 5.3 written in JS, Lua strings are
+// byte arrays, so keys and values stay binary-safe) and types the part of its
+// C-like API the scripting engine uses. Loaded on first use, so a node that
+// never runs a script pays nothing. fengari reads its build options from
+// process.env.FENGARICONF when its modules load: we set
+// LUA_COMPAT_FLOATSTRING (integral floats print as "5", not "5.0", as in
+// Lua 5.1) for that one require and restore the variable right after. This is
+// the only module that touches fengari directly.
+import { createRequire } from 'node:module';
+
+/** An opaque lua_State. */
+export type LuaState = { readonly __lua: unique symbol };
+/** A JS function Lua can call: arguments on L's stack, returns how many results it pushed. */
+export type LuaFn = (L: LuaState) => number;
+
+export interface LuaCore {
+  LUA_OK: number; LUA_REGISTRYINDEX: number; LUA_RIDX_GLOBALS: number;
+  LUA_TNIL: number; LUA_TBOOLEAN: number; LUA_TLIGHTUSERDATA: number; LUA_TNUMBER: number; LUA_TSTRING: number; LUA_TTABLE: number; LUA_TFUNCTION: number;
+  LUA_MASKCOUNT: number;
+  lua_gettop(L: LuaState): number;
+  lua_settop(L: LuaState, i: number): void;
+  lua_pop(L: LuaState, n: number): void;
+  lua_type(L: LuaState, i: number): number;
+  lua_isinteger(L: LuaState, i: number): boolean;
+  lua_tonumber(L: LuaState, i: number): number;
+  lua_tointeger(L: LuaState, i: number): number;
+  lua_toboolean(L: LuaState, i: number): boolean;
+  lua_tolstring(L: LuaState, i: number): Uint8Array | null;
+  lua_touserdata(L: LuaState, i: number): unknown;
+  lua_pushnil(L: LuaState): void;
+  lua_pushnumber(L: LuaState, n: number): void;
+  lua_pushinteger(L: LuaState, n: number): void;
+  lua_pushboolean(L: LuaState, b: boolean): void;
+  lua_pushstring(L: LuaState, s: Uint8Array): void;
+  lua_pushlightuserdata(L: LuaState, p: unknown): void;
+  lua_pushcfunction(L: LuaState, f: LuaFn): void;
+  lua_pushvalue(L: LuaState, i: number): void;
+  lua_pushglobaltable(L: LuaState): void;
+  lua_createtable(L: LuaState, narr: number, nrec: number): void;
+  lua_getfield(L: LuaState, i: number, k: Uint8Array): number;
+  lua_setfield(L: LuaState, i: number, k: Uint8Array): void;
+  lua_rawgeti(L: LuaState, i: number, n: number): number;
+  lua_rawseti(L: LuaState, i: number, n: number): void;
+  lua_rawget(L: LuaState, i: number): number;
+  lua_rawset(L: LuaState, i: number): void;
+  lua_rawlen(L: LuaState, i: number): number;
+  lua_next(L: LuaState, i: number): boolean;
+  lua_setglobal(L: LuaState, k: Uint8Array): void;
+  lua_getglobal(L: LuaState, k: Uint8Array): number;
+  lua_pcall(L: LuaState, nargs: number, nres: number, msgh: number): number;
+  lua_call(L: LuaState, nargs: number, nres: number): void;
+  lua_error(L: LuaState): never;
+  lua_checkstack(L: LuaState, n: number): boolean;
+  lua_setmetatable(L: LuaState, i: number): void;
+  lua_stringtonumber(L: LuaState, s: Uint8Array): number;
+  lua_insert(L: LuaState, i: number): void;
+  lua_concat(L: LuaState, n: number): void;
+  lua_sethook(L: LuaState, f: ((L: LuaState) => void) | null, mask: number, count: number): void;
+}
+
+export interface LuaAux {
+  luaL_newstate(): LuaState;
+  luaL_requiref(L: LuaState, name: Uint8Array, open: LuaFn, global: number): void;
+  luaL_loadbuffer(L: LuaState, s: Uint8Array, sz: number | null, name: Uint8Array): number;
+  luaL_ref(L: LuaState, t: number): number;
+  luaL_unref(L: LuaState, t: number, ref: number): void;
+  luaL_error(L: LuaState, fmt: Uint8Array, ...a: unknown[]): never;
+  luaL_checkstack(L: LuaState, n: number, msg: Uint8Array | null): void;
+  luaL_checknumber(L: LuaState, i: number): number;
+  luaL_checkinteger(L: LuaState, i: number): number;
+  luaL_checkany(L: LuaState, i: number): void;
+  luaL_where(L: LuaState, level: number): void;
+  luaL_argerror(L: LuaState, arg: number, msg: Uint8Array): never;
+}
+
+export interface LuaLibs {
+  luaopen_base: LuaFn; luaopen_table: LuaFn; luaopen_string: LuaFn; luaopen_math: LuaFn; luaopen_debug: LuaFn; luaopen_coroutine: LuaFn;
+}
+
+export interface Fengari {
+  lua: LuaCore;
+  lauxlib: LuaAux;
+  lualib: LuaLibs;
+  to_luastring(s: string, cache?: boolean): Uint8Array;
+}
+
+let loaded: Fengari | null = null;
+
+/** The interpreter, loaded on first call. */
+export function fengari(): Fengari {
+  if (loaded !== null) return loaded;
+  const before = process.env['FENGARICONF'];
+  process.env['FENGARICONF'] = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
+  try {
+    loaded = createRequire(import.meta.url)('fengari') as Fengari;
+  } finally {
+    if (before === undefined) delete process.env['FENGARICONF']; else process.env['FENGARICONF'] = before;
+  }
+  return loaded;
+}

@@ -6,7 +6,8 @@
 // table with the ratio and the issue-18 targets (every test >= 0.6x at
 // pipeline 1, LPUSH/LPOP >= 0.8x). Alternating per group keeps the two
 // servers under the same load on a shared machine.
-// Usage: npm run build && node benchmarks/node-vs-redis.mjs [-n 50000] [-P 1,16] [-R 3]
+// Usage: npm run build && node benchmarks/node-vs-redis.mjs [-n 50000] [-P 1,16] [-R 3] [-t ping,set,…]
+//        [--baseline-bin other/bin/shardgate.js]   (another build's node as a third server, same rounds)
 // Uses the built CLI (node bin/shardgate.js node --port P). Stops what it starts (by pid).
 import { spawn, execFile } from 'node:child_process';
 import net from 'node:net';
@@ -25,7 +26,11 @@ const PIPELINES = pIdx > 0 ? process.argv[pIdx + 1].split(',').map(Number) : [1]
 const rIdx = process.argv.indexOf('-R');
 const ROUNDS = rIdx > 0 ? Number(process.argv[rIdx + 1]) : 3;
 /** redis-benchmark's default tests, as -t groups in its own order */
-const GROUPS = ['ping', 'set', 'get', 'incr', 'lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange', 'mset'];
+const ALL_GROUPS = ['ping', 'set', 'get', 'incr', 'lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange', 'mset'];
+const tIdx = process.argv.indexOf('-t');
+const GROUPS = tIdx > 0 ? process.argv[tIdx + 1].split(',').filter((g) => ALL_GROUPS.includes(g)) : ALL_GROUPS;
+const bIdx = process.argv.indexOf('--baseline-bin');
+const BASELINE = bIdx > 0 ? path.resolve(process.argv[bIdx + 1]) : null;
 const median = (xs) => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2; };
 
 function freePort() {
@@ -62,19 +67,23 @@ const nport = await freePort();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-bench-'));
 const redis = await start('redis-server', ['--port', String(rport), '--save', '', '--appendonly', 'no', '--dir', dir], rport);
 const node = await start(process.execPath, [path.join(root, 'bin/shardgate.js'), 'node', '--port', String(nport), '--loglevel', 'warn', '--dir', dir], nport);
+const bport = BASELINE ? await freePort() : 0;
+const bdir = BASELINE ? fs.mkdtempSync(path.join(os.tmpdir(), 'sg-bench-base-')) : '';
+const base = BASELINE ? await start(process.execPath, [BASELINE, 'node', '--port', String(bport), '--loglevel', 'warn', '--dir', bdir], bport) : null;
 try {
   console.log(`redis-benchmark (default tests) -n ${N} -c 50 -q --csv; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, ${new Date().toISOString()}`);
   let misses = 0;
   for (const p of PIPELINES) {
-    const samples = { r: {}, s: {} };
+    const samples = { r: {}, s: {}, b: {} };
     const add = (into, res) => { for (const [t, v] of Object.entries(res)) (into[t] ??= []).push(v); };
     for (let round = 0; round < ROUNDS; round++) {
       for (const g of GROUPS) {
         add(samples.r, await bench(rport, p, g));
         add(samples.s, await bench(nport, p, g));
+        if (base) add(samples.b, await bench(bport, p, g));
       }
     }
-    console.log(`\npipeline ${p}, median of ${ROUNDS} rounds\n\n| test | redis-server rps | shardgate node rps | ratio |\n|---|---:|---:|---:|`);
+    console.log(`\npipeline ${p}, median of ${ROUNDS} rounds\n\n| test | redis-server rps | shardgate node rps | ratio |${base ? ' baseline node rps | this / baseline |' : ''}\n|---|---:|---:|---:|${base ? '---:|---:|' : ''}`);
     for (const t of Object.keys(samples.r)) {
       const r = median(samples.r[t]);
       const s = samples.s[t] ? median(samples.s[t]) : NaN;
@@ -82,11 +91,14 @@ try {
       const target = p === 1 ? (/^(LPUSH|LPOP)$/.test(t) ? 0.8 : 0.6) : 0;
       const miss = !Number.isFinite(ratio) || ratio < target;
       if (miss) misses++;
-      console.log(`| ${t} | ${Math.round(r)} | ${Number.isFinite(s) ? Math.round(s) : 'missing'} | ${Number.isFinite(ratio) ? ratio.toFixed(2) : '-'}${miss ? ' (below ' + target + ')' : ''} |`);
+      const b = base && samples.b[t] ? median(samples.b[t]) : NaN;
+      const vsBase = base ? ` ${Number.isFinite(b) ? Math.round(b) : 'missing'} | ${Number.isFinite(b) ? (s / b).toFixed(2) : '-'} |` : '';
+      console.log(`| ${t} | ${Math.round(r)} | ${Number.isFinite(s) ? Math.round(s) : 'missing'} | ${Number.isFinite(ratio) ? ratio.toFixed(2) : '-'}${miss ? ' (below ' + target + ')' : ''} |${vsBase}`);
     }
   }
   console.log(misses === 0 ? '\nall pipeline-1 targets met' : `\n${misses} test(s) below target or missing`);
 } finally {
   node.kill('SIGTERM');
+  base?.kill('SIGTERM');
   redis.kill('SIGTERM');
 }

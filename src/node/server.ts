@@ -8,6 +8,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { RequestScanner } from '../resp/request-scanner.js';
+import { writeBuffer, Wrote } from '../proxy/socket-write.js';
 import type { RequestSink } from '../resp/types.js';
 import { NO_REPLY, type NodeConnection } from './contracts.js';
 import { encodeReply, type NodeReply } from './reply.js';
@@ -132,7 +133,8 @@ class Connection implements RequestSink {
       const data = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out);
       this.#out = [];
       this.node.stats.netOut += data.length;
-      if (!this.sock.write(data)) this.sock.pause();
+      // Straight to the socket's handle, as the proxy writes (no Writable bookkeeping per reply at pipeline 1).
+      if (writeBuffer(this.sock, data) === Wrote.Blocked) this.sock.pause();
     }
     if (this.#quitting && !this.sock.destroyed) this.sock.end();
   }

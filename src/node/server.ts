@@ -9,6 +9,7 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import { RequestScanner } from '../resp/request-scanner.js';
 import { writeBuffer, Wrote } from '../proxy/socket-write.js';
+import { readAccepted } from '../proxy/socket-read.js';
 import type { RequestSink } from '../resp/types.js';
 import { NO_REPLY, type NodeConnection } from './contracts.js';
 import { encodeReply, type NodeReply } from './reply.js';
@@ -46,7 +47,9 @@ class Connection implements RequestSink {
     };
     this.client.conn = this.nodeConn;
     sock.setNoDelay(true);
-    sock.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // Reads land in the proxy's shared buffer (no Buffer, Readable push or nextTick per read): a chunk is
+    // valid only during #onData, so each request is copied out before its arguments are used (below).
+    readAccepted(sock, (chunk: Buffer) => this.#onData(chunk));
     sock.on('drain', () => sock.resume());
     sock.on('error', () => {});
     sock.on('close', () => {
@@ -56,7 +59,7 @@ class Connection implements RequestSink {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#isDetached) { this.#detached?.onData(chunk); return; }
+    if (this.#isDetached) { this.#detached?.onData(Buffer.from(chunk)); return; }
     this.#inFeed = true;
     try {
       this.#scanner.feed(chunk, this);
@@ -69,10 +72,13 @@ class Connection implements RequestSink {
   }
 
   onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
-    if (this.#isDetached) { this.#detached?.onData(buf.subarray(start, end)); return; }
+    if (this.#isDetached) { this.#detached?.onData(Buffer.from(buf.subarray(start, end))); return; }
     if (argc === 0 || this.#quitting) return;
+    // One copy of the request (the read buffer is reused): its arguments may be kept (queued, in MULTI, stored, propagated).
+    const own = Buffer.allocUnsafe(end - start);
+    buf.copy(own, 0, start, end);
     const argv: Buffer[] = new Array(argc);
-    for (let i = 0; i < argc; i++) argv[i] = buf.subarray(args[2 * i]!, args[2 * i + 1]!);
+    for (let i = 0; i < argc; i++) argv[i] = own.subarray(args[2 * i]! - start, args[2 * i + 1]! - start);
     if (this.#waiting || this.#parked) { this.#queue.push(argv); return; }
     if (this.node.mustWait(this.client)) { this.#queue.push(argv); this.#park(); return; }
     this.#run(argv);

@@ -141,7 +141,7 @@ export function summaryTable({ medians, ratios, paired, pairedPredixy, idle, flo
   return lines.join('\n');
 }
 
-const COLORS = { direct: '#7f8c8d', nutcracker: '#2980b9', shardgate: '#27ae60', pipe: '#e67e22' };
+const COLORS = { direct: '#7f8c8d', nutcracker: '#2980b9', shardgate: '#27ae60', pipe: '#e67e22', predixy: '#8e44ad', 'sg-baseline': '#a3d9b1', 'sg-nometrics': '#16a085' };
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** A small hand-written SVG: one group of bars per load, each group on its own scale. */

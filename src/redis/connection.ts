@@ -34,6 +34,9 @@ import { ReplyScanner } from '../resp/reply-scanner.js';
 import { decodeReply, RespError, type RespValue } from '../resp/reply-value.js';
 import type { ReplySink } from '../resp/types.js';
 
+
+/** what #decode returns for a reply that did not decode */
+const NOT_DECODED = Symbol('not decoded');
 export { RespError, type RespValue };
 
 export type RedisAddress = { host: string; port: number } | { path: string };
@@ -221,16 +224,20 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
     sock.write(bytes);
   }
 
+  /** One reply decoded; a reply that does not decode ends the connection (NOT_DECODED). */
+  #decode(buf: Buffer, start: number, end: number): RespValue | typeof NOT_DECODED {
+    try {
+      return decodeReply(buf, start, end);
+    } catch (err) {
+      this.#fail(new RedisConnectionError('EPROTO', `bad reply from ${this.#label}: ${(err as Error).message}`));
+      return NOT_DECODED;
+    }
+  }
+
   #onReply(buf: Buffer, start: number, end: number): void {
     if (this.#onPush !== null) {
-      let v: RespValue;
-      try {
-        v = decodeReply(buf, start, end);
-      } catch (err) {
-        this.#fail(new RedisConnectionError('EPROTO', `bad reply from ${this.#label}: ${(err as Error).message}`));
-        return;
-      }
-      this.#onPush(v);
+      const v = this.#decode(buf, start, end);
+      if (v !== NOT_DECODED) this.#onPush(v);
       return;
     }
     const p = this.#pending[this.#head];
@@ -238,13 +245,8 @@ export class RedisConnection extends EventEmitter<{ close: [error: RedisConnecti
       this.#fail(new RedisConnectionError('EPROTO', `${this.#label} sent a reply nobody asked for`));
       return;
     }
-    let value: RespValue;
-    try {
-      value = decodeReply(buf, start, end);
-    } catch (err) {
-      this.#fail(new RedisConnectionError('EPROTO', `bad reply from ${this.#label}: ${(err as Error).message}`));
-      return;
-    }
+    const value = this.#decode(buf, start, end);
+    if (value === NOT_DECODED) return;
     this.#pending[this.#head++] = undefined as unknown as Pending;
     if (this.#head === this.#pending.length) {
       this.#pending = [];

@@ -136,6 +136,9 @@ describeLinux('a TLS handshake flood', () => {
         if (kind === 'random') s.write(crypto.randomBytes(600));
       });
       s.on('error', () => { /* the close is what is measured */ });
+      // Read (and drop) what the proxy sends — a TLS alert for some random bytes: a socket whose
+      // data is never read never reports the close that follows it.
+      s.resume();
       s.on('close', () => { rec.closedAfter = Date.now() - rec.at; });
       flood.push(rec);
       sockets.push(s);
@@ -153,7 +156,7 @@ describeLinux('a TLS handshake flood', () => {
       const early = (k: Kind) => by(k).filter((ms) => ms < 5000).length;
       console.log(`TLS flood: closed after ms: plaintext max ${Math.max(...by('plaintext'))}, random: ${early('random')} of ${by('random').length} at once, max ${Math.max(...by('random'))}, silent min ${Math.min(...by('silent'))} max ${Math.max(...by('silent'))}, half min ${Math.min(...by('half'))} max ${Math.max(...by('half'))}; TLS client PING ms p50 ${pct(all, 0.5).toFixed(2)} p99 ${pct(all, 0.99).toFixed(2)} max ${Math.max(...all).toFixed(2)}; proxy RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssAfter / 2 ** 20).toFixed(1)} MB; load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
       expect(Math.max(...by('plaintext'))).toBeLessThan(5000);
-      expect(Math.max(...by('random'))).toBeLessThan(25_000);
+      expect(Math.max(...by('random'))).toBeLessThan(5000); // refused in the handshake at once (with an alert or without)
       for (const k of ['silent', 'half'] as const) {
         // held until the 10 s deadline, then closed by the proxy (not before: nothing else closes them)
         expect(Math.min(...by(k))).toBeGreaterThanOrEqual(9000);

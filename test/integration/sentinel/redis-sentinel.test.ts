@@ -19,6 +19,8 @@ import { getMany, killMaster, median, roleOf, shardsOfTags, SPREAD_TAGS, startMa
 
 const SHARDS = ['shard-a', 'shard-b', 'shard-c'];
 const SENTINEL_DOWN_AFTER_MS = 1000;
+/** Sentinel retries a failover whose election failed (split votes) after 2 × this: kept short so one retry fits the bound */
+const SENTINEL_FAILOVER_TIMEOUT_MS = 3000;
 const TAGS = SPREAD_TAGS;
 
 const nodes = new Map<number, Proc>();
@@ -42,7 +44,7 @@ async function startSentinel(monitored: number[]): Promise<Proc> {
     ...SHARDS.flatMap((s, i) => [
       `sentinel monitor ${s} 127.0.0.1 ${monitored[i]} 2`,
       `sentinel down-after-milliseconds ${s} ${SENTINEL_DOWN_AFTER_MS}`,
-      `sentinel failover-timeout ${s} 10000`,
+      `sentinel failover-timeout ${s} ${SENTINEL_FAILOVER_TIMEOUT_MS}`,
       `sentinel parallel-syncs ${s} 1`,
     ]), '',
   ].join('\n'));
@@ -118,7 +120,8 @@ describe('failover: redis-sentinel with three real sentinels', () => {
       errors.push(k.errors);
       lagBytes.push(k.lagBytes);
       // Sentinel's own timing: down-after, agreement, election, promotion (a generous bound; the figures are printed).
-      expect(k.failoverMs).toBeLessThan(SENTINEL_DOWN_AFTER_MS + 9000);
+      // One failed election (split votes) costs 2 × failover-timeout before Sentinel tries again: allowed once.
+      expect(k.failoverMs).toBeLessThan(SENTINEL_DOWN_AFTER_MS + 2 * SENTINEL_FAILOVER_TIMEOUT_MS + 9000);
       expect((await roleOf(promoted))?.role).toBe('master');
       lost.push(k.lost.length);
       oldestLostMs.push(k.lost.length === 0 ? 0 : k.killedAt - Math.min(...k.lost.map((m) => m.at)));

@@ -85,6 +85,8 @@ export interface Fengari {
 }
 
 let loaded: Fengari | null = null;
+/** fengari is CommonJS and reads FENGARICONF when it loads, so it is required here (set first), not imported statically. */
+const require = createRequire(import.meta.url);
 
 /** The interpreter, loaded on first call. */
 export function fengari(): Fengari {
@@ -92,7 +94,7 @@ export function fengari(): Fengari {
   const before = process.env['FENGARICONF'];
   process.env['FENGARICONF'] = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
   try {
-    loaded = createRequire(import.meta.url)('fengari') as Fengari;
+    loaded = require('fengari') as Fengari;
   } finally {
     if (before === undefined) delete process.env['FENGARICONF']; else process.env['FENGARICONF'] = before;
   }

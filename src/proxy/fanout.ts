@@ -177,24 +177,35 @@ export function runFanout(client: ClientConn, def: CommandDef, buf: Buffer, star
     randomKey(client, buf, start, end);
     return;
   }
-  let merge: (rs: Buffer[]) => Buffer = MERGES[kind as keyof typeof MERGES];
   if (kind === 'info') {
-    const sections: string[] = [];
-    for (let i = 1; i < argc; i++) sections.push(buf.toString('latin1', args[2 * i]!, args[2 * i + 1]!).toLowerCase());
-    // Plain INFO (what client libraries send at connect, as a ready check) is the proxy's own and never waits
-    // for a backend: one stalled server must not keep clients from connecting. Sections that sum the
-    // servers' figures (keyspace, memory, stats) and INFO all / everything ask every server.
-    const wantsBackends = sections.some((x) => x === 'all' || x === 'everything' || SUMMED_SECTIONS.has(x));
-    if (!wantsBackends || client.ctx.pool.liveCount === 0) {
-      client.replyLocal(encodeVerbatim(infoText(client, sections), client.resp));
-      return;
-    }
-    merge = (rs) => mergeInfo(client, sections, rs);
+    runInfo(client, buf, start, end, argc, args);
+    return;
   }
+  gather(client, buf, start, end, MERGES[kind], kind === 'any-ok');
+}
+
+/** INFO [section …]: the proxy's own sections, plus the servers' summed ones when asked for. */
+function runInfo(client: ClientConn, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+  const sections: string[] = [];
+  for (let i = 1; i < argc; i++) sections.push(buf.toString('latin1', args[2 * i]!, args[2 * i + 1]!).toLowerCase());
+  // Plain INFO (what client libraries send at connect, as a ready check) is the proxy's own and never waits
+  // for a backend: one stalled server must not keep clients from connecting. Sections that sum the
+  // servers' figures (keyspace, memory, stats) and INFO all / everything ask every server.
+  const wantsBackends = sections.some((x) => x === 'all' || x === 'everything' || SUMMED_SECTIONS.has(x));
+  if (!wantsBackends || client.ctx.pool.liveCount === 0) {
+    client.replyLocal(encodeVerbatim(infoText(client, sections), client.resp));
+    return;
+  }
+  // a server that failed leaves its figures out (INFO still answers)
+  gather(client, buf, start, end, (rs) => mergeInfo(client, sections, rs), true);
+}
+
+/** The request to every live server, the replies merged into one. */
+function gather(client: ClientConn, buf: Buffer, start: number, end: number, merge: (rs: Buffer[]) => Buffer, tolerateErrors: boolean): void {
   const servers = liveServers(client);
   if (servers === null) return;
-  // SCRIPT KILL / FUNCTION KILL: OK when one server had a script to kill (the others' NOTBUSY is expected).
-  const g = new Gather(client, servers.length, merge, kind === 'any-ok' || kind === 'info');
+  // SCRIPT KILL / FUNCTION KILL ('any-ok'): OK when one server had a script to kill (the others' NOTBUSY is expected).
+  const g = new Gather(client, servers.length, merge, tolerateErrors);
   g.send(servers, buf, start, end);
 }
 

@@ -91,7 +91,12 @@ export interface NodeCore {
   readonly keyspace: KeyspaceSnapshotSource;
   /** subscribe to the write stream; returns an unsubscribe function */
   addWriteListener(l: WriteListener): () => void;
-  /** run a command as an internal client (AOF load, replication stream); returns its reply */
+  /**
+   * Run a command as an internal client (AOF load, replication stream); returns its reply. The
+   * argv buffers are handed over: the node may keep them as values, so the caller must not write
+   * to them again, and none may be a small view of a larger buffer (it would pin it): copy each
+   * argument out of a read buffer.
+   */
   execute(argv: Buffer[]): Reply | Promise<Reply>;
   registerCommand(spec: CommandSpec): void;
   registerInfoSection(name: string, render: () => Record<string, string | number>): void;

@@ -76,18 +76,18 @@ export class Keyspace implements KeyspaceSnapshotSource {
 
   // ---- mutations ----
   /** Insert or replace a key (the TTL is cleared unless given). */
-  set(key: string, t: T, v: Value, exp = 0): Entry {
+  set(key: string, t: T, v: Value, exp = 0, now = Date.now()): Entry {
     const old = this.map.get(key);
     const size = ENTRY_OVERHEAD + key.length + valueSize(t, v);
     if (old !== undefined) {
       if (this.#hook !== null) this.#hook(key, dumpValue(old.t, old.v), old.exp);
       this.used += size - old.size;
-      old.t = t; old.v = v; old.size = size; old.lru = Date.now();
+      old.t = t; old.v = v; old.size = size; old.lru = now;
       this.setExpire(key, old, exp);
       return old;
     }
     if (this.#hook !== null) this.#hook(key, null, 0);
-    const e = new Entry(t, v, 0, Date.now(), size);
+    const e = new Entry(t, v, 0, now, size);
     this.map.set(key, e);
     e.idx = this.#all.length;
     this.#all.push(key);

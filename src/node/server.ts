@@ -13,6 +13,7 @@ import { readAccepted } from '../proxy/socket-read.js';
 import type { RequestSink } from '../resp/types.js';
 import { NO_REPLY, type NodeConnection } from './contracts.js';
 import { encodeReply, type NodeReply } from './reply.js';
+import { ownArguments } from './request-args.js';
 import type { ClientState } from './commands/types.js';
 import type { NodeState } from './state.js';
 
@@ -74,11 +75,7 @@ class Connection implements RequestSink {
   onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
     if (this.#isDetached) { this.#detached?.onData(Buffer.from(buf.subarray(start, end))); return; }
     if (argc === 0 || this.#quitting) return;
-    // One copy of the request (the read buffer is reused): its arguments may be kept (queued, in MULTI, stored, propagated).
-    const own = Buffer.allocUnsafe(end - start);
-    buf.copy(own, 0, start, end);
-    const argv: Buffer[] = new Array(argc);
-    for (let i = 0; i < argc; i++) argv[i] = own.subarray(args[2 * i]! - start, args[2 * i + 1]! - start);
+    const argv = ownArguments(buf, start, end, argc, args);
     if (this.#waiting || this.#parked) { this.#queue.push(argv); return; }
     if (this.node.mustWait(this.client)) { this.#queue.push(argv); this.#park(); return; }
     this.#run(argv);

@@ -35,7 +35,7 @@ function hset(c: Call, countNew: boolean): NodeReply {
   const e = hashForWrite(c, str(c.argv[1]!));
   if (e instanceof ReplyError) return e;
   let n = 0;
-  for (let i = 2; i < c.argv.length; i += 2) if (putField(c, e, str(c.argv[i]!), Buffer.from(c.argv[i + 1]!))) n++;
+  for (let i = 2; i < c.argv.length; i += 2) if (putField(c, e, str(c.argv[i]!), c.argv[i + 1]!)) n++;
   c.ks.dirty++;
   return countNew ? n : 'OK';
 }
@@ -79,7 +79,7 @@ export function hashCommands(): Cmd[] {
       if (e instanceof ReplyError) return e;
       const f = str(c.argv[2]!);
       if ((e.v as Map<string, Buffer>).has(f)) return 0;
-      putField(c, e, f, Buffer.from(c.argv[3]!)); c.ks.dirty++;
+      putField(c, e, f, c.argv[3]!); c.ks.dirty++;
       return 1;
     }),
     def('hget', 3, ['readonly', 'fast'], k1, (c) => { const h = read(c); return h instanceof ReplyError ? h : h?.get(str(c.argv[2]!)) ?? null; }),

@@ -55,7 +55,7 @@ function push(c: Call, left: boolean, onlyExisting: boolean): NodeReply {
   const l = listOf(e);
   let grow = 0;
   for (let i = 2; i < c.argv.length; i++) {
-    const v = Buffer.from(c.argv[i]!);
+    const v = c.argv[i]!;
     if (left) l.pushFront(v); else l.pushBack(v);
     grow += LIST_ELEM + v.length;
   }
@@ -204,7 +204,7 @@ export function listCommands(): Cmd[] {
       const l = listOf(e);
       const i = indexOf(n, l.length);
       if (i < 0) return E.outOfRange;
-      const v = Buffer.from(c.argv[3]!);
+      const v = c.argv[3]!;
       c.ks.grow(e, v.length - l.at(i).length);
       l.set(i, v); c.ks.dirty++;
       return 'OK';
@@ -241,7 +241,7 @@ export function listCommands(): Cmd[] {
       const items = l.toArray();
       const i = items.findIndex((x) => x.equals(c.argv[3]!));
       if (i < 0) return -1;
-      const v = Buffer.from(c.argv[4]!);
+      const v = c.argv[4]!;
       items.splice(where === 'before' ? i : i + 1, 0, v);
       l.replaceAll(items);
       c.ks.grow(e, LIST_ELEM + v.length); c.ks.dirty++;

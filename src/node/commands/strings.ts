@@ -65,7 +65,7 @@ function set(c: Call): NodeReply {
   const exists = old !== undefined;
   if ((nx && exists) || (xx && !exists)) return get ? oldVal : null;
   const ttl = exp !== null && 'at' in exp ? exp.at : exp !== null && 'keep' in exp && old !== undefined && !(old instanceof ReplyError) ? old.exp : 0;
-  c.ks.set(key, T.String, Buffer.from(argv[2]!), ttl);
+  c.ks.set(key, T.String, argv[2]!, ttl);
   c.ks.dirty++;
   if (exp !== null && 'at' in exp) {
     if (exp.at <= now && !c.client.internal) { c.ks.delete(key); c.prop = [[buf('DEL'), argv[1]!]]; }
@@ -218,13 +218,17 @@ export function stringCommands(): Cmd[] {
     def('mget', -2, ['readonly', 'fast'], [1, -1, 1], (c) => c.argv.slice(1).map((k) => { const e = c.ks.read(str(k)); return e !== undefined && e.t === T.String ? e.v as Buffer : null; })),
     def('mset', -3, W, [1, -1, 2], (c) => {
       if (c.argv.length % 2 === 0) return arity('mset');
-      for (let i = 1; i < c.argv.length; i += 2) { c.ks.set(str(c.argv[i]!), T.String, Buffer.from(c.argv[i + 1]!)); c.ks.dirty++; }
+      const now = Date.now();
+      for (let i = 1; i < c.argv.length; i += 2) c.ks.set(str(c.argv[i]!), T.String, c.argv[i + 1]!, 0, now);
+      c.ks.dirty += (c.argv.length - 1) / 2;
       return 'OK';
     }),
     def('msetnx', -3, W, [1, -1, 2], (c) => {
       if (c.argv.length % 2 === 0) return arity('msetnx');
       for (let i = 1; i < c.argv.length; i += 2) if (c.ks.peek(str(c.argv[i]!)) !== undefined) return 0;
-      for (let i = 1; i < c.argv.length; i += 2) { c.ks.set(str(c.argv[i]!), T.String, Buffer.from(c.argv[i + 1]!)); c.ks.dirty++; }
+      const now = Date.now();
+      for (let i = 1; i < c.argv.length; i += 2) c.ks.set(str(c.argv[i]!), T.String, c.argv[i + 1]!, 0, now);
+      c.ks.dirty += (c.argv.length - 1) / 2;
       return 1;
     }),
     def('incr', 2, [...W, 'fast'], k1, (c) => incrBy(c, str(c.argv[1]!), 1n)),
@@ -241,7 +245,7 @@ export function stringCommands(): Cmd[] {
       const key = str(c.argv[1]!);
       const e = getStr(c, key, true);
       if (e instanceof ReplyError) return e;
-      if (e === undefined) { c.ks.set(key, T.String, Buffer.from(c.argv[2]!)); c.ks.dirty++; return c.argv[2]!.length; }
+      if (e === undefined) { c.ks.set(key, T.String, c.argv[2]!); c.ks.dirty++; return c.argv[2]!.length; }
       const cur = e.v as Buffer;
       if (cur.length + c.argv[2]!.length > MAX_STR) return new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
       e.v = Buffer.concat([cur, c.argv[2]!]);

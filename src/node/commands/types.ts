@@ -9,6 +9,11 @@ import type { TxnState } from '../transactions.js';
 export type Flag = 'write' | 'readonly' | 'admin' | 'noscript' | 'loading' | 'stale' | 'fast' | 'denyoom' | 'pubsub' | 'noauth' | 'blocking';
 
 export interface Call {
+  /**
+   * The request's arguments. They belong to the node: no one writes to them again, and each pins
+   * at most an 8 KB pool slab or its own bytes (see NodeCore.execute), so a command stores a value
+   * argument as it is (as redis-server keeps the argument object), without copying it.
+   */
   readonly argv: Buffer[];
   readonly ks: Keyspace;
   readonly node: NodeState;

@@ -55,8 +55,15 @@ export function parseFloatArg(b: Buffer): number | null {
   return Number.isNaN(n) ? null : n;
 }
 
-export const lower = (b: Buffer): string => b.toString('latin1').toLowerCase();
-export const str = (b: Buffer): string => b.toString('latin1');
+declare global {
+  // Node's Buffer.prototype.latin1Slice: what toString('latin1') ends in, without its argument checks
+  interface Buffer { latin1Slice(start: number, end: number): string }
+}
+
+export const lower = (b: Buffer): string => b.latin1Slice(0, b.length).toLowerCase();
+/** A key or member as the keyspace holds it: its bytes as a latin1 string (latin1Slice skips toString's argument checks). */
+export const str = (b: Buffer): string => b.latin1Slice(0, b.length);
+
 export const buf = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 /** Redis glob match (*, ?, [...], [^...], ranges, backslash escapes), byte-wise on latin1 strings. */

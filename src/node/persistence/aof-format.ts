@@ -5,6 +5,7 @@
 import { ProtocolError } from '../../errors/index.js';
 import { RequestScanner } from '../../resp/request-scanner.js';
 import type { RequestSink } from '../../resp/types.js';
+import { ownArguments } from '../request-args.js';
 
 /** A malformed command in the middle of an AOF; `offset` is the command's first byte in the file. */
 export class AofFormatError extends Error {
@@ -44,9 +45,7 @@ export async function scanAof(
       // offsets in `b` are relative to a buffer that begins at some whole-command boundary
       const fileOffset = lastEnd;
       if (inline || b[s] !== STAR) throw new AofFormatError('not a RESP array', fileOffset);
-      const argv: Buffer[] = new Array<Buffer>(argc);
-      for (let i = 0; i < argc; i++) argv[i] = Buffer.from(b.subarray(args[2 * i]!, args[2 * i + 1]!));
-      batch.push({ argv, offset: fileOffset });
+      batch.push({ argv: ownArguments(b, s, e, argc, args), offset: fileOffset });
       lastEnd = fileOffset + (e - s);
     },
   };

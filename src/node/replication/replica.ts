@@ -16,6 +16,7 @@ import type { NodeCore } from '../contracts.js';
 import { notifyDatasetReplaced } from '../persistence/persistence.js';
 import { decodeSnapshot } from '../persistence/snapshot-format.js';
 import type { MasterSide } from './master.js';
+import { ownArguments } from '../request-args.js';
 
 export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
 const TIMEOUT_MS = 60_000;
@@ -191,9 +192,7 @@ export class ReplicaLink {
   #stream(data: Buffer): void {
     this.#scanner.feed(data, {
       onRequest: (b, s, e, argc, args) => {
-        const argv: Buffer[] = new Array<Buffer>(argc);
-        for (let i = 0; i < argc; i++) argv[i] = Buffer.from(b.subarray(args[2 * i]!, args[2 * i + 1]!));
-        this.#queue.push({ argv, raw: b.subarray(s, e) });
+        this.#queue.push({ argv: ownArguments(b, s, e, argc, args), raw: b.subarray(s, e) });
       },
     });
     void this.#drain();

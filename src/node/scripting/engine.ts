@@ -3,9 +3,14 @@
 // error_reply, status_reply, sha1hex, log, setresp, set_repl…), cjson, bit,
 // struct, the 5.1 names (prelude.ts), protected globals — and the script
 // cache (sha1 → compiled function). Converts values both ways as Redis 7.0
-// does. Runs scripts synchronously; what a command does, and how a script's
-// writes are propagated, is the host's business (NodeState.runScript).
-// Must not touch the keyspace or sockets.
+// does. A script runs in a coroutine of that state: synchronously to its end
+// when it is short; once it passes the host's busy threshold the count hook
+// yields, run() answers a Promise and the script goes on in slices (SLICE_MS
+// of work, then the event loop turns) until it ends or SCRIPT KILL stops it.
+// What a command does, what other clients may do meanwhile, and how a
+// script's writes are propagated is the host's business (NodeState.runScript).
+// Must not touch the keyspace or sockets. JS functions Lua calls work on the
+// thread they are given (the script's coroutine, or one the script made).
 import { createHash } from 'node:crypto';
 import { ReplyError, type Reply } from '../contracts.js';
 import { NIL_ARRAY, Push, formatDouble, type NodeReply } from '../reply.js';
@@ -20,18 +25,17 @@ export interface ScriptHost {
   call(argv: Buffer[]): NodeReply;
   /** redis.log(level, message): 0 debug, 1 verbose, 2 notice, 3 warning */
   log(level: number, message: string): void;
-  /** true once the script ran a write command (a script that wrote is never stopped) */
-  wrote(): boolean;
+  /** ms after its start past which the script lets the event loop run (busy-reply-threshold; 0 = never) */
+  readonly busyAfterMs: number;
 }
 
-/**
- * A script that has not written and runs longer than this is stopped with an error. Redis
- * answers BUSY to other clients instead and waits for SCRIPT KILL; the node cannot serve anyone
- * while a script runs (it is synchronous JS), so it stops the script itself.
- */
-export const SCRIPT_TIME_LIMIT_MS = 5000;
-/** instructions between two clock checks */
+/** Redis's busy-reply-threshold (alias lua-time-limit) default, in ms. */
+export const BUSY_REPLY_THRESHOLD_MS = 5000;
+/** instructions between two clock checks (Redis's count hook runs as often) */
 const HOOK_EVERY = 100_000;
+/** a busy script's work between two turns of the event loop */
+const SLICE_MS = 20;
+const KILLED = 'Script killed by user with SCRIPT KILL...';
 
 export const sha1hex = (b: Buffer | Uint8Array | string): string => createHash('sha1').update(b).digest('hex');
 
@@ -44,12 +48,19 @@ export class ScriptEngine {
   /** sha → registry reference of the compiled chunk, and its body (for SCRIPT EXISTS / memory) */
   #scripts = new Map<string, { ref: number; bytes: number }>();
   #host: ScriptHost | null = null;
+  /** the coroutine scripts run in (reused: it ends each script back at its base level) */
+  #co!: LuaState;
   #handler = 0;
+  /** registry reference of xpcall (compat.ts): the coroutine's main function */
+  #xpcall = 0;
+  #hook: (L: LuaState) => void = () => {};
+  /** Date.now() past which the count hook yields (Infinity: never) */
+  #yieldAt = Infinity;
+  #killed = false;
+  #abandoned = false;
   /** registry references of the strings "KEYS" and "ARGV" (pushing them reuses one interned string) */
   #keysName = 0;
   #argvName = 0;
-  /** when the running script started (the count hook stops long ones) */
-  #started = 0;
   /** bytes of all cached bodies (INFO memory's used_memory_scripts_eval) */
   cachedBytes = 0;
 
@@ -59,6 +70,12 @@ export class ScriptEngine {
   }
 
   get size(): number { return this.#scripts.size; }
+  /** a script is running (it went past the busy threshold: run() answered a Promise) */
+  get running(): boolean { return this.#host !== null; }
+  /** SCRIPT KILL: the running script raises Redis's kill error at its next hook (the host checks it may). */
+  kill(): void { if (this.#host !== null) this.#killed = true; }
+  /** SHUTDOWN NOSAVE: the running script is dropped where it is; its Promise answers an error. */
+  abandon(): void { if (this.#host !== null) this.#abandoned = true; }
   /** sha in lower case */
   has(sha: string): boolean { return this.#scripts.has(sha); }
 
@@ -72,7 +89,7 @@ export class ScriptEngine {
     const { lua, lauxlib, to_luastring } = this.#f;
     const L = this.#L;
     if (lauxlib.luaL_loadbuffer(L, body, body.length, to_luastring('@user_script', true)) !== lua.LUA_OK) {
-      const msg = this.#str(-1);
+      const msg = this.#str(L, -1);
       lua.lua_pop(L, 1);
       return new ReplyError(`ERR Error compiling script (new function): ${msg}`);
     }
@@ -81,35 +98,72 @@ export class ScriptEngine {
     return sha;
   }
 
-  /** Run a cached script (see load; sha in lower case) with KEYS and ARGV; the reply it returns. */
-  run(sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost): NodeReply {
+  /**
+   * Run a cached script (see load; sha in lower case) with KEYS and ARGV: the reply it returns, at
+   * once, or a Promise of it when the script ran past host.busyAfterMs and goes on in slices.
+   */
+  run(sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost): NodeReply | Promise<NodeReply> {
     const s = this.#scripts.get(sha);
     if (s === undefined) return new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
+    if (this.#host !== null) return new ReplyError('ERR a script is already running');
     const { lua } = this.#f;
-    const L = this.#L;
-    const top = lua.lua_gettop(L);
+    const co = this.#co;
     this.#setGlobalRaw(this.#keysName, keys);
     this.#setGlobalRaw(this.#argvName, args);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#handler);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, s.ref);
-    const prev = this.#host;
+    // co: xpcall(script, handler) — errors come back as xpcall's results, the thread stays reusable
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, this.#xpcall);
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, s.ref);
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, this.#handler);
     this.#host = host;
-    this.#started = Date.now();
+    this.#yieldAt = host.busyAfterMs > 0 ? Date.now() + host.busyAfterMs : Infinity;
+    const rc = lua.lua_resume(co, this.#L, 2);
+    if (rc !== lua.LUA_YIELD) return this.#end(sha, rc);
+    return new Promise<NodeReply>((resolve) => {
+      const slice = (): void => {
+        if (this.#abandoned) { this.#drop(); resolve(new ReplyError('ERR script abandoned: the server is shutting down')); return; }
+        this.#yieldAt = Date.now() + SLICE_MS;
+        const r = lua.lua_resume(co, this.#L, 0);
+        if (r === lua.LUA_YIELD) setImmediate(slice);
+        else resolve(this.#end(sha, r));
+      };
+      setImmediate(slice);
+    });
+  }
+
+  /** The script's coroutine returned (or died): its reply; the engine is ready for the next one. */
+  #end(sha: string, rc: number): NodeReply {
+    const { lua } = this.#f;
+    const co = this.#co;
     let reply: NodeReply;
-    try {
-      const rc = lua.lua_pcall(L, 0, 1, top + 1);
-      if (rc === lua.LUA_OK) reply = this.#toReply(-1, 0);
-      else reply = this.#errorReply(sha);
-      lua.lua_settop(L, top);
-    } catch (err) {
-      // a JS exception escaped the interpreter (a bug, or JS stack exhaustion): its state is
-      // suspect, so start a fresh one (the cache goes too; clients fall back from EVALSHA to EVAL)
+    if (rc === lua.LUA_OK) {
+      if (lua.lua_toboolean(co, 1)) reply = lua.lua_gettop(co) >= 2 ? this.#toReply(co, 2, 0) : null;
+      else { lua.lua_settop(co, 2); reply = this.#errorReply(co, sha); }
+      lua.lua_settop(co, 0);
+      if (this.#killed) lua.lua_sethook(co, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+      this.#host = null;
+    } else {
+      // the coroutine died outside xpcall (a JS exception in the interpreter, JS stack exhaustion):
+      // the state is suspect, so start a fresh one (the cache goes too; clients fall back from EVALSHA to EVAL)
+      const msg = lua.lua_type(co, -1) === lua.LUA_TSTRING ? this.#str(co, -1) : 'internal error in the interpreter';
+      this.#host = null;
       this.#fresh();
-      reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${String((err as Error)?.message ?? err).replace(/[\r\n]+/g, ' ')}`);
-    } finally {
-      this.#host = prev;
+      reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${msg.replace(/[\r\n]+/g, ' ')}`);
     }
+    this.#killed = false;
+    this.#yieldAt = Infinity;
     return reply;
+  }
+
+  /** Forget the suspended script (SHUTDOWN NOSAVE): a new coroutine for the next one. */
+  #drop(): void {
+    const { lua } = this.#f;
+    this.#host = null;
+    this.#killed = false;
+    this.#abandoned = false;
+    this.#yieldAt = Infinity;
+    this.#co = lua.lua_newthread(this.#L);
+    lua.lua_pop(this.#L, 1);
+    lua.lua_sethook(this.#co, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
   }
 
   // ---- setup ----
@@ -139,11 +193,20 @@ export class ScriptEngine {
     this.#argvName = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.#setGlobalRaw(this.#keysName, []);
     this.#setGlobalRaw(this.#argvName, []);
-    // one count hook for the state's life: it only looks at the clock while a script runs
-    lua.lua_sethook(L, () => {
-      const host = this.#host;
-      if (host !== null && Date.now() - this.#started > SCRIPT_TIME_LIMIT_MS && !host.wrote()) this.#raise(`Script ran longer than ${SCRIPT_TIME_LIMIT_MS} ms without writing and was stopped (shardgate node runs scripts synchronously and cannot answer BUSY meanwhile)`);
-    }, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    lua.lua_getglobal(L, to_luastring('xpcall'));
+    this.#xpcall = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    // one count hook for the state's life (threads made later inherit it): it looks at the clock
+    // only while a script runs. Past the deadline it yields the script's own coroutine — not one
+    // the script made (that would return to the script's coroutine.resume), and not where a
+    // yield cannot cross a JS call (a table.sort comparator…): it yields at a later hook then.
+    this.#hook = (T) => {
+      if (this.#host === null) return;
+      if (this.#killed) this.#killError(T);
+      if (T === this.#co && Date.now() >= this.#yieldAt && lua.lua_isyieldable(T)) lua.lua_yield(T, 0);
+    };
+    lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    this.#co = lua.lua_newthread(L);
+    lua.lua_pop(L, 1);
     this.#protectGlobals();
   }
 
@@ -157,11 +220,11 @@ export class ScriptEngine {
     const L = this.#L;
     lua.lua_pushglobaltable(L);
     lua.lua_createtable(L, 0, 2);
-    lua.lua_pushcfunction(L, () => lauxlib.luaL_error(L, to_luastring('Attempt to modify a readonly table')));
+    lua.lua_pushcfunction(L, (T) => lauxlib.luaL_error(T, to_luastring('Attempt to modify a readonly table')));
     lua.lua_setfield(L, -2, to_luastring('__newindex'));
-    lua.lua_pushcfunction(L, () => {
-      const name = lua.lua_tolstring(L, 2);
-      return lauxlib.luaL_error(L, to_luastring("Script attempted to access nonexistent global variable '%s'"), name ?? to_luastring('?'));
+    lua.lua_pushcfunction(L, (T) => {
+      const name = lua.lua_tolstring(T, 2);
+      return lauxlib.luaL_error(T, to_luastring("Script attempted to access nonexistent global variable '%s'"), name ?? to_luastring('?'));
     });
     lua.lua_setfield(L, -2, to_luastring('__index'));
     lua.lua_setmetatable(L, -2);
@@ -172,7 +235,7 @@ export class ScriptEngine {
     const { lua, lauxlib, to_luastring } = this.#f;
     const L = this.#L;
     if (lauxlib.luaL_loadbuffer(L, to_luastring(src), null, to_luastring('=prelude')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
-      const msg = this.#str(-1);
+      const msg = this.#str(L, -1);
       lua.lua_pop(L, 1);
       throw new Error(`script prelude failed: ${msg}`);
     }
@@ -180,45 +243,45 @@ export class ScriptEngine {
 
   #installRedis(): void {
     const { lua, to_luastring } = this.#f;
-    const L = this.#L;
     const fns: Record<string, (L: LuaState) => number> = {
-      call: () => this.#call(true),
-      pcall: () => this.#call(false),
-      error_reply: () => this.#oneString('error_reply', (s) => this.#pushErrorTable(s.length > 0 && s[0] === 0x2d ? s : Buffer.concat([Buffer.from('-'), s]))),
-      status_reply: () => this.#oneString('status_reply', (s) => { lua.lua_createtable(L, 0, 1); lua.lua_pushstring(L, s); lua.lua_setfield(L, -2, to_luastring('ok', true)); }),
-      sha1hex: () => {
-        if (lua.lua_gettop(L) !== 1) this.#raise('wrong number of arguments');
+      call: (L) => this.#call(L, true),
+      pcall: (L) => this.#call(L, false),
+      error_reply: (L) => this.#oneString(L, (s) => this.#pushErrorTable(L, s.length > 0 && s[0] === 0x2d ? s : Buffer.concat([Buffer.from('-'), s]))),
+      status_reply: (L) => this.#oneString(L, (s) => { lua.lua_createtable(L, 0, 1); lua.lua_pushstring(L, s); lua.lua_setfield(L, -2, to_luastring('ok', true)); }),
+      sha1hex: (L) => {
+        if (lua.lua_gettop(L) !== 1) this.#raise(L, 'wrong number of arguments');
         lua.lua_pushstring(L, Buffer.from(sha1hex(lua.lua_tolstring(L, 1) ?? new Uint8Array(0)), 'latin1'));
         return 1;
       },
-      log: () => {
+      log: (L) => {
         const n = lua.lua_gettop(L);
-        if (n < 2) this.#raise('redis.log() requires two arguments or more.');
-        if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER) this.#raise('First argument must be a number (log level).');
+        if (n < 2) this.#raise(L, 'redis.log() requires two arguments or more.');
+        if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER) this.#raise(L, 'First argument must be a number (log level).');
         const level = lua.lua_tonumber(L, 1);
-        if (level < 0 || level > 3) this.#raise('Invalid debug level.');
+        if (level < 0 || level > 3) this.#raise(L, 'Invalid debug level.');
         const parts: string[] = [];
         for (let i = 2; i <= n; i++) { const b = lua.lua_tolstring(L, i); parts.push(b === null ? '' : Buffer.from(b).toString('latin1')); }
         this.#host?.log(level, parts.join(' '));
         return 0;
       },
-      setresp: () => {
+      setresp: (L) => {
         const n = lua.lua_gettop(L);
-        if (n !== 1) this.#raise('redis.setresp() requires one argument.');
+        if (n !== 1) this.#raise(L, 'redis.setresp() requires one argument.');
         const v = lua.lua_tonumber(L, 1);
-        if (v !== 2) this.#raise(v === 3 ? 'RESP3 replies in scripts are not supported by shardgate node.' : 'RESP version must be 2 or 3.');
+        if (v !== 2) this.#raise(L, v === 3 ? 'RESP3 replies in scripts are not supported by shardgate node.' : 'RESP version must be 2 or 3.');
         return 0;
       },
-      set_repl: () => {
-        if (lua.lua_gettop(L) !== 1) this.#raise('redis.set_repl() requires one argument.');
+      set_repl: (L) => {
+        if (lua.lua_gettop(L) !== 1) this.#raise(L, 'redis.set_repl() requires one argument.');
         const v = lua.lua_tonumber(L, 1);
-        if (v !== 3) this.#raise('Only REPL_ALL is supported by shardgate node (writes always go to the AOF and replicas).');
+        if (v !== 3) this.#raise(L, 'Only REPL_ALL is supported by shardgate node (writes always go to the AOF and replicas).');
         return 0;
       },
-      replicate_commands: () => { lua.lua_pushboolean(L, true); return 1; },
-      breakpoint: () => { lua.lua_pushboolean(L, false); return 1; },
+      replicate_commands: (L) => { lua.lua_pushboolean(L, true); return 1; },
+      breakpoint: (L) => { lua.lua_pushboolean(L, false); return 1; },
       debug: () => 0,
     };
+    const L = this.#L;
     lua.lua_createtable(L, 0, 24);
     for (const [name, fn] of Object.entries(fns)) { lua.lua_pushcfunction(L, fn); lua.lua_setfield(L, -2, to_luastring(name)); }
     const consts: [string, number][] = [
@@ -232,12 +295,11 @@ export class ScriptEngine {
   }
 
   // ---- redis.call / redis.pcall ----
-  #call(raise: boolean): number {
+  #call(L: LuaState, raise: boolean): number {
     const { lua } = this.#f;
-    const L = this.#L;
     const n = lua.lua_gettop(L);
     const fail = (msg: string): number => {
-      this.#pushErrorTable(Buffer.from(msg, 'latin1'));
+      this.#pushErrorTable(L, Buffer.from(msg, 'latin1'));
       if (raise) return lua.lua_error(L);
       return 1;
     };
@@ -254,37 +316,46 @@ export class ScriptEngine {
     let r: NodeReply;
     try { r = host.call(argv); } catch (err) { r = new ReplyError(`ERR ${String((err as Error)?.message ?? err)}`); }
     if (r instanceof ReplyError) {
-      this.#pushErrorTable(Buffer.from(`-${r.message}`, 'latin1'));
+      this.#pushErrorTable(L, Buffer.from(`-${r.message}`, 'latin1'));
       if (raise) return lua.lua_error(L);
       return 1;
     }
     this.#f.lauxlib.luaL_checkstack(L, 8, null);
-    this.#pushReply(r, 0);
+    this.#pushReply(L, r, 0);
     return 1;
   }
 
-  #oneString(name: string, push: (s: Buffer) => void): number {
+  #oneString(L: LuaState, push: (s: Buffer) => void): number {
     const { lua } = this.#f;
-    const L = this.#L;
-    if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) this.#raise(`wrong number or type of arguments`);
-    void name;
+    if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) this.#raise(L, `wrong number or type of arguments`);
     const b = lua.lua_tolstring(L, 1)!;
     push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     return 1;
   }
 
   /** Raise a Lua error with a message (the handler makes it "ERR <msg>" with the script's line). */
-  #raise(msg: string): never {
+  #raise(L: LuaState, msg: string): never {
     const { lua, to_luastring } = this.#f;
-    lua.lua_pushstring(this.#L, to_luastring(msg));
-    return lua.lua_error(this.#L);
+    lua.lua_pushstring(L, to_luastring(msg));
+    return lua.lua_error(L);
+  }
+
+  /**
+   * SCRIPT KILL took effect: Redis's error, raised again at every instruction from now on (as
+   * Redis's line hook does), so a pcall in the script cannot catch it for good.
+   */
+  #killError(T: LuaState): never {
+    const { lua } = this.#f;
+    lua.lua_sethook(T, this.#hook, lua.LUA_MASKCOUNT, 1);
+    this.#pushErrorTable(T, Buffer.from(KILLED, 'latin1'));
+    return lua.lua_error(T);
   }
 
   /**
    * Push {err = "<CODE> <msg>"}: from "-CODE msg" the code is the first word ("-msg" with no
    * space: ERR msg); without the dash the code is ERR. Trailing CR/LF trimmed. (Redis 7.0's rules.)
    */
-  #pushErrorTable(raw: Buffer): void {
+  #pushErrorTable(L: LuaState, raw: Buffer): void {
     const { lua, to_luastring } = this.#f;
     let s = raw.toString('latin1');
     let code = 'ERR';
@@ -294,16 +365,15 @@ export class ScriptEngine {
       else { code = s.slice(1, sp); s = s.slice(sp + 1); }
     }
     s = s.replace(/^[\r\n]+|[\r\n]+$/g, '');
-    lua.lua_createtable(this.#L, 0, 1);
-    lua.lua_pushstring(this.#L, Buffer.from(`${code} ${s}`, 'latin1'));
-    lua.lua_setfield(this.#L, -2, to_luastring('err', true));
+    lua.lua_createtable(L, 0, 1);
+    lua.lua_pushstring(L, Buffer.from(`${code} ${s}`, 'latin1'));
+    lua.lua_setfield(L, -2, to_luastring('err', true));
   }
 
   // ---- conversions ----
   /** A command's reply as the Lua value Redis 7.0 gives a script (RESP2 view). */
-  #pushReply(r: NodeReply, depth: number): void {
+  #pushReply(L: LuaState, r: NodeReply, depth: number): void {
     const { lua, to_luastring } = this.#f;
-    const L = this.#L;
     if (depth > 0) this.#f.lauxlib.luaL_checkstack(L, 4, null);
     if (r === null || r === NIL_ARRAY) { lua.lua_pushboolean(L, false); return; }
     switch (typeof r) {
@@ -313,12 +383,12 @@ export class ScriptEngine {
       default: break;
     }
     if (r instanceof Buffer) { lua.lua_pushstring(L, r); return; }
-    if (r instanceof ReplyError) { this.#pushErrorTable(Buffer.from(`-${r.message}`, 'latin1')); return; }
+    if (r instanceof ReplyError) { this.#pushErrorTable(L, Buffer.from(`-${r.message}`, 'latin1')); return; }
     const items: NodeReply[] | null = Array.isArray(r) ? r : r instanceof Push ? r.items
       : 'map' in r ? (r as { map: [Reply, Reply][] }).map.flat() : 'set' in r ? (r as { set: Reply[] }).set : null;
     if (items !== null) {
       lua.lua_createtable(L, items.length, 0);
-      for (let i = 0; i < items.length; i++) { this.#pushReply(items[i]!, depth + 1); lua.lua_rawseti(L, -2, i + 1); }
+      for (let i = 0; i < items.length; i++) { this.#pushReply(L, items[i]!, depth + 1); lua.lua_rawseti(L, -2, i + 1); }
       return;
     }
     if ('double' in r) { lua.lua_pushstring(L, Buffer.from(formatDouble((r as { double: number }).double), 'latin1')); return; }
@@ -326,9 +396,8 @@ export class ScriptEngine {
   }
 
   /** The script's return value at idx as the reply Redis 7.0 sends. */
-  #toReply(idx: number, depth: number): NodeReply {
+  #toReply(L: LuaState, idx: number, depth: number): NodeReply {
     const { lua, to_luastring } = this.#f;
-    const L = this.#L;
     const t = lua.lua_type(L, idx);
     if (t === lua.LUA_TSTRING) return Buffer.from(lua.lua_tolstring(L, idx)!);
     if (t === lua.LUA_TBOOLEAN) return lua.lua_toboolean(L, idx) ? 1 : null;
@@ -340,14 +409,14 @@ export class ScriptEngine {
     const abs = idx < 0 ? lua.lua_gettop(L) + idx + 1 : idx;
     lua.lua_pushstring(L, to_luastring('err', true)); lua.lua_rawget(L, abs);
     if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
-      const msg = this.#str(-1).replace(/[\r\n]+/g, ' ');
+      const msg = this.#str(L, -1).replace(/[\r\n]+/g, ' ');
       lua.lua_pop(L, 1);
       return new ReplyError(msg);
     }
     lua.lua_pop(L, 1);
     lua.lua_pushstring(L, to_luastring('ok', true)); lua.lua_rawget(L, abs);
     if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
-      const msg = this.#str(-1).replace(/[\r\n]+/g, ' ');
+      const msg = this.#str(L, -1).replace(/[\r\n]+/g, ' ');
       lua.lua_pop(L, 1);
       return msg;
     }
@@ -363,23 +432,22 @@ export class ScriptEngine {
     for (let i = 1; ; i++) {
       lua.lua_rawgeti(L, abs, i);
       if (lua.lua_type(L, -1) === lua.LUA_TNIL) { lua.lua_pop(L, 1); break; }
-      out.push(this.#toReply(-1, depth + 1));
+      out.push(this.#toReply(L, -1, depth + 1));
       lua.lua_pop(L, 1);
     }
     return out as NodeReply;
   }
 
   /** The reply of a script that raised an error: "<msg> script: <sha>, on @user_script:<line>." */
-  #errorReply(sha: string): ReplyError {
+  #errorReply(L: LuaState, sha: string): ReplyError {
     const { lua, to_luastring } = this.#f;
-    const L = this.#L;
     if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
-      const msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? this.#str(-1) : 'execution failure';
+      const msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? this.#str(L, -1) : 'execution failure';
       return new ReplyError(`ERR Error running script f_${sha}, ${msg.slice(0, 100)}`);
     }
     const field = (k: string): string | null => {
       lua.lua_getfield(L, -1, to_luastring(k, true));
-      const v = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? this.#str(-1) : null;
+      const v = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? this.#str(L, -1) : null;
       lua.lua_pop(L, 1);
       return v;
     };
@@ -405,8 +473,8 @@ export class ScriptEngine {
     lua.lua_pop(L, 1);
   }
 
-  #str(idx: number): string {
-    const b = this.#f.lua.lua_tolstring(this.#L, idx);
+  #str(L: LuaState, idx: number): string {
+    const b = this.#f.lua.lua_tolstring(L, idx);
     return b === null ? '' : Buffer.from(b).toString('latin1');
   }
 }

@@ -51,8 +51,10 @@ export class ScriptEngine {
   /** the coroutine scripts run in (reused: it ends each script back at its base level) */
   #co!: LuaState;
   #handler = 0;
-  /** registry reference of xpcall (compat.ts): the coroutine's main function */
-  #xpcall = 0;
+  /** registry reference of #co (the error handler is given the thread) */
+  #coRef = 0;
+  /** message of a JS exception caught by the interpreter during the running script */
+  #nativeError: string | null = null;
   #hook: (L: LuaState) => void = () => {};
   /** Date.now() past which the count hook yields (Infinity: never) */
   #yieldAt = Infinity;
@@ -110,13 +112,12 @@ export class ScriptEngine {
     const co = this.#co;
     this.#setGlobalRaw(this.#keysName, keys);
     this.#setGlobalRaw(this.#argvName, args);
-    // co: xpcall(script, handler) — errors come back as xpcall's results, the thread stays reusable
-    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, this.#xpcall);
+    // the script is the coroutine's main function (no pcall around it: as cheap as lua_pcall); it
+    // ends back at the thread's base level, or dead at the error with its stack kept (see #end)
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, s.ref);
-    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, this.#handler);
     this.#host = host;
     this.#yieldAt = host.busyAfterMs > 0 ? Date.now() + host.busyAfterMs : Infinity;
-    const rc = lua.lua_resume(co, this.#L, 2);
+    const rc = lua.lua_resume(co, this.#L, 0);
     if (rc !== lua.LUA_YIELD) return this.#end(sha, rc);
     return new Promise<NodeReply>((resolve) => {
       const slice = (): void => {
@@ -134,36 +135,49 @@ export class ScriptEngine {
   #end(sha: string, rc: number): NodeReply {
     const { lua } = this.#f;
     const co = this.#co;
+    const L = this.#L;
     let reply: NodeReply;
-    if (rc === lua.LUA_OK) {
-      if (lua.lua_toboolean(co, 1)) reply = lua.lua_gettop(co) >= 2 ? this.#toReply(co, 2, 0) : null;
-      else { lua.lua_settop(co, 2); reply = this.#errorReply(co, sha); }
+    this.#host = null;
+    if (this.#nativeError !== null) {
+      // a JS exception in the interpreter (a bug, JS stack exhaustion): the state is suspect, so
+      // start a fresh one (the cache goes too; clients fall back from EVALSHA to EVAL)
+      reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${this.#nativeError.replace(/[\r\n]+/g, ' ')}`);
+      this.#fresh();
+    } else if (rc === lua.LUA_OK) {
+      reply = lua.lua_gettop(co) >= 1 ? this.#toReply(co, 1, 0) : null;
       lua.lua_settop(co, 0);
       if (this.#killed) lua.lua_sethook(co, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
-      this.#host = null;
     } else {
-      // the coroutine died outside xpcall (a JS exception in the interpreter, JS stack exhaustion):
-      // the state is suspect, so start a fresh one (the cache goes too; clients fall back from EVALSHA to EVAL)
-      const msg = lua.lua_type(co, -1) === lua.LUA_TSTRING ? this.#str(co, -1) : 'internal error in the interpreter';
-      this.#host = null;
-      this.#fresh();
-      reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${msg.replace(/[\r\n]+/g, ' ')}`);
+      // dead at the error, its stack kept: the handler reads the script's line from it (main thread)
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#handler);
+      lua.lua_xmove(co, L, 1);
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#coRef);
+      if (lua.lua_pcall(L, 2, 1, 0) !== lua.LUA_OK) lua.lua_pushstring(L, this.#f.to_luastring('execution failure'));
+      reply = this.#errorReply(L, sha);
+      lua.lua_pop(L, 1);
+      this.#newThread();
     }
     this.#killed = false;
     this.#yieldAt = Infinity;
     return reply;
   }
 
+  /** A new coroutine for scripts (the last one died, or was dropped); it inherits the count hook. */
+  #newThread(): void {
+    const { lua, lauxlib } = this.#f;
+    const L = this.#L;
+    if (this.#coRef !== 0) lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, this.#coRef);
+    this.#co = lua.lua_newthread(L);
+    this.#coRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  }
+
   /** Forget the suspended script (SHUTDOWN NOSAVE): a new coroutine for the next one. */
   #drop(): void {
-    const { lua } = this.#f;
     this.#host = null;
     this.#killed = false;
     this.#abandoned = false;
     this.#yieldAt = Infinity;
-    this.#co = lua.lua_newthread(this.#L);
-    lua.lua_pop(this.#L, 1);
-    lua.lua_sethook(this.#co, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    this.#newThread();
   }
 
   // ---- setup ----
@@ -172,6 +186,7 @@ export class ScriptEngine {
     const { lua, lauxlib, lualib, to_luastring } = f;
     const L = lauxlib.luaL_newstate();
     this.#L = L;
+    this.#nativeError = null;
     this.#scripts = new Map();
     this.cachedBytes = 0;
     const libs: [string, (L: LuaState) => number][] = [
@@ -193,8 +208,13 @@ export class ScriptEngine {
     this.#argvName = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.#setGlobalRaw(this.#keysName, []);
     this.#setGlobalRaw(this.#argvName, []);
-    lua.lua_getglobal(L, to_luastring('xpcall'));
-    this.#xpcall = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    // a JS exception inside the interpreter becomes a Lua error; noted, so #end starts a fresh state
+    lua.lua_atnativeerror(L, (T) => {
+      const e = lua.lua_touserdata(T, 1) as { message?: unknown } | null;
+      this.#nativeError = String(e?.message ?? e);
+      lua.lua_pushstring(T, to_luastring(this.#nativeError));
+      return 1;
+    });
     // one count hook for the state's life (threads made later inherit it): it looks at the clock
     // only while a script runs. Past the deadline it yields the script's own coroutine — not one
     // the script made (that would return to the script's coroutine.resume), and not where a
@@ -205,8 +225,8 @@ export class ScriptEngine {
       if (T === this.#co && Date.now() >= this.#yieldAt && lua.lua_isyieldable(T)) lua.lua_yield(T, 0);
     };
     lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
-    this.#co = lua.lua_newthread(L);
-    lua.lua_pop(L, 1);
+    this.#coRef = 0;
+    this.#newThread();
     this.#protectGlobals();
   }
 

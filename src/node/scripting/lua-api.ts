@@ -65,6 +65,10 @@ export interface LuaCore {
   lua_resume(co: LuaState, from: LuaState | null, nargs: number): number;
   lua_yield(L: LuaState, nresults: number): void;
   lua_isyieldable(L: LuaState): boolean;
+  /** pop n values from `from` and push them on `to` (threads of one state) */
+  lua_xmove(from: LuaState, to: LuaState, n: number): void;
+  /** f(L) runs when a JS exception is caught inside the interpreter (the exception as light userdata at 1); its result is the Lua error */
+  lua_atnativeerror(L: LuaState, f: LuaFn): void;
 }
 
 export interface LuaAux {

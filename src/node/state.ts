@@ -259,6 +259,7 @@ export class NodeState implements NodeCore {
         call: (argv) => this.#scriptCall(client, argv, readOnly, state),
         log: (level, message) => this.scriptLog(level, message),
         busyAfterMs: this.busyReplyThresholdMs,
+        wrote: () => state.wrote,
       });
     } catch (err) { done(); throw err; }
     if (!(r instanceof Promise)) { done(); return r; }

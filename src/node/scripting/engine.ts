@@ -27,6 +27,8 @@ export interface ScriptHost {
   log(level: number, message: string): void;
   /** ms after its start past which the script lets the event loop run (busy-reply-threshold; 0 = never) */
   readonly busyAfterMs: number;
+  /** true once the script ran a write command */
+  wrote(): boolean;
 }
 
 /** Redis's busy-reply-threshold (alias lua-time-limit) default, in ms. */
@@ -36,6 +38,13 @@ const HOOK_EVERY = 100_000;
 /** a busy script's work between two turns of the event loop */
 const SLICE_MS = 20;
 const KILLED = 'Script killed by user with SCRIPT KILL...';
+/**
+ * A script that is due to yield but cannot (it runs inside a coroutine it made, or in a Lua
+ * function a library function called, like a table.sort comparator) holds the event loop: no
+ * SCRIPT KILL can reach it. Past this long so, one that has not written is stopped as a kill would.
+ */
+const UNYIELDABLE_STOP_MS = 5000;
+const UNYIELDABLE = `Script could not let other clients in for ${UNYIELDABLE_STOP_MS} ms past the busy threshold (it ran inside a coroutine or a function called by a library function) and was stopped`;
 
 export const sha1hex = (b: Buffer | Uint8Array | string): string => createHash('sha1').update(b).digest('hex');
 
@@ -58,7 +67,8 @@ export class ScriptEngine {
   #hook: (L: LuaState) => void = () => {};
   /** Date.now() past which the count hook yields (Infinity: never) */
   #yieldAt = Infinity;
-  #killed = false;
+  /** the error the script raises at every instruction from now on (SCRIPT KILL), or null */
+  #killed: string | null = null;
   #abandoned = false;
   /** registry references of the strings "KEYS" and "ARGV" (pushing them reuses one interned string) */
   #keysName = 0;
@@ -75,7 +85,7 @@ export class ScriptEngine {
   /** a script is running (it went past the busy threshold: run() answered a Promise) */
   get running(): boolean { return this.#host !== null; }
   /** SCRIPT KILL: the running script raises Redis's kill error at its next hook (the host checks it may). */
-  kill(): void { if (this.#host !== null) this.#killed = true; }
+  kill(): void { if (this.#host !== null) this.#killed = KILLED; }
   /** SHUTDOWN NOSAVE: the running script is dropped where it is; its Promise answers an error. */
   abandon(): void { if (this.#host !== null) this.#abandoned = true; }
   /** sha in lower case */
@@ -146,7 +156,7 @@ export class ScriptEngine {
     } else if (rc === lua.LUA_OK) {
       reply = lua.lua_gettop(co) >= 1 ? this.#toReply(co, 1, 0) : null;
       lua.lua_settop(co, 0);
-      if (this.#killed) lua.lua_sethook(co, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+      if (this.#killed !== null) lua.lua_sethook(co, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     } else {
       // dead at the error, its stack kept: the handler reads the script's line from it (main thread)
       lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#handler);
@@ -157,7 +167,7 @@ export class ScriptEngine {
       lua.lua_pop(L, 1);
       this.#newThread();
     }
-    this.#killed = false;
+    this.#killed = null;
     this.#yieldAt = Infinity;
     return reply;
   }
@@ -174,7 +184,7 @@ export class ScriptEngine {
   /** Forget the suspended script (SHUTDOWN NOSAVE): a new coroutine for the next one. */
   #drop(): void {
     this.#host = null;
-    this.#killed = false;
+    this.#killed = null;
     this.#abandoned = false;
     this.#yieldAt = Infinity;
     this.#newThread();
@@ -220,9 +230,13 @@ export class ScriptEngine {
     // the script made (that would return to the script's coroutine.resume), and not where a
     // yield cannot cross a JS call (a table.sort comparator…): it yields at a later hook then.
     this.#hook = (T) => {
-      if (this.#host === null) return;
-      if (this.#killed) this.#killError(T);
-      if (T === this.#co && Date.now() >= this.#yieldAt && lua.lua_isyieldable(T)) lua.lua_yield(T, 0);
+      const host = this.#host;
+      if (host === null) return;
+      if (this.#killed !== null) this.#killError(T, this.#killed);
+      const now = Date.now();
+      if (now < this.#yieldAt) return;
+      if (T === this.#co && lua.lua_isyieldable(T)) lua.lua_yield(T, 0);
+      else if (now >= this.#yieldAt + UNYIELDABLE_STOP_MS && !host.wrote()) this.#killError(T, (this.#killed = UNYIELDABLE));
     };
     lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     this.#coRef = 0;
@@ -364,10 +378,10 @@ export class ScriptEngine {
    * SCRIPT KILL took effect: Redis's error, raised again at every instruction from now on (as
    * Redis's line hook does), so a pcall in the script cannot catch it for good.
    */
-  #killError(T: LuaState): never {
+  #killError(T: LuaState, msg: string): never {
     const { lua } = this.#f;
     lua.lua_sethook(T, this.#hook, lua.LUA_MASKCOUNT, 1);
-    this.#pushErrorTable(T, Buffer.from(KILLED, 'latin1'));
+    this.#pushErrorTable(T, Buffer.from(msg, 'latin1'));
     return lua.lua_error(T);
   }
 

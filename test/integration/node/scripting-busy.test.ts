@@ -170,4 +170,20 @@ describe('a script past busy-reply-threshold (redis-server 7.0 and shardgate nod
     // the script ran its ~1 s; the 0.5 s timeout could not cut into it
     expect(node!.scriptMs).toBeGreaterThan(800);
   }, 120_000);
+
+  it('a busy script inside MULTI … EXEC: others get BUSY meanwhile, the EXEC's replies and the data after it as on redis-server', async () => {
+    const sides = await startBoth();
+    const seen = await Promise.all(sides.map(async ({ proc }) => {
+      const [a, b] = await Promise.all([connect(proc.port), connect(proc.port)]);
+      const out: string[] = [text(await b.raw(['CONFIG', 'SET', 'busy-reply-threshold', THRESHOLD]))];
+      a.sendRaw(Buffer.concat([['MULTI'], ['INCR', 'n'], ['EVAL', WRITE_THEN_RUN, '2', 'q', 'n'], ['INCR', 'n'], ['EXEC'], ['GET', 'n']].map((c) => encodeCommand(c))));
+      await untilBusy(b);
+      for (let i = 0; i < 6; i++) out.push(`caller → ${text(await a.nextRaw(20_000))}`);
+      for (const argv of [['GET', 'n'], ['LRANGE', 'q', '0', '-1']]) out.push(`after: ${argv.join(' ')} → ${text(await b.raw(argv))}`);
+      return out;
+    }));
+    const [redis, node] = seen as [string[], string[]];
+    expect(node).toEqual(redis);
+    expect(redis).toContain('caller → *3\r\n:1\r\n$4\r\ndone\r\n:3\r\n');
+  }, 90_000);
 });

@@ -6,7 +6,8 @@
 // error its caller gets, UNKILLABLE once it wrote, SHUTDOWN refused and
 // SHUTDOWN NOSAVE ending the process without the script's partial writes in the
 // AOF, the caller's pipelined commands answered in order after the script, a
-// blocked client and a replica link across a busy script. Needs the built CLI
+// blocked client and a replica link across a busy script (on the master, and
+// on the replica: its master's stream waits for the end). Needs the built CLI
 // (npm run build).
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
@@ -171,7 +172,7 @@ describe('a script past busy-reply-threshold (redis-server 7.0 and shardgate nod
     expect(node!.scriptMs).toBeGreaterThan(800);
   }, 120_000);
 
-  it('a busy script inside MULTI … EXEC: others get BUSY meanwhile, the EXEC's replies and the data after it as on redis-server', async () => {
+  it('a busy script inside MULTI … EXEC: others get BUSY meanwhile, the replies of EXEC and the data after it as on redis-server', async () => {
     const sides = await startBoth();
     const seen = await Promise.all(sides.map(async ({ proc }) => {
       const [a, b] = await Promise.all([connect(proc.port), connect(proc.port)]);
@@ -185,5 +186,36 @@ describe('a script past busy-reply-threshold (redis-server 7.0 and shardgate nod
     const [redis, node] = seen as [string[], string[]];
     expect(node).toEqual(redis);
     expect(redis).toContain('caller → *3\r\n:1\r\n$4\r\ndone\r\n:3\r\n');
+  }, 90_000);
+
+  it('a busy script on a replica: the master\'s stream waits for its end (the script reads a fixed value), then applies, and the link stays up', async () => {
+    const sides = await startBoth();
+    const READ_AND_RUN = "local a = redis.call('get', KEYS[1]) local s = redis.call('time') "
+      + 'while true do local t = redis.call(\'time\') if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 1000000 then break end end '
+      + 'return {a or false, redis.call(\'get\', KEYS[1]) or false}';
+    const seen = await Promise.all(sides.map(async ({ name, proc }) => {
+      const rport = await freePort();
+      const replica = name === 'redis'
+        ? await startRedis(['--replicaof', '127.0.0.1', String(proc.port)])
+        : await startShardgate(['node', '--port', String(rport), '--loglevel', 'warn', '--replicaof', `127.0.0.1 ${proc.port}`], rport);
+      procs.push(replica);
+      const [m, r, rb] = await Promise.all([connect(proc.port), connect(replica.port), connect(replica.port)]);
+      const out: string[] = [text(await rb.raw(['CONFIG', 'SET', 'busy-reply-threshold', THRESHOLD]))];
+      await m.raw(['SET', 'w', '0']);
+      await until('replica has w', async () => text(await rb.raw(['GET', 'w'])) === '$1\r\n0\r\n', 20_000, 50);
+      r.send(['EVAL_RO', READ_AND_RUN, '1', 'w']);
+      await untilBusy(rb);
+      // writes on the master while the replica is busy
+      let last = 0;
+      for (let i = 1; i <= 20; i++) { await m.raw(['SET', 'w', String(i)]); last = i; }
+      const got = text(await r.nextRaw(20_000));
+      out.push(`script saw one value: ${got === '*2\r\n$1\r\n0\r\n$1\r\n0\r\n'}`);
+      await until('replica caught up', async () => text(await rb.raw(['GET', 'w'])) === `$${String(last).length}\r\n${last}\r\n`, 20_000, 50);
+      out.push(/master_link_status:up/.test(text(await rb.raw(['INFO', 'replication']))) ? 'link up' : 'link down');
+      return out;
+    }));
+    const [redis, node] = seen as [string[], string[]];
+    expect(node).toEqual(redis);
+    expect(redis).toEqual(['+OK\r\n', 'script saw one value: true', 'link up']);
   }, 90_000);
 });

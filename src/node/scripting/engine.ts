@@ -127,18 +127,28 @@ export class ScriptEngine {
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, s.ref);
     this.#host = host;
     this.#yieldAt = host.busyAfterMs > 0 ? Date.now() + host.busyAfterMs : Infinity;
-    const rc = lua.lua_resume(co, this.#L, 0);
+    const rc = this.#resume(co);
     if (rc !== lua.LUA_YIELD) return this.#end(sha, rc);
     return new Promise<NodeReply>((resolve) => {
       const slice = (): void => {
         if (this.#abandoned) { this.#drop(); resolve(new ReplyError('ERR script abandoned: the server is shutting down')); return; }
         this.#yieldAt = Date.now() + SLICE_MS;
-        const r = lua.lua_resume(co, this.#L, 0);
+        const r = this.#resume(co);
         if (r === lua.LUA_YIELD) setImmediate(slice);
         else resolve(this.#end(sha, r));
       };
       setImmediate(slice);
     });
+  }
+
+  /** Start or continue the script; a JS exception that escaped the interpreter counts as a native error. */
+  #resume(co: LuaState): number {
+    try {
+      return this.#f.lua.lua_resume(co, this.#L, 0);
+    } catch (err) {
+      this.#nativeError = String((err as Error)?.message ?? err);
+      return -1;
+    }
   }
 
   /** The script's coroutine returned (or died): its reply; the engine is ready for the next one. */

@@ -264,14 +264,15 @@ export class NodeState implements NodeCore {
     } catch (err) { done(); throw err; }
     if (!(r instanceof Promise)) { done(); return r; }
     this.#busy = state;
-    return r.then((reply) => {
+    const settle = (reply: NodeReply): NodeReply => {
       this.#busy = null;
       done();
       const later = this.#afterBusy;
       this.#afterBusy = [];
       for (const fn of later) fn();
       return reply;
-    });
+    };
+    return r.then(settle, (err: unknown) => settle(new ReplyError(`ERR ${String((err as Error)?.message ?? err)}`)));
   }
 
   /** SCRIPT KILL: stop the busy script if it has not written (Redis 7.0's replies). */

@@ -248,7 +248,10 @@ export class NodeState implements NodeCore {
     client.protocol = 2;
     client.inExec = true;
     const state = { client, wrote: false };
+    const ks = this.keyspace;
+    ks.scriptTime = Date.now();
     const done = (): void => {
+      ks.scriptTime = 0;
       client.protocol = proto;
       client.inExec = inExec;
       if (!outer) this.#closeUnit();

@@ -7,7 +7,8 @@
 // SHUTDOWN NOSAVE ending the process without the script's partial writes in the
 // AOF, the caller's pipelined commands answered in order after the script, a
 // blocked client and a replica link across a busy script (on the master, and
-// on the replica: its master's stream waits for the end). Needs the built CLI
+// on the replica: its master's stream waits for the end), no key expiring in
+// the middle of a script. Needs the built CLI
 // (npm run build).
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
@@ -217,5 +218,26 @@ describe('a script past busy-reply-threshold (redis-server 7.0 and shardgate nod
     const [redis, node] = seen as [string[], string[]];
     expect(node).toEqual(redis);
     expect(redis).toEqual(['+OK\r\n', 'script saw one value: true', 'link up']);
+  }, 90_000);
+
+  it('no key expires in the middle of a busy script (keys are judged at its start), and expiry goes on after it', async () => {
+    const sides = await startBoth();
+    const READ_TWICE = "local a = redis.call('get', KEYS[1]) local s = redis.call('time') "
+      + 'while true do local t = redis.call(\'time\') if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 1000000 then break end end '
+      + 'return {a or false, redis.call(\'get\', KEYS[1]) or false, redis.call(\'exists\', KEYS[1])}';
+    const seen = await Promise.all(sides.map(async ({ proc }) => {
+      const [a, b] = await Promise.all([connect(proc.port), connect(proc.port)]);
+      const out: string[] = [text(await b.raw(['CONFIG', 'SET', 'busy-reply-threshold', THRESHOLD]))];
+      out.push(text(await a.raw(['SET', 'ex', 'v', 'PX', '400'])));
+      a.send(['EVAL', READ_TWICE, '1', 'ex']);
+      await untilBusy(b);
+      out.push(`script → ${text(await a.nextRaw(20_000))}`);
+      await until('ex expired', async () => text(await b.raw(['EXISTS', 'ex'])) === ':0\r\n', 10_000, 50);
+      out.push(`after → ${text(await b.raw(['GET', 'ex']))}`);
+      return out;
+    }));
+    const [redis, node] = seen as [string[], string[]];
+    expect(node).toEqual(redis);
+    expect(redis).toContain('script → *3\r\n$1\r\nv\r\n$1\r\nv\r\n:1\r\n');
   }, 90_000);
 });

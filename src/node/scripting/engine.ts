@@ -3,7 +3,7 @@
 // error_reply, status_reply, sha1hex, log, setresp, set_repl…), cjson, bit,
 // struct, the 5.1 names (prelude.ts), protected globals — and the script
 // cache (sha1 → compiled function). Converts values both ways as Redis 7.0
-// does. A script runs in a coroutine of that state: synchronously to its end
+// does (conversions.ts). A script runs in a coroutine of that state: synchronously to its end
 // when it is short; once it passes the host's busy threshold the count hook
 // yields, run() answers a Promise and the script goes on in slices (SLICE_MS
 // of work, then the event loop turns) until it ends or SCRIPT KILL stops it.
@@ -12,12 +12,13 @@
 // Must not touch the keyspace or sockets. JS functions Lua calls work on the
 // thread they are given (the script's coroutine, or one the script made).
 import { createHash } from 'node:crypto';
-import { ReplyError, type Reply } from '../contracts.js';
-import { NIL_ARRAY, Push, formatDouble, type NodeReply } from '../reply.js';
+import { ReplyError } from '../contracts.js';
+import { formatDouble, type NodeReply } from '../reply.js';
 import { fengari, type Fengari, type LuaState } from './lua-api.js';
 import { installCjson } from './cjson.js';
 import { installCompat } from './compat.js';
 import { PRELUDE } from './prelude.js';
+import { errorReply, pushErrorTable, pushReply, str, toReply } from './conversions.js';
 
 /** What a running script can do to the server. */
 export interface ScriptHost {
@@ -47,9 +48,6 @@ const UNYIELDABLE_STOP_MS = 5000;
 const UNYIELDABLE = `Script could not let other clients in for ${UNYIELDABLE_STOP_MS} ms past the busy threshold (it ran inside a coroutine or a function called by a library function) and was stopped`;
 
 export const sha1hex = (b: Buffer | Uint8Array | string): string => createHash('sha1').update(b).digest('hex');
-
-/** 2^63 as a double: Lua numbers beyond it convert like C's (long long) cast on x86 (INT64_MIN). */
-const I64_EDGE = 9223372036854775808;
 
 export class ScriptEngine {
   readonly #f: Fengari;
@@ -101,7 +99,7 @@ export class ScriptEngine {
     const { lua, lauxlib, to_luastring } = this.#f;
     const L = this.#L;
     if (lauxlib.luaL_loadbuffer(L, body, body.length, to_luastring('@user_script', true)) !== lua.LUA_OK) {
-      const msg = this.#str(L, -1);
+      const msg = str(this.#f, L, -1);
       lua.lua_pop(L, 1);
       return new ReplyError(`ERR Error compiling script (new function): ${msg}`);
     }
@@ -164,7 +162,7 @@ export class ScriptEngine {
       reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${this.#nativeError.replace(/[\r\n]+/g, ' ')}`);
       this.#fresh();
     } else if (rc === lua.LUA_OK) {
-      reply = lua.lua_gettop(co) >= 1 ? this.#toReply(co, 1, 0) : null;
+      reply = lua.lua_gettop(co) >= 1 ? toReply(this.#f, co, 1, 0) : null;
       lua.lua_settop(co, 0);
       if (this.#killed !== null) lua.lua_sethook(co, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     } else {
@@ -173,7 +171,7 @@ export class ScriptEngine {
       lua.lua_xmove(co, L, 1);
       lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#coRef);
       if (lua.lua_pcall(L, 2, 1, 0) !== lua.LUA_OK) lua.lua_pushstring(L, this.#f.to_luastring('execution failure'));
-      reply = this.#errorReply(L, sha);
+      reply = errorReply(this.#f, L, sha);
       lua.lua_pop(L, 1);
       this.#newThread();
     }
@@ -279,7 +277,7 @@ export class ScriptEngine {
     const { lua, lauxlib, to_luastring } = this.#f;
     const L = this.#L;
     if (lauxlib.luaL_loadbuffer(L, to_luastring(src), null, to_luastring('=prelude')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
-      const msg = this.#str(L, -1);
+      const msg = str(this.#f, L, -1);
       lua.lua_pop(L, 1);
       throw new Error(`script prelude failed: ${msg}`);
     }
@@ -290,7 +288,7 @@ export class ScriptEngine {
     const fns: Record<string, (L: LuaState) => number> = {
       call: (L) => this.#call(L, true),
       pcall: (L) => this.#call(L, false),
-      error_reply: (L) => this.#oneString(L, (s) => this.#pushErrorTable(L, s.length > 0 && s[0] === 0x2d ? s : Buffer.concat([Buffer.from('-'), s]))),
+      error_reply: (L) => this.#oneString(L, (s) => pushErrorTable(this.#f, L, s.length > 0 && s[0] === 0x2d ? s : Buffer.concat([Buffer.from('-'), s]))),
       status_reply: (L) => this.#oneString(L, (s) => { lua.lua_createtable(L, 0, 1); lua.lua_pushstring(L, s); lua.lua_setfield(L, -2, to_luastring('ok', true)); }),
       sha1hex: (L) => {
         if (lua.lua_gettop(L) !== 1) this.#raise(L, 'wrong number of arguments');
@@ -343,7 +341,7 @@ export class ScriptEngine {
     const { lua } = this.#f;
     const n = lua.lua_gettop(L);
     const fail = (msg: string): number => {
-      this.#pushErrorTable(L, Buffer.from(msg, 'latin1'));
+      pushErrorTable(this.#f, L, Buffer.from(msg, 'latin1'));
       if (raise) return lua.lua_error(L);
       return 1;
     };
@@ -360,12 +358,12 @@ export class ScriptEngine {
     let r: NodeReply;
     try { r = host.call(argv); } catch (err) { r = new ReplyError(`ERR ${String((err as Error)?.message ?? err)}`); }
     if (r instanceof ReplyError) {
-      this.#pushErrorTable(L, Buffer.from(`-${r.message}`, 'latin1'));
+      pushErrorTable(this.#f, L, Buffer.from(`-${r.message}`, 'latin1'));
       if (raise) return lua.lua_error(L);
       return 1;
     }
     this.#f.lauxlib.luaL_checkstack(L, 8, null);
-    this.#pushReply(L, r, 0);
+    pushReply(this.#f, L, r, 0);
     return 1;
   }
 
@@ -391,114 +389,8 @@ export class ScriptEngine {
   #killError(T: LuaState, msg: string): never {
     const { lua } = this.#f;
     lua.lua_sethook(T, this.#hook, lua.LUA_MASKCOUNT, 1);
-    this.#pushErrorTable(T, Buffer.from(msg, 'latin1'));
+    pushErrorTable(this.#f, T, Buffer.from(msg, 'latin1'));
     return lua.lua_error(T);
-  }
-
-  /**
-   * Push {err = "<CODE> <msg>"}: from "-CODE msg" the code is the first word ("-msg" with no
-   * space: ERR msg); without the dash the code is ERR. Trailing CR/LF trimmed. (Redis 7.0's rules.)
-   */
-  #pushErrorTable(L: LuaState, raw: Buffer): void {
-    const { lua, to_luastring } = this.#f;
-    let s = raw.toString('latin1');
-    let code = 'ERR';
-    if (s.startsWith('-')) {
-      const sp = s.indexOf(' ');
-      if (sp < 0) s = s.slice(1);
-      else { code = s.slice(1, sp); s = s.slice(sp + 1); }
-    }
-    s = s.replace(/^[\r\n]+|[\r\n]+$/g, '');
-    lua.lua_createtable(L, 0, 1);
-    lua.lua_pushstring(L, Buffer.from(`${code} ${s}`, 'latin1'));
-    lua.lua_setfield(L, -2, to_luastring('err', true));
-  }
-
-  // ---- conversions ----
-  /** A command's reply as the Lua value Redis 7.0 gives a script (RESP2 view). */
-  #pushReply(L: LuaState, r: NodeReply, depth: number): void {
-    const { lua, to_luastring } = this.#f;
-    if (depth > 0) this.#f.lauxlib.luaL_checkstack(L, 4, null);
-    if (r === null || r === NIL_ARRAY) { lua.lua_pushboolean(L, false); return; }
-    switch (typeof r) {
-      case 'number': lua.lua_pushnumber(L, r); return;
-      case 'bigint': lua.lua_pushnumber(L, Number(r)); return;
-      case 'string': lua.lua_createtable(L, 0, 1); lua.lua_pushstring(L, Buffer.from(r, 'latin1')); lua.lua_setfield(L, -2, to_luastring('ok', true)); return;
-      default: break;
-    }
-    if (r instanceof Buffer) { lua.lua_pushstring(L, r); return; }
-    if (r instanceof ReplyError) { this.#pushErrorTable(L, Buffer.from(`-${r.message}`, 'latin1')); return; }
-    const items: NodeReply[] | null = Array.isArray(r) ? r : r instanceof Push ? r.items
-      : 'map' in r ? (r as { map: [Reply, Reply][] }).map.flat() : 'set' in r ? (r as { set: Reply[] }).set : null;
-    if (items !== null) {
-      lua.lua_createtable(L, items.length, 0);
-      for (let i = 0; i < items.length; i++) { this.#pushReply(L, items[i]!, depth + 1); lua.lua_rawseti(L, -2, i + 1); }
-      return;
-    }
-    if ('double' in r) { lua.lua_pushstring(L, Buffer.from(formatDouble((r as { double: number }).double), 'latin1')); return; }
-    lua.lua_pushstring(L, Buffer.from((r as { verbatim: string }).verbatim, 'utf8'));
-  }
-
-  /** The script's return value at idx as the reply Redis 7.0 sends. */
-  #toReply(L: LuaState, idx: number, depth: number): NodeReply {
-    const { lua, to_luastring } = this.#f;
-    const t = lua.lua_type(L, idx);
-    if (t === lua.LUA_TSTRING) return Buffer.from(lua.lua_tolstring(L, idx)!);
-    if (t === lua.LUA_TBOOLEAN) return lua.lua_toboolean(L, idx) ? 1 : null;
-    if (t === lua.LUA_TNUMBER) return toInteger(lua.lua_tonumber(L, idx));
-    if (t !== lua.LUA_TTABLE) return null;
-    // redis-server answers this past its Lua stack (7995 nested arrays); 1000 here keeps the JS stack safe
-    if (depth > 1000) return new ReplyError('ERR reached lua stack limit');
-    this.#f.lauxlib.luaL_checkstack(L, 4, null);
-    const abs = idx < 0 ? lua.lua_gettop(L) + idx + 1 : idx;
-    lua.lua_pushstring(L, to_luastring('err', true)); lua.lua_rawget(L, abs);
-    if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
-      const msg = this.#str(L, -1).replace(/[\r\n]+/g, ' ');
-      lua.lua_pop(L, 1);
-      return new ReplyError(msg);
-    }
-    lua.lua_pop(L, 1);
-    lua.lua_pushstring(L, to_luastring('ok', true)); lua.lua_rawget(L, abs);
-    if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
-      const msg = this.#str(L, -1).replace(/[\r\n]+/g, ' ');
-      lua.lua_pop(L, 1);
-      return msg;
-    }
-    lua.lua_pop(L, 1);
-    lua.lua_pushstring(L, to_luastring('double', true)); lua.lua_rawget(L, abs);
-    if (lua.lua_type(L, -1) === lua.LUA_TNUMBER) {
-      const d = lua.lua_tonumber(L, -1);
-      lua.lua_pop(L, 1);
-      return { double: d };
-    }
-    lua.lua_pop(L, 1);
-    const out: NodeReply[] = [];
-    for (let i = 1; ; i++) {
-      lua.lua_rawgeti(L, abs, i);
-      if (lua.lua_type(L, -1) === lua.LUA_TNIL) { lua.lua_pop(L, 1); break; }
-      out.push(this.#toReply(L, -1, depth + 1));
-      lua.lua_pop(L, 1);
-    }
-    return out as NodeReply;
-  }
-
-  /** The reply of a script that raised an error: "<msg> script: <sha>, on @user_script:<line>." */
-  #errorReply(L: LuaState, sha: string): ReplyError {
-    const { lua, to_luastring } = this.#f;
-    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
-      const msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? this.#str(L, -1) : 'execution failure';
-      return new ReplyError(`ERR Error running script f_${sha}, ${msg.slice(0, 100)}`);
-    }
-    const field = (k: string): string | null => {
-      lua.lua_getfield(L, -1, to_luastring(k, true));
-      const v = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? this.#str(L, -1) : null;
-      lua.lua_pop(L, 1);
-      return v;
-    };
-    const msg = lua51Message((field('err') ?? 'ERR unknown error').replace(/[\r\n]+/g, ' '));
-    const source = field('source');
-    const line = field('line');
-    return new ReplyError(source !== null && line !== null ? `${msg} script: ${sha}, on ${source}:${line}.` : msg);
   }
 
   #pushArray(items: Buffer[]): void {
@@ -517,23 +409,4 @@ export class ScriptEngine {
     lua.lua_pop(L, 1);
   }
 
-  #str(L: LuaState, idx: number): string {
-    const b = this.#f.lua.lua_tolstring(L, idx);
-    return b === null ? '' : Buffer.from(b).toString('latin1');
-  }
-}
-
-/**
- * Lua 5.3 names the culprit after the type ("attempt to index a nil value (local 'x')"), Lua 5.1
- * (Redis) before it ("attempt to index local 'x' (a nil value)"): errors are given 5.1's word order.
- */
-function lua51Message(m: string): string {
-  return m.replace(/attempt to ([a-z ]+?) an? (\w+) value \((\w+) '([^']*)'\)/, "attempt to $1 $3 '$4' (a $2 value)");
-}
-
-/** Lua number → integer reply, truncated toward zero like C's (long long) cast. */
-function toInteger(n: number): number | bigint {
-  if (Number.isNaN(n) || n >= I64_EDGE || n < -I64_EDGE) return -9223372036854775808n;
-  const t = Math.trunc(n);
-  return Number.isSafeInteger(t) ? (Object.is(t, -0) ? 0 : t) : BigInt(t);
 }

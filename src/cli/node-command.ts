@@ -46,6 +46,7 @@ export function registerNodeCommand(program: Command): void {
         log.info({ sig }, 'shutting down');
         running.close().then(() => { log.flush?.(); process.exit(0); }, (err: unknown) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
       };
+      void running.shutdown.then(() => { log.flush?.(); process.exit(0); });
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });

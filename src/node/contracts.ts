@@ -103,6 +103,8 @@ export interface NodeCore {
   /** replicas reject writes from normal clients with -READONLY */
   setReadOnly(readonly: boolean): void;
   readonly options: NodeOptions;
+  /** (optional) a MIGRATE holds the node or a script is busy: background saves must not start now */
+  readonly held?: boolean;
 }
 
 export interface NodeOptions {

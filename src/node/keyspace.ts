@@ -30,6 +30,11 @@ export class Keyspace implements KeyspaceSnapshotSource {
   misses = 0;
   /** replicas do not delete expired keys themselves (the master sends DEL) */
   passiveExpiry = false;
+  /**
+   * While a script runs: the time keys are judged expired at — the script's start, as in Redis
+   * 7.0, so no key expires in the middle of a script (0: the clock).
+   */
+  scriptTime = 0;
   /** called with ['DEL', key] when the keyspace itself deletes (expiry, eviction) */
   onDelete: (argv: Buffer[]) => void = () => {};
   /** called when the whole dataset is dropped (FLUSHALL, full sync, snapshot load) */
@@ -40,7 +45,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
 
   // ---- lookups ----
   /** Lookup for reading: lazily expires, counts hits/misses, refreshes the LRU clock. */
-  read(key: string, now = Date.now()): Entry | undefined {
+  read(key: string, now = this.scriptTime || Date.now()): Entry | undefined {
     const e = this.map.get(key);
     if (e === undefined) { this.misses++; return undefined; }
     if (e.exp !== 0 && e.exp <= now) {
@@ -55,7 +60,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
   }
 
   /** Lookup for writing: lazily expires; calls the copy-on-write hook (the caller may mutate). */
-  write(key: string, now = Date.now()): Entry | undefined {
+  write(key: string, now = this.scriptTime || Date.now()): Entry | undefined {
     const e = this.map.get(key);
     if (e === undefined) return undefined;
     if (e.exp !== 0 && e.exp <= now) {
@@ -68,7 +73,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
   }
 
   /** Peek without side effects other than lazy expiry (TYPE, EXISTS use read()). */
-  peek(key: string, now = Date.now()): Entry | undefined {
+  peek(key: string, now = this.scriptTime || Date.now()): Entry | undefined {
     const e = this.map.get(key);
     if (e === undefined || (e.exp !== 0 && e.exp <= now)) return undefined;
     return e;

@@ -1,7 +1,9 @@
 // NodeState: the NodeCore of `shardgate node`. Owns the command table, the
 // dispatch checks (auth, arity, subscribed mode, read-only, maxmemory), the
-// write stream, blocked pops, pub/sub registries, stats, and the hold a
-// MIGRATE takes (other clients' commands wait until it is released). Must not
+// write stream, blocked pops, pub/sub registries, stats, the hold a MIGRATE
+// takes (other clients' commands wait until it is released), and the busy
+// state of a script run past busy-reply-threshold (other clients are answered
+// BUSY, internal commands and timeouts wait for its end). Must not
 // touch sockets (server.ts does) and knows data types only through command files.
 import { NO_REPLY, ReplyError, type CommandSpec, type NodeCore, type NodeOptions, type Reply, type WriteListener } from './contracts.js';
 import { Keyspace } from './keyspace.js';
@@ -13,7 +15,7 @@ import { allCommands } from './commands/index.js';
 import { globMatch } from './commands/util.js';
 import { TargetLinks } from './migrate/target-links.js';
 import { Transactions } from './transactions.js';
-import { ScriptEngine } from './scripting/engine.js';
+import { BUSY_REPLY_THRESHOLD_MS, ScriptEngine } from './scripting/engine.js';
 
 interface Waiter {
   client: ClientState;
@@ -38,6 +40,11 @@ const NOT_IN_SCRIPTS = new Set(['auth', 'bgrewriteaof', 'bgsave', 'blmove', 'blp
   'psubscribe', 'psync', 'punsubscribe', 'quit', 'replconf', 'replicaof', 'reset', 'role', 'save', 'shutdown', 'slaveof', 'ssubscribe',
   'subscribe', 'sunsubscribe', 'sync', 'unsubscribe', 'unwatch', 'wait', 'watch', 'client', 'config', 'script', 'acl', 'function',
   'latency', 'module', 'migrate']);
+
+/** Commands redis-server 7.0 runs while a script is busy (CMD_ALLOW_BUSY); SCRIPT only as SCRIPT KILL (below). */
+const ALLOWED_BUSY = new Set(['auth', 'discard', 'hello', 'multi', 'quit', 'replconf', 'reset', 'shutdown', 'unwatch', 'watch']);
+/** SCRIPT subcommands other than KILL: answered BUSY (an unknown one gets its own error) */
+const SCRIPT_SUBS = new Set(['load', 'exists', 'flush', 'help', 'debug']);
 
 const SUBSCRIBED_OK = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 
@@ -70,10 +77,21 @@ export class NodeState implements NodeCore {
     const e = this.keyspace.map.get(key);
     return e !== undefined && e.exp !== 0 && e.exp <= Date.now();
   });
-  /** EXEC or a script is running: the write stream gets MULTI before its first write and EXEC after */
+  /**
+   * EXEC or a script is running: its writes are kept and reach the write stream at its end as
+   * MULTI … EXEC (a busy script's partial writes never reach the AOF or replicas, as in Redis)
+   */
   #execOpen = false;
-  #execEmitted = false;
+  #unitWrites: Buffer[][] | null = null;
   #scripts: ScriptEngine | null = null;
+  /** busy-reply-threshold / lua-time-limit (ms; 0 = a script never lets others in) */
+  busyReplyThresholdMs = BUSY_REPLY_THRESHOLD_MS;
+  /** the script that ran past the threshold and is still running, with whether it wrote */
+  #busy: { client: ClientState; wrote: boolean } | null = null;
+  /** internal commands and blocked clients' timeouts that came while a script was busy */
+  #afterBusy: (() => void)[] = [];
+  /** SHUTDOWN: set by startNode (close the node; save true = SAVE, false = NOSAVE, null = as configured) */
+  shutdownHandler: ((save: boolean | null) => void) | null = null;
   /** redis.log() of scripts (startNode points it at the node's logger) */
   scriptLog: (level: number, message: string) => void = () => {};
 
@@ -129,10 +147,17 @@ export class NodeState implements NodeCore {
     for (const resume of parked) resume();
   }
 
-  get held(): boolean { return this.#holder !== null; }
+  /** a MIGRATE holds the node or a script is busy: background work (active expiry, saves) waits */
+  get held(): boolean { return this.#holder !== null || this.#busy !== null; }
 
-  /** true when another client holds the node: the caller queues the command and parks (whenReleased). */
-  mustWait(client: ClientState): boolean { return this.#holder !== null && this.#holder !== client; }
+  /** a script runs past busy-reply-threshold: other clients get BUSY, internal commands wait */
+  get busy(): boolean { return this.#busy !== null; }
+
+  /**
+   * true when another client holds the node: the caller queues the command and parks (whenReleased).
+   * Not while a script is busy: then other clients are answered (BUSY).
+   */
+  mustWait(client: ClientState): boolean { return this.#holder !== null && this.#holder !== client && this.#busy === null; }
 
   /** Call `resume` once the hold is released (at once when nothing holds the node). */
   whenReleased(resume: () => void): void {
@@ -146,10 +171,7 @@ export class NodeState implements NodeCore {
   emit(argv: Buffer[]): void {
     if (this.txn.watching) this.txn.touchWritten(argv);
     if (this.#listeners.size === 0) return;
-    if (this.#execOpen && !this.#execEmitted) {
-      this.#execEmitted = true;
-      for (const l of this.#listeners) l.onWrite([buf('MULTI')]);
-    }
+    if (this.#execOpen) { (this.#unitWrites ??= []).push(argv); return; }
     for (const l of this.#listeners) l.onWrite(argv);
   }
 
@@ -188,13 +210,18 @@ export class NodeState implements NodeCore {
   /** Writes from here to #closeUnit reach the write stream as one MULTI … EXEC (EXEC, scripts). */
   #openUnit(): void {
     this.#execOpen = true;
-    this.#execEmitted = false;
+    this.#unitWrites = null;
   }
 
   #closeUnit(): void {
     this.#execOpen = false;
-    if (this.#execEmitted) for (const l of this.#listeners) l.onWrite([buf('EXEC')]);
-    this.#execEmitted = false;
+    const writes = this.#unitWrites;
+    this.#unitWrites = null;
+    if (writes !== null && this.#listeners.size > 0) {
+      for (const l of this.#listeners) l.onWrite([buf('MULTI')]);
+      for (const argv of writes) for (const l of this.#listeners) l.onWrite(argv);
+      for (const l of this.#listeners) l.onWrite([buf('EXEC')]);
+    }
     if (this.#ready.size > 0) this.#serveBlocked();
   }
 
@@ -208,29 +235,63 @@ export class NodeState implements NodeCore {
   }
 
   /**
-   * Run a cached script for `client`. Synchronous, so no other client's command runs in between;
-   * its writes are propagated as the commands it ran, wrapped in MULTI … EXEC (or inside the
-   * enclosing EXEC's). Commands see a RESP2 client and do not block (as in EXEC).
+   * Run a cached script for `client`: no other client's command runs in between. Its writes are
+   * propagated as the commands it ran, wrapped in MULTI … EXEC (or inside the enclosing EXEC's).
+   * Commands see a RESP2 client and do not block (as in EXEC). A script past busy-reply-threshold
+   * answers a Promise: until it settles the node is busy (dispatch answers others BUSY).
    */
-  runScript(client: ClientState, sha: string, keys: Buffer[], args: Buffer[], readOnly: boolean): NodeReply {
+  runScript(client: ClientState, sha: string, keys: Buffer[], args: Buffer[], readOnly: boolean): NodeReply | Promise<NodeReply> {
     const outer = this.#execOpen;
     if (!outer) this.#openUnit();
     const proto = client.protocol;
     const inExec = client.inExec;
     client.protocol = 2;
     client.inExec = true;
-    const state = { wrote: false };
-    try {
-      return this.scripts.run(sha, keys, args, {
-        call: (argv) => this.#scriptCall(client, argv, readOnly, state),
-        log: (level, message) => this.scriptLog(level, message),
-        wrote: () => state.wrote,
-      });
-    } finally {
+    const state = { client, wrote: false };
+    const ks = this.keyspace;
+    ks.scriptTime = Date.now();
+    const done = (): void => {
+      ks.scriptTime = 0;
       client.protocol = proto;
       client.inExec = inExec;
       if (!outer) this.#closeUnit();
-    }
+    };
+    let r: NodeReply | Promise<NodeReply>;
+    try {
+      r = this.scripts.run(sha, keys, args, {
+        call: (argv) => this.#scriptCall(client, argv, readOnly, state),
+        log: (level, message) => this.scriptLog(level, message),
+        busyAfterMs: this.busyReplyThresholdMs,
+        wrote: () => state.wrote,
+      });
+    } catch (err) { done(); throw err; }
+    if (!(r instanceof Promise)) { done(); return r; }
+    this.#busy = state;
+    const settle = (reply: NodeReply): NodeReply => {
+      this.#busy = null;
+      done();
+      const later = this.#afterBusy;
+      this.#afterBusy = [];
+      for (const fn of later) fn();
+      return reply;
+    };
+    return r.then(settle, (err: unknown) => settle(new ReplyError(`ERR ${String((err as Error)?.message ?? err)}`)));
+  }
+
+  /** SCRIPT KILL: stop the busy script if it has not written (Redis 7.0's replies). */
+  killScript(): NodeReply {
+    const b = this.#busy;
+    if (b === null) return new ReplyError('NOTBUSY No scripts in execution right now.');
+    if (b.wrote) return new ReplyError('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.');
+    this.scripts.kill();
+    return 'OK';
+  }
+
+  /** SHUTDOWN NOSAVE while busy: the script stops where it is and its writes are never propagated. */
+  abandonScript(): void {
+    if (this.#busy === null) return;
+    this.#unitWrites = null;
+    this.scripts.abandon();
   }
 
   /** One redis.call from a script: redis-server 7.0's checks for script calls, then the command. */
@@ -261,6 +322,9 @@ export class NodeState implements NodeCore {
   }
 
   execute(argv: Buffer[]): Reply | Promise<Reply> {
+    // while a script is busy the internal client (replication stream, …) waits for its end, as
+    // Redis leaves its master's stream unread meanwhile
+    if (this.#busy !== null) return new Promise<Reply>((resolve) => { this.#afterBusy.push(() => resolve(this.execute(argv))); });
     const r = this.dispatch(this.#internal, argv);
     if (r === NO_REPLY) return null;
     if (r instanceof Promise) return r.then((x) => toPublicReply(x));
@@ -306,8 +370,14 @@ export class NodeState implements NodeCore {
       return new ReplyError(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
     }
     if (cmd.write && this.readOnly && !client.internal) { this.txn.flagFailed(client); return E.readonly; }
+    if (this.#busy !== null && client !== this.#busy.client && !allowedBusy(name, argv)) {
+      // as any refusal of EXEC in Redis: the transaction (and its WATCHes) is dropped
+      if (name === 'exec') { this.txn.dropClient(client); return new ReplyError(`EXECABORT Transaction discarded because of: ${E.busy.message}`); }
+      this.txn.flagFailed(client);
+      return E.busy;
+    }
     const ks = this.keyspace;
-    if (this.options.maxmemory > 0 && !this.readOnly && ks.used > this.options.maxmemory) {
+    if (this.options.maxmemory > 0 && !this.readOnly && this.#busy === null && ks.used > this.options.maxmemory) {
       const ok = ks.evict(this.options.maxmemory, this.options.maxmemoryPolicy, this.options.maxmemorySamples);
       if (!ok && cmd.denyoom && !client.internal) { this.txn.flagFailed(client); return E.oom; }
     }
@@ -351,7 +421,9 @@ export class NodeState implements NodeCore {
         const arm = (): void => {
           const left = deadline - Date.now();
           if (left > MAX_TIMER_MS) { w.timer = setTimeout(arm, MAX_TIMER_MS); return; }
-          w.timer = setTimeout(() => { if (!w.done) { this.#unblock(w); resolve(NIL_ARRAY); } }, Math.max(0, left));
+          // a timeout while a script is busy is answered after it (Redis runs no timers meanwhile)
+          const fire = (): void => { if (!w.done) { this.#unblock(w); resolve(NIL_ARRAY); } };
+          w.timer = setTimeout(() => { if (this.#busy !== null) this.#afterBusy.push(fire); else fire(); }, Math.max(0, left));
         };
         arm();
       }
@@ -416,6 +488,13 @@ export class NodeState implements NodeCore {
     this.stats.pubsubMessages++;
     return n;
   }
+}
+
+function allowedBusy(name: string, argv: Buffer[]): boolean {
+  if (ALLOWED_BUSY.has(name)) return true;
+  if (name !== 'script') return false;
+  const sub = argv[1]!.toString('latin1').toLowerCase();
+  return sub === 'kill' || !SCRIPT_SUBS.has(sub);
 }
 
 function globMatchCached(p: string, s: string): boolean { return globMatch(p, s); }

@@ -1,7 +1,8 @@
 // EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (LOAD, EXISTS, FLUSH, KILL,
 // HELP) of the node, with redis-server 7.0's replies. Argument checks live
 // here; the interpreter is ../scripting/engine.ts and running a script
-// (atomic, writes propagated as the commands it ran) is NodeState.runScript.
+// (atomic, writes propagated as the commands it ran, BUSY for others past
+// busy-reply-threshold, SCRIPT KILL) is NodeState.runScript / killScript.
 import { ReplyError } from '../contracts.js';
 import type { NodeReply } from '../reply.js';
 import { def, type Call, type Cmd } from './types.js';
@@ -9,7 +10,7 @@ import { E, buf, lower, parseInt64, str } from './util.js';
 
 const NOSCRIPT = new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
 
-function evalCommand(c: Call, bySha: boolean, readOnly: boolean): NodeReply {
+function evalCommand(c: Call, bySha: boolean, readOnly: boolean): NodeReply | Promise<NodeReply> {
   const argv = c.argv;
   const numkeys = parseInt64(argv[2]!);
   if (numkeys === null) return E.notInt;
@@ -71,7 +72,7 @@ function script(c: Call): NodeReply {
       c.node.scripts.flush();
       return 'OK';
     }
-    case 'kill': return argv.length === 2 ? new ReplyError('NOTBUSY No scripts in execution right now.') : arityErr();
+    case 'kill': return argv.length === 2 ? c.node.killScript() : arityErr();
     case 'debug': return argv.length === 3 ? new ReplyError('ERR SCRIPT DEBUG is not supported by shardgate node') : arityErr();
     default: return new ReplyError(`ERR unknown subcommand '${str(argv[1]!).slice(0, 128)}'. Try SCRIPT HELP.`);
   }

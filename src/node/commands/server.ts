@@ -1,7 +1,8 @@
 // Connection and server commands of the node: PING, ECHO, QUIT, HELLO, AUTH,
 // CLIENT, SELECT, INFO, COMMAND, CONFIG, TIME, SLOWLOG, WAIT (stub until
-// replication registers its own). Must not touch sockets directly.
-import { ReplyError, type Reply } from '../contracts.js';
+// replication registers its own), SHUTDOWN (the node closes itself through
+// NodeState.shutdownHandler). Must not touch sockets directly.
+import { NO_REPLY, ReplyError, type Reply } from '../contracts.js';
 import { Push, type NodeReply } from '../reply.js';
 import { parseMemory } from '../memory.js';
 import { def, type Call, type Cmd } from './types.js';
@@ -88,6 +89,7 @@ function configParams(c: Call): [string, () => string][] {
     ['port', () => String(o.port)], ['bind', () => o.bind], ['dir', () => o.dir], ['databases', () => '1'],
     ['requirepass', () => o.requirepass ?? ''], ['slowlog-log-slower-than', () => String(c.node.slowlogThresholdUs)], ['slowlog-max-len', () => '128'],
     ['appendfilename', () => o.appendfilename], ['dbfilename', () => o.dbfilename],
+    ['busy-reply-threshold', () => String(c.node.busyReplyThresholdMs)], ['lua-time-limit', () => String(c.node.busyReplyThresholdMs)],
   ];
 }
 
@@ -108,6 +110,12 @@ function config(c: Call): NodeReply {
       if (k === 'maxmemory') { try { o.maxmemory = parseMemory(v); } catch { return fail('argument must be a memory value'); } }
       else if (k === 'maxmemory-policy') { if (!POLICIES.includes(v.toLowerCase())) return fail('argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction'); o.maxmemoryPolicy = v.toLowerCase() as typeof o.maxmemoryPolicy; }
       else if (k === 'maxmemory-samples') { const n = Number(v); if (!Number.isInteger(n) || n < 1 || n > 64) return fail('argument must be between 1 and 64 inclusive'); o.maxmemorySamples = n; }
+      else if (k === 'busy-reply-threshold' || k === 'lua-time-limit') {
+        const n = parseInt64(c.argv[i + 1]!);
+        if (n === null) return fail('argument couldn\'t be parsed into an integer');
+        if (n < 0n) return fail('argument must be between 0 and 9223372036854775807 inclusive');
+        c.node.busyReplyThresholdMs = Number(n);
+      }
       else if (k === 'slowlog-log-slower-than') { const n = Number(v); if (!Number.isInteger(n)) return fail('argument couldn\'t be parsed into an integer'); c.node.slowlogThresholdUs = n < 0 ? Infinity : n; }
       else return new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${str(c.argv[i]!)}'`);
     }
@@ -150,6 +158,31 @@ function slowlog(c: Call): NodeReply {
   return errUnknownSub('slowlog', str(c.argv[1]!));
 }
 
+/** SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], with redis-server 7.0's refusals; no reply when it goes ahead. */
+function shutdown(c: Call): NodeReply | typeof NO_REPLY {
+  let save: boolean | null = null;
+  let nosave = false; let now = false; let abort = false; let other = false;
+  for (const a of c.argv.slice(1)) {
+    const o = lower(a);
+    if (o === 'nosave') nosave = true;
+    else if (o === 'save') save = true;
+    else if (o === 'now') now = true;
+    else if (o === 'force') other = true;
+    else if (o === 'abort') abort = true;
+    else return E.syntax;
+  }
+  if ((abort && (nosave || save !== null || now || other)) || (nosave && save !== null)) return E.syntax;
+  // the node does not wait for replicas before exiting, so no shutdown is ever in progress
+  if (abort) return new ReplyError('ERR No shutdown in progress.');
+  if (!now && c.client.inExec) return new ReplyError("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+  if (!nosave && c.node.busy) return E.busy;
+  const handler = c.node.shutdownHandler;
+  if (handler === null) return new ReplyError('ERR Errors trying to SHUTDOWN. Check logs.');
+  if (nosave) { save = false; c.node.abandonScript(); }
+  handler(save);
+  return NO_REPLY;
+}
+
 export function serverCommands(): Cmd[] {
   const none: [number, number, number] = [0, 0, 0];
   return [
@@ -184,6 +217,7 @@ export function serverCommands(): Cmd[] {
     }),
     def('lastsave', 1, ['fast', 'loading', 'stale'], none, () => Math.floor(Date.now() / 1000)),
     def('readonly', 1, ['fast'], none, () => 'OK'),
+    def('shutdown', -1, ['admin', 'noscript', 'loading', 'stale'], none, shutdown),
   ];
 }
 void Push;

@@ -16,6 +16,7 @@ export const E = {
   oom: new ReplyError("OOM command not allowed when used memory > 'maxmemory'."),
   readonly: new ReplyError("READONLY You can't write against a read only replica."),
   noauth: new ReplyError('NOAUTH Authentication required.'),
+  busy: new ReplyError('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.'),
   dumpBad: new ReplyError('ERR DUMP payload version or checksum are wrong'),
 };
 

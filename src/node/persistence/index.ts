@@ -14,8 +14,8 @@ export type { PersistenceTuning } from './persistence.js';
 export interface PersistenceHandle {
   /** what was loaded on start */
   readonly loaded: LoadReport;
-  /** flush and fsync the AOF, wait for running background jobs, save if `save` is on and data changed */
-  close(): Promise<void>;
+  /** flush and fsync the AOF, wait for running background jobs, save if `save` is on and data changed (save true: always, false: never) */
+  close(save?: boolean | null): Promise<void>;
   /** for tests and shutdown paths: the running background jobs (null when idle) */
   readonly bgsaveRunning: Promise<void> | null;
   readonly rewriteRunning: Promise<void> | null;
@@ -35,7 +35,7 @@ export async function attachPersistence(core: NodeCore, tuning: PersistenceTunin
   core.registerInfoSection('persistence', () => infoPersistence(p));
   return {
     loaded: p.loadReport,
-    close: () => p.close(),
+    close: (save) => p.close(save ?? null),
     get bgsaveRunning() { return p.bgsave; },
     get rewriteRunning() { return p.rewrite; },
   };

@@ -94,7 +94,8 @@ export class Persistence {
     if (o.save !== null && o.save > 0) {
       const every = o.save;
       this.#saveTimer = setInterval(() => {
-        if (this.dirty > 0 && this.bgsave === null && Date.now() / 1000 - this.lastSave >= every) this.startBgsave();
+        // not while a script is busy: the snapshot would hold its partial writes
+        if (this.dirty > 0 && this.bgsave === null && this.core.held !== true && Date.now() / 1000 - this.lastSave >= every) this.startBgsave();
       }, 1000);
       this.#saveTimer.unref();
     }
@@ -177,7 +178,8 @@ export class Persistence {
 
   get aofCurrentSize(): number { return this.writer?.size ?? fileSize(this.aofPath); }
 
-  async close(): Promise<void> {
+  /** save: true = snapshot anyway (SHUTDOWN SAVE), false = never (SHUTDOWN NOSAVE), null = when `save` is on and data changed */
+  async close(save: boolean | null = null): Promise<void> {
     if (this.#saveTimer) clearInterval(this.#saveTimer);
     this.rewriteScheduled = false;
     await Promise.allSettled([this.bgsave, this.rewrite].filter((p): p is Promise<void> => p !== null));
@@ -185,7 +187,7 @@ export class Persistence {
     this.#unsubs = [];
     datasetHooks.delete(this.core);
     if (this.writer) { await this.writer.close(); this.writer = null; }
-    if (this.core.options.save !== null && this.core.options.save > 0 && this.dirty > 0) {
+    if (save === true || (save === null && this.core.options.save !== null && this.core.options.save > 0 && this.dirty > 0)) {
       try { this.saveSync(); } catch (err) { this.log.error({ err: (err as Error).message }, 'saving on shutdown failed'); }
     }
   }

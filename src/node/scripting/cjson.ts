@@ -15,9 +15,9 @@ class EncodeError extends Error {}
 
 export function installCjson(f: Fengari, L: LuaState): void {
   const { lua, lauxlib, to_luastring } = f;
-  const fail = (msg: string): never => lauxlib.luaL_error(L, to_luastring(msg.replace(/%/g, '%%')));
+  const fail = (L: LuaState, msg: string): never => lauxlib.luaL_error(L, to_luastring(msg.replace(/%/g, '%%')));
 
-  const encodeAt = (idx: number, depth: number, out: number[]): void => {
+  const encodeAt = (L: LuaState, idx: number, depth: number, out: number[]): void => {
     const t = lua.lua_type(L, idx);
     if (t === lua.LUA_TSTRING) { quote(lua.lua_tolstring(L, idx)!, out); return; }
     if (t === lua.LUA_TNUMBER) {
@@ -49,7 +49,7 @@ export function installCjson(f: Fengari, L: LuaState): void {
       for (let i = 1; i <= max; i++) {
         if (i > 1) out.push(0x2c);
         lua.lua_rawgeti(L, abs, i);
-        encodeAt(-1, depth + 1, out);
+        encodeAt(L, -1, depth + 1, out);
         lua.lua_pop(L, 1);
       }
       out.push(0x5d);
@@ -66,23 +66,23 @@ export function installCjson(f: Fengari, L: LuaState): void {
       else if (kt === lua.LUA_TNUMBER) { out.push(0x22); pushAscii(out, formatG(lua.lua_tonumber(L, -2), 14)); out.push(0x22); }
       else { lua.lua_pop(L, 2); throw new EncodeError('Cannot serialise table: table key must be a number or string'); }
       out.push(0x3a);
-      encodeAt(-1, depth + 1, out);
+      encodeAt(L, -1, depth + 1, out);
       lua.lua_pop(L, 1);
     }
     out.push(0x7d);
   };
 
-  const encode = (): number => {
-    if (lua.lua_gettop(L) !== 1) fail('bad argument #1 to \'encode\' (expected 1 argument)');
+  const encode = (L: LuaState): number => {
+    if (lua.lua_gettop(L) !== 1) fail(L, 'bad argument #1 to \'encode\' (expected 1 argument)');
     const out: number[] = [];
-    try { encodeAt(1, 0, out); } catch (e) { if (e instanceof EncodeError) fail(e.message); throw e; }
+    try { encodeAt(L, 1, 0, out); } catch (e) { if (e instanceof EncodeError) fail(L, e.message); throw e; }
     lua.lua_pushstring(L, Uint8Array.from(out));
     return 1;
   };
 
-  const decode = (): number => {
-    if (lua.lua_gettop(L) !== 1) fail('bad argument #1 to \'decode\' (expected 1 argument)');
-    const s = lua.lua_type(L, 1) === lua.LUA_TSTRING || lua.lua_type(L, 1) === lua.LUA_TNUMBER ? lua.lua_tolstring(L, 1)! : fail(`bad argument #1 to 'decode' (string expected, got ${typeName(f, lua.lua_type(L, 1))})`);
+  const decode = (L: LuaState): number => {
+    if (lua.lua_gettop(L) !== 1) fail(L, 'bad argument #1 to \'decode\' (expected 1 argument)');
+    const s = lua.lua_type(L, 1) === lua.LUA_TSTRING || lua.lua_type(L, 1) === lua.LUA_TNUMBER ? lua.lua_tolstring(L, 1)! : fail(L, `bad argument #1 to 'decode' (string expected, got ${typeName(f, lua.lua_type(L, 1))})`);
     const p = new Parser(f, L, s);
     p.value(0);
     p.ws();

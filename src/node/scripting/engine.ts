@@ -3,16 +3,22 @@
 // error_reply, status_reply, sha1hex, log, setresp, set_repl…), cjson, bit,
 // struct, the 5.1 names (prelude.ts), protected globals — and the script
 // cache (sha1 → compiled function). Converts values both ways as Redis 7.0
-// does. Runs scripts synchronously; what a command does, and how a script's
-// writes are propagated, is the host's business (NodeState.runScript).
-// Must not touch the keyspace or sockets.
+// does (conversions.ts). A script runs in a coroutine of that state: synchronously to its end
+// when it is short; once it passes the host's busy threshold the count hook
+// yields, run() answers a Promise and the script goes on in slices (SLICE_MS
+// of work, then the event loop turns) until it ends or SCRIPT KILL stops it.
+// What a command does, what other clients may do meanwhile, and how a
+// script's writes are propagated is the host's business (NodeState.runScript).
+// Must not touch the keyspace or sockets. JS functions Lua calls work on the
+// thread they are given (the script's coroutine, or one the script made).
 import { createHash } from 'node:crypto';
-import { ReplyError, type Reply } from '../contracts.js';
-import { NIL_ARRAY, Push, formatDouble, type NodeReply } from '../reply.js';
+import { ReplyError } from '../contracts.js';
+import { formatDouble, type NodeReply } from '../reply.js';
 import { fengari, type Fengari, type LuaState } from './lua-api.js';
 import { installCjson } from './cjson.js';
 import { installCompat } from './compat.js';
 import { PRELUDE } from './prelude.js';
+import { errorReply, pushErrorTable, pushReply, str, toReply } from './conversions.js';
 
 /** What a running script can do to the server. */
 export interface ScriptHost {
@@ -20,23 +26,28 @@ export interface ScriptHost {
   call(argv: Buffer[]): NodeReply;
   /** redis.log(level, message): 0 debug, 1 verbose, 2 notice, 3 warning */
   log(level: number, message: string): void;
-  /** true once the script ran a write command (a script that wrote is never stopped) */
+  /** ms after its start past which the script lets the event loop run (busy-reply-threshold; 0 = never) */
+  readonly busyAfterMs: number;
+  /** true once the script ran a write command */
   wrote(): boolean;
 }
 
-/**
- * A script that has not written and runs longer than this is stopped with an error. Redis
- * answers BUSY to other clients instead and waits for SCRIPT KILL; the node cannot serve anyone
- * while a script runs (it is synchronous JS), so it stops the script itself.
- */
-export const SCRIPT_TIME_LIMIT_MS = 5000;
-/** instructions between two clock checks */
+/** Redis's busy-reply-threshold (alias lua-time-limit) default, in ms. */
+export const BUSY_REPLY_THRESHOLD_MS = 5000;
+/** instructions between two clock checks (Redis's count hook runs as often) */
 const HOOK_EVERY = 100_000;
+/** a busy script's work between two turns of the event loop */
+const SLICE_MS = 20;
+const KILLED = 'Script killed by user with SCRIPT KILL...';
+/**
+ * A script that is due to yield but cannot (it runs inside a coroutine it made, or in a Lua
+ * function a library function called, like a table.sort comparator) holds the event loop: no
+ * SCRIPT KILL can reach it. Past this long so, one that has not written is stopped as a kill would.
+ */
+const UNYIELDABLE_STOP_MS = 5000;
+const UNYIELDABLE = `Script could not let other clients in for ${UNYIELDABLE_STOP_MS} ms past the busy threshold (it ran inside a coroutine or a function called by a library function) and was stopped`;
 
 export const sha1hex = (b: Buffer | Uint8Array | string): string => createHash('sha1').update(b).digest('hex');
-
-/** 2^63 as a double: Lua numbers beyond it convert like C's (long long) cast on x86 (INT64_MIN). */
-const I64_EDGE = 9223372036854775808;
 
 export class ScriptEngine {
   readonly #f: Fengari;
@@ -44,12 +55,22 @@ export class ScriptEngine {
   /** sha → registry reference of the compiled chunk, and its body (for SCRIPT EXISTS / memory) */
   #scripts = new Map<string, { ref: number; bytes: number }>();
   #host: ScriptHost | null = null;
+  /** the coroutine scripts run in (reused: it ends each script back at its base level) */
+  #co!: LuaState;
   #handler = 0;
+  /** registry reference of #co (the error handler is given the thread) */
+  #coRef = 0;
+  /** message of a JS exception caught by the interpreter during the running script */
+  #nativeError: string | null = null;
+  #hook: (L: LuaState) => void = () => {};
+  /** Date.now() past which the count hook yields (Infinity: never) */
+  #yieldAt = Infinity;
+  /** the error the script raises at every instruction from now on (SCRIPT KILL), or null */
+  #killed: string | null = null;
+  #abandoned = false;
   /** registry references of the strings "KEYS" and "ARGV" (pushing them reuses one interned string) */
   #keysName = 0;
   #argvName = 0;
-  /** when the running script started (the count hook stops long ones) */
-  #started = 0;
   /** bytes of all cached bodies (INFO memory's used_memory_scripts_eval) */
   cachedBytes = 0;
 
@@ -59,6 +80,12 @@ export class ScriptEngine {
   }
 
   get size(): number { return this.#scripts.size; }
+  /** a script is running (it went past the busy threshold: run() answered a Promise) */
+  get running(): boolean { return this.#host !== null; }
+  /** SCRIPT KILL: the running script raises Redis's kill error at its next hook (the host checks it may). */
+  kill(): void { if (this.#host !== null) this.#killed = KILLED; }
+  /** SHUTDOWN NOSAVE: the running script is dropped where it is; its Promise answers an error. */
+  abandon(): void { if (this.#host !== null) this.#abandoned = true; }
   /** sha in lower case */
   has(sha: string): boolean { return this.#scripts.has(sha); }
 
@@ -72,7 +99,7 @@ export class ScriptEngine {
     const { lua, lauxlib, to_luastring } = this.#f;
     const L = this.#L;
     if (lauxlib.luaL_loadbuffer(L, body, body.length, to_luastring('@user_script', true)) !== lua.LUA_OK) {
-      const msg = this.#str(-1);
+      const msg = str(this.#f, L, -1);
       lua.lua_pop(L, 1);
       return new ReplyError(`ERR Error compiling script (new function): ${msg}`);
     }
@@ -81,35 +108,94 @@ export class ScriptEngine {
     return sha;
   }
 
-  /** Run a cached script (see load; sha in lower case) with KEYS and ARGV; the reply it returns. */
-  run(sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost): NodeReply {
+  /**
+   * Run a cached script (see load; sha in lower case) with KEYS and ARGV: the reply it returns, at
+   * once, or a Promise of it when the script ran past host.busyAfterMs and goes on in slices.
+   */
+  run(sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost): NodeReply | Promise<NodeReply> {
     const s = this.#scripts.get(sha);
     if (s === undefined) return new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
+    if (this.#host !== null) return new ReplyError('ERR a script is already running');
     const { lua } = this.#f;
-    const L = this.#L;
-    const top = lua.lua_gettop(L);
+    const co = this.#co;
     this.#setGlobalRaw(this.#keysName, keys);
     this.#setGlobalRaw(this.#argvName, args);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#handler);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, s.ref);
-    const prev = this.#host;
+    // the script is the coroutine's main function (no pcall around it: as cheap as lua_pcall); it
+    // ends back at the thread's base level, or dead at the error with its stack kept (see #end)
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, s.ref);
     this.#host = host;
-    this.#started = Date.now();
-    let reply: NodeReply;
+    this.#yieldAt = host.busyAfterMs > 0 ? Date.now() + host.busyAfterMs : Infinity;
+    const rc = this.#resume(co);
+    if (rc !== lua.LUA_YIELD) return this.#end(sha, rc);
+    return new Promise<NodeReply>((resolve) => {
+      const slice = (): void => {
+        if (this.#abandoned) { this.#drop(); resolve(new ReplyError('ERR script abandoned: the server is shutting down')); return; }
+        this.#yieldAt = Date.now() + SLICE_MS;
+        const r = this.#resume(co);
+        if (r === lua.LUA_YIELD) setImmediate(slice);
+        else resolve(this.#end(sha, r));
+      };
+      setImmediate(slice);
+    });
+  }
+
+  /** Start or continue the script; a JS exception that escaped the interpreter counts as a native error. */
+  #resume(co: LuaState): number {
     try {
-      const rc = lua.lua_pcall(L, 0, 1, top + 1);
-      if (rc === lua.LUA_OK) reply = this.#toReply(-1, 0);
-      else reply = this.#errorReply(sha);
-      lua.lua_settop(L, top);
+      return this.#f.lua.lua_resume(co, this.#L, 0);
     } catch (err) {
-      // a JS exception escaped the interpreter (a bug, or JS stack exhaustion): its state is
-      // suspect, so start a fresh one (the cache goes too; clients fall back from EVALSHA to EVAL)
-      this.#fresh();
-      reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${String((err as Error)?.message ?? err).replace(/[\r\n]+/g, ' ')}`);
-    } finally {
-      this.#host = prev;
+      this.#nativeError = String((err as Error)?.message ?? err);
+      return -1;
     }
+  }
+
+  /** The script's coroutine returned (or died): its reply; the engine is ready for the next one. */
+  #end(sha: string, rc: number): NodeReply {
+    const { lua } = this.#f;
+    const co = this.#co;
+    const L = this.#L;
+    let reply: NodeReply;
+    this.#host = null;
+    if (this.#nativeError !== null) {
+      // a JS exception in the interpreter (a bug, JS stack exhaustion): the state is suspect, so
+      // start a fresh one (the cache goes too; clients fall back from EVALSHA to EVAL)
+      reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${this.#nativeError.replace(/[\r\n]+/g, ' ')}`);
+      this.#fresh();
+    } else if (rc === lua.LUA_OK) {
+      reply = lua.lua_gettop(co) >= 1 ? toReply(this.#f, co, 1, 0) : null;
+      lua.lua_settop(co, 0);
+      if (this.#killed !== null) lua.lua_sethook(co, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    } else {
+      // dead at the error, its stack kept: the handler reads the script's line from it (main thread)
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#handler);
+      lua.lua_xmove(co, L, 1);
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#coRef);
+      if (lua.lua_pcall(L, 2, 1, 0) !== lua.LUA_OK) lua.lua_pushstring(L, this.#f.to_luastring('execution failure'));
+      reply = errorReply(this.#f, L, sha);
+      lua.lua_pop(L, 1);
+      this.#newThread();
+    }
+    this.#killed = null;
+    this.#yieldAt = Infinity;
     return reply;
+  }
+
+  /** A new coroutine for scripts (the last one died, or was dropped); it inherits the count hook. */
+  #newThread(): void {
+    const { lua, lauxlib } = this.#f;
+    const L = this.#L;
+    if (this.#coRef !== 0) lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, this.#coRef);
+    this.#co = lua.lua_newthread(L);
+    this.#coRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  }
+
+  /** Forget the suspended script (SHUTDOWN NOSAVE): a new coroutine for the next one. */
+  #drop(): void {
+    this.#host = null;
+    this.#killed = null;
+    this.#abandoned = false;
+    this.#yieldAt = Infinity;
+    this.#newThread();
   }
 
   // ---- setup ----
@@ -118,6 +204,7 @@ export class ScriptEngine {
     const { lua, lauxlib, lualib, to_luastring } = f;
     const L = lauxlib.luaL_newstate();
     this.#L = L;
+    this.#nativeError = null;
     this.#scripts = new Map();
     this.cachedBytes = 0;
     const libs: [string, (L: LuaState) => number][] = [
@@ -139,11 +226,29 @@ export class ScriptEngine {
     this.#argvName = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.#setGlobalRaw(this.#keysName, []);
     this.#setGlobalRaw(this.#argvName, []);
-    // one count hook for the state's life: it only looks at the clock while a script runs
-    lua.lua_sethook(L, () => {
+    // a JS exception inside the interpreter becomes a Lua error; noted, so #end starts a fresh state
+    lua.lua_atnativeerror(L, (T) => {
+      const e = lua.lua_touserdata(T, 1) as { message?: unknown } | null;
+      this.#nativeError = String(e?.message ?? e);
+      lua.lua_pushstring(T, to_luastring(this.#nativeError));
+      return 1;
+    });
+    // one count hook for the state's life (threads made later inherit it): it looks at the clock
+    // only while a script runs. Past the deadline it yields the script's own coroutine — not one
+    // the script made (that would return to the script's coroutine.resume), and not where a
+    // yield cannot cross a JS call (a table.sort comparator…): it yields at a later hook then.
+    this.#hook = (T) => {
       const host = this.#host;
-      if (host !== null && Date.now() - this.#started > SCRIPT_TIME_LIMIT_MS && !host.wrote()) this.#raise(`Script ran longer than ${SCRIPT_TIME_LIMIT_MS} ms without writing and was stopped (shardgate node runs scripts synchronously and cannot answer BUSY meanwhile)`);
-    }, lua.LUA_MASKCOUNT, HOOK_EVERY);
+      if (host === null) return;
+      if (this.#killed !== null) this.#killError(T, this.#killed);
+      const now = Date.now();
+      if (now < this.#yieldAt) return;
+      if (T === this.#co && lua.lua_isyieldable(T)) lua.lua_yield(T, 0);
+      else if (now >= this.#yieldAt + UNYIELDABLE_STOP_MS && !host.wrote()) this.#killError(T, (this.#killed = UNYIELDABLE));
+    };
+    lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    this.#coRef = 0;
+    this.#newThread();
     this.#protectGlobals();
   }
 
@@ -157,11 +262,11 @@ export class ScriptEngine {
     const L = this.#L;
     lua.lua_pushglobaltable(L);
     lua.lua_createtable(L, 0, 2);
-    lua.lua_pushcfunction(L, () => lauxlib.luaL_error(L, to_luastring('Attempt to modify a readonly table')));
+    lua.lua_pushcfunction(L, (T) => lauxlib.luaL_error(T, to_luastring('Attempt to modify a readonly table')));
     lua.lua_setfield(L, -2, to_luastring('__newindex'));
-    lua.lua_pushcfunction(L, () => {
-      const name = lua.lua_tolstring(L, 2);
-      return lauxlib.luaL_error(L, to_luastring("Script attempted to access nonexistent global variable '%s'"), name ?? to_luastring('?'));
+    lua.lua_pushcfunction(L, (T) => {
+      const name = lua.lua_tolstring(T, 2);
+      return lauxlib.luaL_error(T, to_luastring("Script attempted to access nonexistent global variable '%s'"), name ?? to_luastring('?'));
     });
     lua.lua_setfield(L, -2, to_luastring('__index'));
     lua.lua_setmetatable(L, -2);
@@ -172,7 +277,7 @@ export class ScriptEngine {
     const { lua, lauxlib, to_luastring } = this.#f;
     const L = this.#L;
     if (lauxlib.luaL_loadbuffer(L, to_luastring(src), null, to_luastring('=prelude')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
-      const msg = this.#str(-1);
+      const msg = str(this.#f, L, -1);
       lua.lua_pop(L, 1);
       throw new Error(`script prelude failed: ${msg}`);
     }
@@ -180,45 +285,45 @@ export class ScriptEngine {
 
   #installRedis(): void {
     const { lua, to_luastring } = this.#f;
-    const L = this.#L;
     const fns: Record<string, (L: LuaState) => number> = {
-      call: () => this.#call(true),
-      pcall: () => this.#call(false),
-      error_reply: () => this.#oneString('error_reply', (s) => this.#pushErrorTable(s.length > 0 && s[0] === 0x2d ? s : Buffer.concat([Buffer.from('-'), s]))),
-      status_reply: () => this.#oneString('status_reply', (s) => { lua.lua_createtable(L, 0, 1); lua.lua_pushstring(L, s); lua.lua_setfield(L, -2, to_luastring('ok', true)); }),
-      sha1hex: () => {
-        if (lua.lua_gettop(L) !== 1) this.#raise('wrong number of arguments');
+      call: (L) => this.#call(L, true),
+      pcall: (L) => this.#call(L, false),
+      error_reply: (L) => this.#oneString(L, (s) => pushErrorTable(this.#f, L, s.length > 0 && s[0] === 0x2d ? s : Buffer.concat([Buffer.from('-'), s]))),
+      status_reply: (L) => this.#oneString(L, (s) => { lua.lua_createtable(L, 0, 1); lua.lua_pushstring(L, s); lua.lua_setfield(L, -2, to_luastring('ok', true)); }),
+      sha1hex: (L) => {
+        if (lua.lua_gettop(L) !== 1) this.#raise(L, 'wrong number of arguments');
         lua.lua_pushstring(L, Buffer.from(sha1hex(lua.lua_tolstring(L, 1) ?? new Uint8Array(0)), 'latin1'));
         return 1;
       },
-      log: () => {
+      log: (L) => {
         const n = lua.lua_gettop(L);
-        if (n < 2) this.#raise('redis.log() requires two arguments or more.');
-        if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER) this.#raise('First argument must be a number (log level).');
+        if (n < 2) this.#raise(L, 'redis.log() requires two arguments or more.');
+        if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER) this.#raise(L, 'First argument must be a number (log level).');
         const level = lua.lua_tonumber(L, 1);
-        if (level < 0 || level > 3) this.#raise('Invalid debug level.');
+        if (level < 0 || level > 3) this.#raise(L, 'Invalid debug level.');
         const parts: string[] = [];
         for (let i = 2; i <= n; i++) { const b = lua.lua_tolstring(L, i); parts.push(b === null ? '' : Buffer.from(b).toString('latin1')); }
         this.#host?.log(level, parts.join(' '));
         return 0;
       },
-      setresp: () => {
+      setresp: (L) => {
         const n = lua.lua_gettop(L);
-        if (n !== 1) this.#raise('redis.setresp() requires one argument.');
+        if (n !== 1) this.#raise(L, 'redis.setresp() requires one argument.');
         const v = lua.lua_tonumber(L, 1);
-        if (v !== 2) this.#raise(v === 3 ? 'RESP3 replies in scripts are not supported by shardgate node.' : 'RESP version must be 2 or 3.');
+        if (v !== 2) this.#raise(L, v === 3 ? 'RESP3 replies in scripts are not supported by shardgate node.' : 'RESP version must be 2 or 3.');
         return 0;
       },
-      set_repl: () => {
-        if (lua.lua_gettop(L) !== 1) this.#raise('redis.set_repl() requires one argument.');
+      set_repl: (L) => {
+        if (lua.lua_gettop(L) !== 1) this.#raise(L, 'redis.set_repl() requires one argument.');
         const v = lua.lua_tonumber(L, 1);
-        if (v !== 3) this.#raise('Only REPL_ALL is supported by shardgate node (writes always go to the AOF and replicas).');
+        if (v !== 3) this.#raise(L, 'Only REPL_ALL is supported by shardgate node (writes always go to the AOF and replicas).');
         return 0;
       },
-      replicate_commands: () => { lua.lua_pushboolean(L, true); return 1; },
-      breakpoint: () => { lua.lua_pushboolean(L, false); return 1; },
+      replicate_commands: (L) => { lua.lua_pushboolean(L, true); return 1; },
+      breakpoint: (L) => { lua.lua_pushboolean(L, false); return 1; },
       debug: () => 0,
     };
+    const L = this.#L;
     lua.lua_createtable(L, 0, 24);
     for (const [name, fn] of Object.entries(fns)) { lua.lua_pushcfunction(L, fn); lua.lua_setfield(L, -2, to_luastring(name)); }
     const consts: [string, number][] = [
@@ -232,12 +337,11 @@ export class ScriptEngine {
   }
 
   // ---- redis.call / redis.pcall ----
-  #call(raise: boolean): number {
+  #call(L: LuaState, raise: boolean): number {
     const { lua } = this.#f;
-    const L = this.#L;
     const n = lua.lua_gettop(L);
     const fail = (msg: string): number => {
-      this.#pushErrorTable(Buffer.from(msg, 'latin1'));
+      pushErrorTable(this.#f, L, Buffer.from(msg, 'latin1'));
       if (raise) return lua.lua_error(L);
       return 1;
     };
@@ -254,139 +358,39 @@ export class ScriptEngine {
     let r: NodeReply;
     try { r = host.call(argv); } catch (err) { r = new ReplyError(`ERR ${String((err as Error)?.message ?? err)}`); }
     if (r instanceof ReplyError) {
-      this.#pushErrorTable(Buffer.from(`-${r.message}`, 'latin1'));
+      pushErrorTable(this.#f, L, Buffer.from(`-${r.message}`, 'latin1'));
       if (raise) return lua.lua_error(L);
       return 1;
     }
     this.#f.lauxlib.luaL_checkstack(L, 8, null);
-    this.#pushReply(r, 0);
+    pushReply(this.#f, L, r, 0);
     return 1;
   }
 
-  #oneString(name: string, push: (s: Buffer) => void): number {
+  #oneString(L: LuaState, push: (s: Buffer) => void): number {
     const { lua } = this.#f;
-    const L = this.#L;
-    if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) this.#raise(`wrong number or type of arguments`);
-    void name;
+    if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) this.#raise(L, `wrong number or type of arguments`);
     const b = lua.lua_tolstring(L, 1)!;
     push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     return 1;
   }
 
   /** Raise a Lua error with a message (the handler makes it "ERR <msg>" with the script's line). */
-  #raise(msg: string): never {
+  #raise(L: LuaState, msg: string): never {
     const { lua, to_luastring } = this.#f;
-    lua.lua_pushstring(this.#L, to_luastring(msg));
-    return lua.lua_error(this.#L);
+    lua.lua_pushstring(L, to_luastring(msg));
+    return lua.lua_error(L);
   }
 
   /**
-   * Push {err = "<CODE> <msg>"}: from "-CODE msg" the code is the first word ("-msg" with no
-   * space: ERR msg); without the dash the code is ERR. Trailing CR/LF trimmed. (Redis 7.0's rules.)
+   * SCRIPT KILL took effect: Redis's error, raised again at every instruction from now on (as
+   * Redis's line hook does), so a pcall in the script cannot catch it for good.
    */
-  #pushErrorTable(raw: Buffer): void {
-    const { lua, to_luastring } = this.#f;
-    let s = raw.toString('latin1');
-    let code = 'ERR';
-    if (s.startsWith('-')) {
-      const sp = s.indexOf(' ');
-      if (sp < 0) s = s.slice(1);
-      else { code = s.slice(1, sp); s = s.slice(sp + 1); }
-    }
-    s = s.replace(/^[\r\n]+|[\r\n]+$/g, '');
-    lua.lua_createtable(this.#L, 0, 1);
-    lua.lua_pushstring(this.#L, Buffer.from(`${code} ${s}`, 'latin1'));
-    lua.lua_setfield(this.#L, -2, to_luastring('err', true));
-  }
-
-  // ---- conversions ----
-  /** A command's reply as the Lua value Redis 7.0 gives a script (RESP2 view). */
-  #pushReply(r: NodeReply, depth: number): void {
-    const { lua, to_luastring } = this.#f;
-    const L = this.#L;
-    if (depth > 0) this.#f.lauxlib.luaL_checkstack(L, 4, null);
-    if (r === null || r === NIL_ARRAY) { lua.lua_pushboolean(L, false); return; }
-    switch (typeof r) {
-      case 'number': lua.lua_pushnumber(L, r); return;
-      case 'bigint': lua.lua_pushnumber(L, Number(r)); return;
-      case 'string': lua.lua_createtable(L, 0, 1); lua.lua_pushstring(L, Buffer.from(r, 'latin1')); lua.lua_setfield(L, -2, to_luastring('ok', true)); return;
-      default: break;
-    }
-    if (r instanceof Buffer) { lua.lua_pushstring(L, r); return; }
-    if (r instanceof ReplyError) { this.#pushErrorTable(Buffer.from(`-${r.message}`, 'latin1')); return; }
-    const items: NodeReply[] | null = Array.isArray(r) ? r : r instanceof Push ? r.items
-      : 'map' in r ? (r as { map: [Reply, Reply][] }).map.flat() : 'set' in r ? (r as { set: Reply[] }).set : null;
-    if (items !== null) {
-      lua.lua_createtable(L, items.length, 0);
-      for (let i = 0; i < items.length; i++) { this.#pushReply(items[i]!, depth + 1); lua.lua_rawseti(L, -2, i + 1); }
-      return;
-    }
-    if ('double' in r) { lua.lua_pushstring(L, Buffer.from(formatDouble((r as { double: number }).double), 'latin1')); return; }
-    lua.lua_pushstring(L, Buffer.from((r as { verbatim: string }).verbatim, 'utf8'));
-  }
-
-  /** The script's return value at idx as the reply Redis 7.0 sends. */
-  #toReply(idx: number, depth: number): NodeReply {
-    const { lua, to_luastring } = this.#f;
-    const L = this.#L;
-    const t = lua.lua_type(L, idx);
-    if (t === lua.LUA_TSTRING) return Buffer.from(lua.lua_tolstring(L, idx)!);
-    if (t === lua.LUA_TBOOLEAN) return lua.lua_toboolean(L, idx) ? 1 : null;
-    if (t === lua.LUA_TNUMBER) return toInteger(lua.lua_tonumber(L, idx));
-    if (t !== lua.LUA_TTABLE) return null;
-    // redis-server answers this past its Lua stack (7995 nested arrays); 1000 here keeps the JS stack safe
-    if (depth > 1000) return new ReplyError('ERR reached lua stack limit');
-    this.#f.lauxlib.luaL_checkstack(L, 4, null);
-    const abs = idx < 0 ? lua.lua_gettop(L) + idx + 1 : idx;
-    lua.lua_pushstring(L, to_luastring('err', true)); lua.lua_rawget(L, abs);
-    if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
-      const msg = this.#str(-1).replace(/[\r\n]+/g, ' ');
-      lua.lua_pop(L, 1);
-      return new ReplyError(msg);
-    }
-    lua.lua_pop(L, 1);
-    lua.lua_pushstring(L, to_luastring('ok', true)); lua.lua_rawget(L, abs);
-    if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
-      const msg = this.#str(-1).replace(/[\r\n]+/g, ' ');
-      lua.lua_pop(L, 1);
-      return msg;
-    }
-    lua.lua_pop(L, 1);
-    lua.lua_pushstring(L, to_luastring('double', true)); lua.lua_rawget(L, abs);
-    if (lua.lua_type(L, -1) === lua.LUA_TNUMBER) {
-      const d = lua.lua_tonumber(L, -1);
-      lua.lua_pop(L, 1);
-      return { double: d };
-    }
-    lua.lua_pop(L, 1);
-    const out: NodeReply[] = [];
-    for (let i = 1; ; i++) {
-      lua.lua_rawgeti(L, abs, i);
-      if (lua.lua_type(L, -1) === lua.LUA_TNIL) { lua.lua_pop(L, 1); break; }
-      out.push(this.#toReply(-1, depth + 1));
-      lua.lua_pop(L, 1);
-    }
-    return out as NodeReply;
-  }
-
-  /** The reply of a script that raised an error: "<msg> script: <sha>, on @user_script:<line>." */
-  #errorReply(sha: string): ReplyError {
-    const { lua, to_luastring } = this.#f;
-    const L = this.#L;
-    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
-      const msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? this.#str(-1) : 'execution failure';
-      return new ReplyError(`ERR Error running script f_${sha}, ${msg.slice(0, 100)}`);
-    }
-    const field = (k: string): string | null => {
-      lua.lua_getfield(L, -1, to_luastring(k, true));
-      const v = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? this.#str(-1) : null;
-      lua.lua_pop(L, 1);
-      return v;
-    };
-    const msg = lua51Message((field('err') ?? 'ERR unknown error').replace(/[\r\n]+/g, ' '));
-    const source = field('source');
-    const line = field('line');
-    return new ReplyError(source !== null && line !== null ? `${msg} script: ${sha}, on ${source}:${line}.` : msg);
+  #killError(T: LuaState, msg: string): never {
+    const { lua } = this.#f;
+    lua.lua_sethook(T, this.#hook, lua.LUA_MASKCOUNT, 1);
+    pushErrorTable(this.#f, T, Buffer.from(msg, 'latin1'));
+    return lua.lua_error(T);
   }
 
   #pushArray(items: Buffer[]): void {
@@ -405,23 +409,4 @@ export class ScriptEngine {
     lua.lua_pop(L, 1);
   }
 
-  #str(idx: number): string {
-    const b = this.#f.lua.lua_tolstring(this.#L, idx);
-    return b === null ? '' : Buffer.from(b).toString('latin1');
-  }
-}
-
-/**
- * Lua 5.3 names the culprit after the type ("attempt to index a nil value (local 'x')"), Lua 5.1
- * (Redis) before it ("attempt to index local 'x' (a nil value)"): errors are given 5.1's word order.
- */
-function lua51Message(m: string): string {
-  return m.replace(/attempt to ([a-z ]+?) an? (\w+) value \((\w+) '([^']*)'\)/, "attempt to $1 $3 '$4' (a $2 value)");
-}
-
-/** Lua number → integer reply, truncated toward zero like C's (long long) cast. */
-function toInteger(n: number): number | bigint {
-  if (Number.isNaN(n) || n >= I64_EDGE || n < -I64_EDGE) return -9223372036854775808n;
-  const t = Math.trunc(n);
-  return Number.isSafeInteger(t) ? (Object.is(t, -0) ? 0 : t) : BigInt(t);
 }

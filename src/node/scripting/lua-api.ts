@@ -16,7 +16,7 @@ export type LuaFn = (L: LuaState) => number;
 export interface LuaCore {
   LUA_OK: number; LUA_REGISTRYINDEX: number; LUA_RIDX_GLOBALS: number;
   LUA_TNIL: number; LUA_TBOOLEAN: number; LUA_TLIGHTUSERDATA: number; LUA_TNUMBER: number; LUA_TSTRING: number; LUA_TTABLE: number; LUA_TFUNCTION: number;
-  LUA_MASKCOUNT: number;
+  LUA_MASKCOUNT: number; LUA_YIELD: number; LUA_MULTRET: number;
   lua_gettop(L: LuaState): number;
   lua_settop(L: LuaState, i: number): void;
   lua_pop(L: LuaState, n: number): void;
@@ -48,6 +48,9 @@ export interface LuaCore {
   lua_setglobal(L: LuaState, k: Uint8Array): void;
   lua_getglobal(L: LuaState, k: Uint8Array): number;
   lua_pcall(L: LuaState, nargs: number, nres: number, msgh: number): number;
+  /** pcall that a coroutine may yield across: k continues the caller after a yield (or an error caught there) */
+  lua_pcallk(L: LuaState, nargs: number, nres: number, msgh: number, ctx: number, k: (L: LuaState, status: number, ctx: number) => number): number;
+  lua_rotate(L: LuaState, idx: number, n: number): void;
   lua_call(L: LuaState, nargs: number, nres: number): void;
   lua_error(L: LuaState): never;
   lua_checkstack(L: LuaState, n: number): boolean;
@@ -56,6 +59,16 @@ export interface LuaCore {
   lua_insert(L: LuaState, i: number): void;
   lua_concat(L: LuaState, n: number): void;
   lua_sethook(L: LuaState, f: ((L: LuaState) => void) | null, mask: number, count: number): void;
+  /** a new coroutine sharing L's globals and registry; pushed on L's stack */
+  lua_newthread(L: LuaState): LuaState;
+  /** start (function and args on co's stack) or continue co: LUA_OK when it returned, LUA_YIELD, or an error status */
+  lua_resume(co: LuaState, from: LuaState | null, nargs: number): number;
+  lua_yield(L: LuaState, nresults: number): void;
+  lua_isyieldable(L: LuaState): boolean;
+  /** pop n values from `from` and push them on `to` (threads of one state) */
+  lua_xmove(from: LuaState, to: LuaState, n: number): void;
+  /** f(L) runs when a JS exception is caught inside the interpreter (the exception as light userdata at 1); its result is the Lua error */
+  lua_atnativeerror(L: LuaState, f: LuaFn): void;
 }
 
 export interface LuaAux {
@@ -69,6 +82,7 @@ export interface LuaAux {
   luaL_checknumber(L: LuaState, i: number): number;
   luaL_checkinteger(L: LuaState, i: number): number;
   luaL_checkany(L: LuaState, i: number): void;
+  luaL_checktype(L: LuaState, i: number, t: number): void;
   luaL_where(L: LuaState, level: number): void;
   luaL_argerror(L: LuaState, arg: number, msg: Uint8Array): never;
 }
@@ -83,6 +97,17 @@ export interface Fengari {
   lualib: LuaLibs;
   to_luastring(s: string, cache?: boolean): Uint8Array;
 }
+
+/**
+ * Turn hooks back on for L after a pcall in a coroutine caught an error. fengari 0.1.5's
+ * lua_pcallk (lapi.js) never records the caller's allowhook in the CallInfo (`callstatus &=
+ * ~CIST_OAH | allowhook` leaves the bit 0), so recover() (ldo.js) restores allowhook = 0 and the
+ * thread's count hook never runs again: a script past an error caught by pcall could then
+ * never be made busy nor killed. Hooks are always allowed in a script's own code (only a
+ * hook itself runs with them off), so 1 is the value to restore. The one place that touches
+ * fengari's lua_State internals.
+ */
+export function allowHooks(L: LuaState): void { (L as unknown as { allowhook: number }).allowhook = 1; }
 
 let loaded: Fengari | null = null;
 /** fengari is CommonJS and reads FENGARICONF when it loads, so it is required here (set first), not imported statically. */

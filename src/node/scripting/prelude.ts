@@ -39,14 +39,15 @@ do
   string.pack, string.unpack, string.packsize = nil, nil, nil
 end
 
--- the message handler of every script call: errors become {err=…, source=…, line=…}
+-- the error handler of every script: called (on the main thread) with the error and the script's
+-- coroutine, dead where the error was raised with its stack kept; errors become {err=…, source=…, line=…}
 do
   local getinfo = debug.getinfo
-  __redis__err__handler = function(err)
+  __redis__err__handler = function(err, co)
     -- the line is the script's: skip JS functions (redis.call…) and the prelude's own Lua ones
-    local level = 2
-    local i = getinfo(level, 'nSl')
-    while i and (i.what == 'C' or i.what == 'J' or i.source == '=prelude') do level = level + 1 i = getinfo(level, 'nSl') end
+    local level = 0
+    local i = getinfo(co, level, 'nSl')
+    while i and (i.what == 'C' or i.what == 'J' or i.source == '=prelude') do level = level + 1 i = getinfo(co, level, 'nSl') end
     if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
     if i then err['source'] = i.source err['line'] = i.currentline end
     return err

@@ -3,10 +3,13 @@
 // interval as timeout. A PONG proves the node serves; an error reply
 // (-LOADING, -MASTERDOWN, -BUSY…), a refused or dropped connection or a
 // timeout is a miss. `downAfter` misses in a row make the node down; one
-// answer makes it up again. The INFO reply tells its role, replication
+// answer makes it up again. A node that is down and answers BUSY (a script
+// running past busy-reply-threshold) is sent one SCRIPT KILL, as Redis
+// Sentinel does: a script that has not written is stopped and the node
+// answers again; one that wrote answers UNKILLABLE and the node stays down. The INFO reply tells its role, replication
 // offset and link state. Reports changes to its owner; decides nothing about
 // failover. Must not: sit on the request path, or run commands other than its
-// own and the ones its owner asks for (REPLICAOF) on its connection.
+// own (PING, INFO, that SCRIPT KILL) and the ones its owner asks for (REPLICAOF).
 import type { ConnectionOptions } from 'node:tls';
 import { RedisConnection, RespError, type RespValue } from '../redis/connection.js';
 import type { HostPort } from './types.js';
@@ -71,6 +74,8 @@ export class NodeProbe {
   lastAnswerAt = 0;
   /** ms timestamp of the last answer of a replica whose link to its master was up; 0 = never seen in sync */
   linkUpAt = 0;
+  /** SCRIPT KILL was sent in this down period (once, until the node answers) */
+  #scriptKillSent = false;
 
   constructor(address: HostPort, opts: ProbeOptions) {
     this.address = address;
@@ -133,11 +138,16 @@ export class NodeProbe {
       this.up = true;
       this.info = info;
       this.lastAnswerAt = Date.now();
+      this.#scriptKillSent = false;
       if (info.role === 'slave' && info.linkUp) this.linkUpAt = this.lastAnswerAt;
     } else {
       this.misses++;
       this.lastError = error;
       if (this.misses >= this.#opts.downAfter) this.up = false;
+      if (!this.up && !this.#scriptKillSent && error !== null && error.startsWith('BUSY')) {
+        this.#scriptKillSent = true;
+        this.command(['SCRIPT', 'KILL']).catch(() => {});
+      }
     }
     if (JSON.stringify([this.up, this.info.role, this.info.master, this.info.linkUp]) !== before) this.#opts.onChange(this);
   }

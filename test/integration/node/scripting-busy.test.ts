@@ -15,14 +15,14 @@ import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/pr
 import { freePort } from '../../fixtures/ports.js';
 import { RespClient } from '../../fixtures/resp-client.js';
 import { until } from '../../fixtures/until.js';
+import { spinLua } from '../../fixtures/lua.js';
 import { encodeCommand } from '../../../src/resp/encode.js';
 
 const THRESHOLD = '200';
 const BUSY = '-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n';
 const LOOP = 'while true do end';
 /** a script that writes, then runs past the threshold for ~1 s of its own clock, then ends */
-const WRITE_THEN_RUN = "redis.call('rpush', KEYS[1], 'from-script') local s = redis.call('time') "
-  + 'while true do local t = redis.call(\'time\') if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 1000000 then break end end '
+const WRITE_THEN_RUN = "redis.call('rpush', KEYS[1], 'from-script') " + spinLua(1_000_000)
   + "redis.call('incr', KEYS[2]) return 'done'";
 
 const procs: Proc[] = [];
@@ -191,8 +191,7 @@ describe('a script past busy-reply-threshold (redis-server 7.0 and shardgate nod
 
   it('a busy script on a replica: the master\'s stream waits for its end (the script reads a fixed value), then applies, and the link stays up', async () => {
     const sides = await startBoth();
-    const READ_AND_RUN = "local a = redis.call('get', KEYS[1]) local s = redis.call('time') "
-      + 'while true do local t = redis.call(\'time\') if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 1000000 then break end end '
+    const READ_AND_RUN = "local a = redis.call('get', KEYS[1]) " + spinLua(1_000_000)
       + 'return {a or false, redis.call(\'get\', KEYS[1]) or false}';
     const seen = await Promise.all(sides.map(async ({ name, proc }) => {
       const rport = await freePort();
@@ -222,8 +221,7 @@ describe('a script past busy-reply-threshold (redis-server 7.0 and shardgate nod
 
   it('no key expires in the middle of a busy script (keys are judged at its start), and expiry goes on after it', async () => {
     const sides = await startBoth();
-    const READ_TWICE = "local a = redis.call('get', KEYS[1]) local s = redis.call('time') "
-      + 'while true do local t = redis.call(\'time\') if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 1000000 then break end end '
+    const READ_TWICE = "local a = redis.call('get', KEYS[1]) " + spinLua(1_000_000)
       + 'return {a or false, redis.call(\'get\', KEYS[1]) or false, redis.call(\'exists\', KEYS[1])}';
     const seen = await Promise.all(sides.map(async ({ proc }) => {
       const [a, b] = await Promise.all([connect(proc.port), connect(proc.port)]);

@@ -14,6 +14,7 @@ import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/pr
 import { RespClient } from '../../fixtures/resp-client.js';
 import { adminRequest, collectEvents, type EventLog } from '../../fixtures/admin.js';
 import { until } from '../../fixtures/until.js';
+import { spinLua } from '../../fixtures/lua.js';
 
 const HEARTBEAT_MS = 200;
 const DOWN_AFTER = 3;
@@ -22,8 +23,7 @@ const THRESHOLD_MS = 100;
 const BOUND_MS = THRESHOLD_MS + (DOWN_AFTER + 1) * HEARTBEAT_MS + 3000;
 const LOOP = 'while true do end';
 /** writes a key, then runs ~1.5 s by the server's own clock, then ends */
-const WRITE_THEN_RUN = "redis.call('set', KEYS[1], 'x') local s = redis.call('time') "
-  + "while true do local t = redis.call('time') if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 1500000 then break end end return 'done'";
+const WRITE_THEN_RUN = "redis.call('set', KEYS[1], 'x') " + spinLua(1_500_000) + "return 'done'";
 
 const procs: Proc[] = [];
 const clients: RespClient[] = [];

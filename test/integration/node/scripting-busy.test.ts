@@ -44,6 +44,16 @@ async function startBoth(o: { redis?: string[]; node?: string[] } = {}): Promise
   return [{ name: 'redis', proc: redis }, { name: 'node', proc: node }];
 }
 
+/** A replica of the same kind as its master (redis-server or `shardgate node`), stopped after the test. */
+async function startReplica(kind: Side['name'], masterPort: number): Promise<Proc> {
+  const port = await freePort();
+  const replica = kind === 'redis'
+    ? await startRedis(['--replicaof', '127.0.0.1', String(masterPort)])
+    : await startShardgate(['node', '--port', String(port), '--loglevel', 'warn', '--replicaof', `127.0.0.1 ${masterPort}`], port);
+  procs.push(replica);
+  return replica;
+}
+
 async function connect(port: number): Promise<RespClient> {
   const c = await RespClient.connect(port);
   clients.push(c);
@@ -131,11 +141,7 @@ describe('a script past busy-reply-threshold (redis-server 7.0 and shardgate nod
   it('a script that ends by itself: its caller\'s pipelined commands come after it in order, a blocked client is served after it, and a replica keeps its link', async () => {
     const sides = await startBoth();
     const seen = await Promise.all(sides.map(async ({ name, proc }) => {
-      const rport = await freePort();
-      const replica = name === 'redis'
-        ? await startRedis(['--replicaof', '127.0.0.1', String(proc.port)])
-        : await startShardgate(['node', '--port', String(rport), '--loglevel', 'warn', '--replicaof', `127.0.0.1 ${proc.port}`], rport);
-      procs.push(replica);
+      const replica = await startReplica(name, proc.port);
       const [a, b, blocked, r] = await Promise.all([connect(proc.port), connect(proc.port), connect(proc.port), connect(replica.port)]);
       const out: string[] = [];
       out.push(text(await b.raw(['CONFIG', 'SET', 'busy-reply-threshold', THRESHOLD])));
@@ -194,11 +200,7 @@ describe('a script past busy-reply-threshold (redis-server 7.0 and shardgate nod
     const READ_AND_RUN = "local a = redis.call('get', KEYS[1]) " + spinLua(1_000_000)
       + 'return {a or false, redis.call(\'get\', KEYS[1]) or false}';
     const seen = await Promise.all(sides.map(async ({ name, proc }) => {
-      const rport = await freePort();
-      const replica = name === 'redis'
-        ? await startRedis(['--replicaof', '127.0.0.1', String(proc.port)])
-        : await startShardgate(['node', '--port', String(rport), '--loglevel', 'warn', '--replicaof', `127.0.0.1 ${proc.port}`], rport);
-      procs.push(replica);
+      const replica = await startReplica(name, proc.port);
       const [m, r, rb] = await Promise.all([connect(proc.port), connect(replica.port), connect(replica.port)]);
       const out: string[] = [text(await rb.raw(['CONFIG', 'SET', 'busy-reply-threshold', THRESHOLD]))];
       await m.raw(['SET', 'w', '0']);

@@ -123,7 +123,7 @@ export function str(f: Fengari, L: LuaState, idx: number): string {
  * Lua 5.3 names the culprit after the type ("attempt to index a nil value (local 'x')"), Lua 5.1
  * (Redis) before it ("attempt to index local 'x' (a nil value)"): errors are given 5.1's word order.
  */
-function lua51Message(m: string): string {
+export function lua51Message(m: string): string {
   return m.replace(/attempt to ([a-z ]+?) an? (\w+) value \((\w+) '([^']*)'\)/, "attempt to $1 $3 '$4' (a $2 value)");
 }
 

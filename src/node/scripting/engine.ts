@@ -18,7 +18,7 @@ import { fengari, type Fengari, type LuaState } from './lua-api.js';
 import { installCjson } from './cjson.js';
 import { installCompat } from './compat.js';
 import { PRELUDE } from './prelude.js';
-import { errorReply, pushErrorTable, pushReply, str, toReply } from './conversions.js';
+import { errorReply, lua51Message, pushErrorTable, pushReply, str, toReply } from './conversions.js';
 
 /** What a running script can do to the server. */
 export interface ScriptHost {
@@ -47,6 +47,13 @@ const KILLED = 'Script killed by user with SCRIPT KILL...';
 const UNYIELDABLE_STOP_MS = 5000;
 const UNYIELDABLE = `Script could not let other clients in for ${UNYIELDABLE_STOP_MS} ms past the busy threshold (it ran inside a coroutine or a function called by a library function) and was stopped`;
 
+/** What redis.register_function was given (callback: a registry reference, for callFunction). */
+export interface RegisteredFunction { name: Buffer; ref: number; flags: string[]; description: Buffer | null }
+/** Redis 7.0's script flags, by the names register_function takes (case-insensitive) and FUNCTION LIST shows */
+export const SCRIPT_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'];
+/** FUNCTION LOAD's time limit for the library's own code (Redis: 500 ms) */
+export const LOAD_TIMEOUT_MS = 500;
+
 export const sha1hex = (b: Buffer | Uint8Array | string): string => createHash('sha1').update(b).digest('hex');
 
 export class ScriptEngine {
@@ -71,10 +78,18 @@ export class ScriptEngine {
   /** registry references of the strings "KEYS" and "ARGV" (pushing them reuses one interned string) */
   #keysName = 0;
   #argvName = 0;
+  /** function mode: registry references of the functions' environment, its metatable, the load-time API, the globals */
+  #envRef = 0;
+  #envMetaRef = 0;
+  #libApiRef = 0;
+  #globalsRef = 0;
+  /** a library is loading (FUNCTION LOAD): where redis.register_function puts what it is given */
+  #loading: { deadline: number; add: (fn: RegisteredFunction) => string | null } | null = null;
   /** bytes of all cached bodies (INFO memory's used_memory_scripts_eval) */
   cachedBytes = 0;
 
-  constructor() {
+  /** forFunctions: the interpreter of FUNCTION libraries (their own state, as in Redis; see loadLibrary) */
+  constructor(readonly forFunctions = false) {
     this.#f = fengari();
     this.#fresh();
   }
@@ -116,33 +131,52 @@ export class ScriptEngine {
     const s = this.#scripts.get(sha);
     if (s === undefined) return new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
     if (this.#host !== null) return new ReplyError('ERR a script is already running');
-    const { lua } = this.#f;
-    const co = this.#co;
     this.#setGlobalRaw(this.#keysName, keys);
     this.#setGlobalRaw(this.#argvName, args);
     // the script is the coroutine's main function (no pcall around it: as cheap as lua_pcall); it
     // ends back at the thread's base level, or dead at the error with its stack kept (see #end)
-    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, s.ref);
+    this.#f.lua.lua_rawgeti(this.#co, this.#f.lua.LUA_REGISTRYINDEX, s.ref);
+    return this.#go(sha, 0, host);
+  }
+
+  /**
+   * Run a library function (a callback registered while its library loaded, see loadLibrary) with
+   * its keys and args tables, as run() does a script; errors name the function.
+   */
+  callFunction(ref: number, name: string, keys: Buffer[], args: Buffer[], host: ScriptHost): NodeReply | Promise<NodeReply> {
+    if (this.#host !== null) return new ReplyError('ERR a script is already running');
+    const { lua } = this.#f;
+    const co = this.#co;
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
+    this.#pushArray(co, keys);
+    this.#pushArray(co, args);
+    return this.#go(name, 2, host);
+  }
+
+  /** Resume the coroutine (its function and `nargs` arguments pushed) until it ends or goes on in slices. */
+  #go(name: string, nargs: number, host: ScriptHost): NodeReply | Promise<NodeReply> {
+    const { lua } = this.#f;
+    const co = this.#co;
     this.#host = host;
     this.#yieldAt = host.busyAfterMs > 0 ? Date.now() + host.busyAfterMs : Infinity;
-    const rc = this.#resume(co);
-    if (rc !== lua.LUA_YIELD) return this.#end(sha, rc);
+    const rc = this.#resume(co, nargs);
+    if (rc !== lua.LUA_YIELD) return this.#end(name, rc);
     return new Promise<NodeReply>((resolve) => {
       const slice = (): void => {
         if (this.#abandoned) { this.#drop(); resolve(new ReplyError('ERR script abandoned: the server is shutting down')); return; }
         this.#yieldAt = Date.now() + SLICE_MS;
-        const r = this.#resume(co);
+        const r = this.#resume(co, 0);
         if (r === lua.LUA_YIELD) setImmediate(slice);
-        else resolve(this.#end(sha, r));
+        else resolve(this.#end(name, r));
       };
       setImmediate(slice);
     });
   }
 
   /** Start or continue the script; a JS exception that escaped the interpreter counts as a native error. */
-  #resume(co: LuaState): number {
+  #resume(co: LuaState, nargs: number): number {
     try {
-      return this.#f.lua.lua_resume(co, this.#L, 0);
+      return this.#f.lua.lua_resume(co, this.#L, nargs);
     } catch (err) {
       this.#nativeError = String((err as Error)?.message ?? err);
       return -1;
@@ -239,7 +273,10 @@ export class ScriptEngine {
     // yield cannot cross a JS call (a table.sort comparator…): it yields at a later hook then.
     this.#hook = (T) => {
       const host = this.#host;
-      if (host === null) return;
+      if (host === null) {
+        if (this.#loading !== null && Date.now() > this.#loading.deadline) this.#killError(T, '-ERR FUNCTION LOAD timeout');
+        return;
+      }
       if (this.#killed !== null) this.#killError(T, this.#killed);
       const now = Date.now();
       if (now < this.#yieldAt) return;
@@ -250,6 +287,7 @@ export class ScriptEngine {
     this.#coRef = 0;
     this.#newThread();
     this.#protectGlobals();
+    if (this.forFunctions) this.#functionsEnv();
   }
 
   /**
@@ -258,9 +296,17 @@ export class ScriptEngine {
    * is the caller's; the error handler skips JS frames).
    */
   #protectGlobals(): void {
-    const { lua, lauxlib, to_luastring } = this.#f;
+    const { lua } = this.#f;
     const L = this.#L;
     lua.lua_pushglobaltable(L);
+    this.#pushProtection(L);
+    lua.lua_setmetatable(L, -2);
+    lua.lua_pop(L, 1);
+  }
+
+  /** Push a metatable whose __index and __newindex raise Redis's errors for absent and new names. */
+  #pushProtection(L: LuaState): void {
+    const { lua, lauxlib, to_luastring } = this.#f;
     lua.lua_createtable(L, 0, 2);
     lua.lua_pushcfunction(L, (T) => lauxlib.luaL_error(T, to_luastring('Attempt to modify a readonly table')));
     lua.lua_setfield(L, -2, to_luastring('__newindex'));
@@ -269,8 +315,154 @@ export class ScriptEngine {
       return lauxlib.luaL_error(T, to_luastring("Script attempted to access nonexistent global variable '%s'"), name ?? to_luastring('?'));
     });
     lua.lua_setfield(L, -2, to_luastring('__index'));
-    lua.lua_setmetatable(L, -2);
+  }
+
+  /**
+   * The functions' environment, as Redis 7.0 builds it: libraries run in an empty read-only table
+   * whose absent names are read from the globals; while a library loads they are read from the
+   * load-time API instead (a `redis` table with register_function, log and the constants only).
+   */
+  #functionsEnv(): void {
+    const { lua, lauxlib, to_luastring } = this.#f;
+    const L = this.#L;
+    const R = lua.LUA_REGISTRYINDEX;
+    lua.lua_createtable(L, 0, 1);
+    lua.lua_createtable(L, 0, 8);
+    lua.lua_pushcfunction(L, (T) => this.#register(T));
+    lua.lua_setfield(L, -2, to_luastring('register_function'));
+    lua.lua_getglobal(L, to_luastring('redis'));
+    for (const k of ['log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION', 'REDIS_VERSION_NUM']) {
+      lua.lua_getfield(L, -1, to_luastring(k));
+      lua.lua_setfield(L, -3, to_luastring(k));
+    }
     lua.lua_pop(L, 1);
+    this.#pushProtection(L); lua.lua_setmetatable(L, -2);
+    lua.lua_setfield(L, -2, to_luastring('redis'));
+    this.#pushProtection(L); lua.lua_setmetatable(L, -2);
+    this.#libApiRef = lauxlib.luaL_ref(L, R);
+    lua.lua_pushglobaltable(L);
+    this.#globalsRef = lauxlib.luaL_ref(L, R);
+    lua.lua_createtable(L, 0, 0);
+    this.#pushProtection(L);
+    lua.lua_rawgeti(L, R, this.#globalsRef);
+    lua.lua_setfield(L, -2, to_luastring('__index'));
+    lua.lua_pushvalue(L, -1);
+    this.#envMetaRef = lauxlib.luaL_ref(L, R);
+    lua.lua_setmetatable(L, -2);
+    this.#envRef = lauxlib.luaL_ref(L, R);
+  }
+
+  /** Point the functions' environment at the globals or the load-time API (a registry reference). */
+  #envFallback(ref: number): void {
+    const { lua, to_luastring } = this.#f;
+    const L = this.#L;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#envMetaRef);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    lua.lua_setfield(L, -2, to_luastring('__index'));
+    lua.lua_pop(L, 1);
+  }
+
+  /**
+   * FUNCTION LOAD's run of a library's code (function mode): compile it, run it once with the
+   * load-time API for at most timeoutMs; each redis.register_function is handed to `add` (its
+   * error string refuses it). Redis 7.0's error when the code does not compile or fails, else null.
+   */
+  loadLibrary(code: Buffer, timeoutMs: number, add: (fn: RegisteredFunction) => string | null): ReplyError | null {
+    const { lua, lauxlib, to_luastring } = this.#f;
+    const L = this.#L;
+    if (lauxlib.luaL_loadbuffer(L, code, code.length, to_luastring('@user_function', true)) !== lua.LUA_OK) {
+      const msg = str(this.#f, L, -1);
+      lua.lua_pop(L, 1);
+      return new ReplyError(`ERR Error compiling function: ${msg}`);
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#envRef);
+    lua.lua_setupvalue(L, -2, 1);
+    this.#envFallback(this.#libApiRef);
+    this.#loading = { deadline: timeoutMs > 0 ? Date.now() + timeoutMs : Infinity, add };
+    let rc: number;
+    try { rc = lua.lua_pcall(L, 0, 0, 0); } catch (err) { rc = -1; lua.lua_pushstring(L, to_luastring(String((err as Error)?.message ?? err))); }
+    this.#loading = null;
+    this.#nativeError = null;
+    this.#envFallback(this.#globalsRef);
+    lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    if (rc === lua.LUA_OK) return null;
+    let msg: string;
+    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+      lua.lua_getfield(L, -1, to_luastring('err', true));
+      msg = str(this.#f, L, -1);
+      lua.lua_pop(L, 1);
+    } else msg = `ERR ${str(this.#f, L, -1)}`;
+    lua.lua_pop(L, 1);
+    return new ReplyError(`ERR Error registering functions: ${lua51Message(msg.replace(/[\r\n]+/g, ' '))}`);
+  }
+
+  /** Forget a registered callback (its library was deleted or replaced). */
+  unref(ref: number): void { this.#f.lauxlib.luaL_unref(this.#L, this.#f.lua.LUA_REGISTRYINDEX, ref); }
+
+  /** redis.register_function(name, callback) or ({function_name=…, callback=…, flags={…}, description=…}). */
+  #register(T: LuaState): number {
+    const { lua, lauxlib } = this.#f;
+    const R = lua.LUA_REGISTRYINDEX;
+    let ref = 0;
+    const fail = (msg: string): never => {
+      if (ref !== 0) lauxlib.luaL_unref(T, R, ref);
+      pushErrorTable(this.#f, T, Buffer.from(`-ERR ${msg}`, 'latin1'));
+      return lua.lua_error(T);
+    };
+    const ld = this.#loading;
+    if (ld === null) return fail('redis.register_function can only be called on FUNCTION LOAD command');
+    const n = lua.lua_gettop(T);
+    if (n < 1 || n > 2) return fail('wrong number of arguments to redis.register_function');
+    const bytes = (i: number): Buffer => { const b = lua.lua_tolstring(T, i)!; return Buffer.from(b.buffer, b.byteOffset, b.byteLength); };
+    const isStr = (i: number): boolean => { const t = lua.lua_type(T, i); return t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER; };
+    let name: Buffer | null = null;
+    let description: Buffer | null = null;
+    const flags: string[] = [];
+    if (n === 1) {
+      if (lua.lua_type(T, 1) !== lua.LUA_TTABLE) return fail('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).');
+      lua.lua_pushnil(T);
+      while (lua.lua_next(T, 1)) {
+        if (!isStr(-2)) return fail('named argument key given to redis.register_function is not a string');
+        lua.lua_pushvalue(T, -2);
+        const key = bytes(-1).toString('latin1').toLowerCase();
+        lua.lua_pop(T, 1);
+        if (key === 'function_name') {
+          if (!isStr(-1)) return fail('function_name argument given to redis.register_function must be a string');
+          name = Buffer.from(bytes(-1));
+        } else if (key === 'description') {
+          if (!isStr(-1)) return fail('description argument given to redis.register_function must be a string');
+          description = Buffer.from(bytes(-1));
+        } else if (key === 'callback') {
+          if (lua.lua_type(T, -1) !== lua.LUA_TFUNCTION) return fail('callback argument given to redis.register_function must be a function');
+          if (ref !== 0) lauxlib.luaL_unref(T, R, ref);
+          lua.lua_pushvalue(T, -1);
+          ref = lauxlib.luaL_ref(T, R);
+        } else if (key === 'flags') {
+          if (lua.lua_type(T, -1) !== lua.LUA_TTABLE) return fail('flags argument to redis.register_function must be a table representing function flags');
+          for (let j = 1; ; j++) {
+            const t = lua.lua_geti(T, -1, j);
+            if (t === lua.LUA_TNIL) { lua.lua_pop(T, 1); break; }
+            const flag = isStr(-1) ? bytes(-1).toString('latin1').toLowerCase() : null;
+            lua.lua_pop(T, 1);
+            if (flag === null || !SCRIPT_FLAGS.includes(flag)) return fail('unknown flag given');
+            if (!flags.includes(flag)) flags.push(flag);
+          }
+        } else return fail('unknown argument given to redis.register_function');
+        lua.lua_pop(T, 1);
+      }
+      if (name === null) return fail('redis.register_function must get a function name argument');
+      if (ref === 0) return fail('redis.register_function must get a callback argument');
+    } else {
+      if (!isStr(1)) return fail('first argument to redis.register_function must be a string');
+      if (lua.lua_type(T, 2) !== lua.LUA_TFUNCTION) return fail('second argument to redis.register_function must be a function');
+      name = Buffer.from(bytes(1));
+      lua.lua_pushvalue(T, 2);
+      ref = lauxlib.luaL_ref(T, R);
+    }
+    flags.sort((a, b) => SCRIPT_FLAGS.indexOf(a) - SCRIPT_FLAGS.indexOf(b));
+    const err = ld.add({ name, ref, flags, description });
+    if (err !== null) return fail(err);
+    return 0;
   }
 
   #exec(src: string): void {
@@ -393,10 +585,10 @@ export class ScriptEngine {
     return lua.lua_error(T);
   }
 
-  #pushArray(items: Buffer[]): void {
+  #pushArray(L: LuaState, items: Buffer[]): void {
     const { lua } = this.#f;
-    lua.lua_createtable(this.#L, items.length, 0);
-    for (let i = 0; i < items.length; i++) { lua.lua_pushstring(this.#L, items[i]!); lua.lua_rawseti(this.#L, -2, i + 1); }
+    lua.lua_createtable(L, items.length, 0);
+    for (let i = 0; i < items.length; i++) { lua.lua_pushstring(L, items[i]!); lua.lua_rawseti(L, -2, i + 1); }
   }
 
   #setGlobalRaw(nameRef: number, items: Buffer[]): void {
@@ -404,7 +596,7 @@ export class ScriptEngine {
     const L = this.#L;
     lua.lua_pushglobaltable(L);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, nameRef);
-    this.#pushArray(items);
+    this.#pushArray(L, items);
     lua.lua_rawset(L, -3);
     lua.lua_pop(L, 1);
   }

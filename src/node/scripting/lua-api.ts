@@ -40,6 +40,8 @@ export interface LuaCore {
   lua_getfield(L: LuaState, i: number, k: Uint8Array): number;
   lua_setfield(L: LuaState, i: number, k: Uint8Array): void;
   lua_rawgeti(L: LuaState, i: number, n: number): number;
+  lua_geti(L: LuaState, i: number, n: number): number;
+  lua_setupvalue(L: LuaState, funcindex: number, n: number): Uint8Array | null;
   lua_rawseti(L: LuaState, i: number, n: number): void;
   lua_rawget(L: LuaState, i: number): number;
   lua_rawset(L: LuaState, i: number): void;

@@ -15,7 +15,8 @@ import { allCommands } from './commands/index.js';
 import { globMatch } from './commands/util.js';
 import { TargetLinks } from './migrate/target-links.js';
 import { Transactions } from './transactions.js';
-import { BUSY_REPLY_THRESHOLD_MS, ScriptEngine } from './scripting/engine.js';
+import { BUSY_REPLY_THRESHOLD_MS, ScriptEngine, type ScriptHost } from './scripting/engine.js';
+import { FunctionLibraries, type LibFunction } from './scripting/functions.js';
 
 interface Waiter {
   client: ClientState;
@@ -45,6 +46,13 @@ const NOT_IN_SCRIPTS = new Set(['auth', 'bgrewriteaof', 'bgsave', 'blmove', 'blp
 const ALLOWED_BUSY = new Set(['auth', 'discard', 'hello', 'multi', 'quit', 'replconf', 'reset', 'shutdown', 'unwatch', 'watch']);
 /** SCRIPT subcommands other than KILL: answered BUSY (an unknown one gets its own error) */
 const SCRIPT_SUBS = new Set(['load', 'exists', 'flush', 'help', 'debug']);
+/** FUNCTION subcommands other than KILL and STATS: answered BUSY */
+const FUNCTION_SUBS = new Set(['load', 'delete', 'flush', 'list', 'dump', 'restore', 'help']);
+/** what others are answered while a function (not an EVAL script) is busy */
+const BUSY_FUNCTION = new ReplyError('BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.');
+
+/** One run of a script or function: its client, whether it wrote, what to kill, what FUNCTION STATS shows. */
+interface Run { client: ClientState; wrote: boolean; engine: ScriptEngine; kind: 'eval' | 'function'; name: string; argv: Buffer[]; startedAt: number }
 
 const SUBSCRIBED_OK = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 
@@ -87,7 +95,10 @@ export class NodeState implements NodeCore {
   /** busy-reply-threshold / lua-time-limit (ms; 0 = a script never lets others in) */
   busyReplyThresholdMs = BUSY_REPLY_THRESHOLD_MS;
   /** the script that ran past the threshold and is still running, with whether it wrote */
-  #busy: { client: ClientState; wrote: boolean } | null = null;
+  #busy: Run | null = null;
+  /** the script or function running now (busy or not), for FUNCTION STATS */
+  #running: Run | null = null;
+  #functions: FunctionLibraries | null = null;
   /** internal commands and blocked clients' timeouts that came while a script was busy */
   #afterBusy: (() => void)[] = [];
   /** SHUTDOWN: set by startNode (close the node; save true = SAVE, false = NOSAVE, null = as configured) */
@@ -241,25 +252,58 @@ export class NodeState implements NodeCore {
    * answers a Promise: until it settles the node is busy (dispatch answers others BUSY).
    */
   runScript(client: ClientState, sha: string, keys: Buffer[], args: Buffer[], readOnly: boolean): NodeReply | Promise<NodeReply> {
+    const engine = this.scripts;
+    return this.#run(client, { engine, kind: 'eval', name: sha, argv: [] }, readOnly, false, (host) => engine.run(sha, keys, args, host));
+  }
+
+  /** The FUNCTION libraries, made on first use. */
+  get functions(): FunctionLibraries { return (this.#functions ??= new FunctionLibraries()); }
+  /** library and function counts (INFO), without making the interpreter */
+  get functionCounts(): { libraries: number; functions: number; bytes: number } {
+    const f = this.#functions;
+    return f === null ? { libraries: 0, functions: 0, bytes: 0 } : { libraries: f.libraries.size, functions: f.functions.size, bytes: f.codeBytes };
+  }
+
+  /**
+   * FCALL / FCALL_RO: Redis 7.0's checks of the function's flags (a function without no-writes
+   * needs a writable node, FCALL, and memory unless allow-oom), then a run as runScript's.
+   */
+  runFunction(client: ClientState, fn: LibFunction, argv: Buffer[], keys: Buffer[], args: Buffer[], ro: boolean): NodeReply | Promise<NodeReply> {
+    const noWrites = fn.flags.includes('no-writes');
+    const allowOom = fn.flags.includes('allow-oom');
+    if (!noWrites) {
+      if (this.readOnly && !client.internal) return new ReplyError('READONLY Can not run script with write flag on readonly replica');
+      if (ro) return new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
+      if (!allowOom && !client.internal && this.options.maxmemory > 0 && this.keyspace.used > this.options.maxmemory) return E.oom;
+    }
+    const engine = this.functions.engine;
+    return this.#run(client, { engine, kind: 'function', name: fn.name, argv }, noWrites, allowOom,
+      (host) => engine.callFunction(fn.ref, fn.name, keys, args, host));
+  }
+
+  #run(client: ClientState, what: Pick<Run, 'engine' | 'kind' | 'name' | 'argv'>, readOnly: boolean, allowOom: boolean,
+    start: (host: ScriptHost) => NodeReply | Promise<NodeReply>): NodeReply | Promise<NodeReply> {
     const outer = this.#execOpen;
     if (!outer) this.#openUnit();
     const proto = client.protocol;
     const inExec = client.inExec;
     client.protocol = 2;
     client.inExec = true;
-    const state = { client, wrote: false };
+    const state: Run = { client, wrote: false, ...what, startedAt: Date.now() };
     const ks = this.keyspace;
     ks.scriptTime = Date.now();
+    this.#running = state;
     const done = (): void => {
       ks.scriptTime = 0;
+      this.#running = null;
       client.protocol = proto;
       client.inExec = inExec;
       if (!outer) this.#closeUnit();
     };
     let r: NodeReply | Promise<NodeReply>;
     try {
-      r = this.scripts.run(sha, keys, args, {
-        call: (argv) => this.#scriptCall(client, argv, readOnly, state),
+      r = start({
+        call: (argv) => this.#scriptCall(client, argv, readOnly, allowOom, state),
         log: (level, message) => this.scriptLog(level, message),
         busyAfterMs: this.busyReplyThresholdMs,
         wrote: () => state.wrote,
@@ -278,12 +322,19 @@ export class NodeState implements NodeCore {
     return r.then(settle, (err: unknown) => settle(new ReplyError(`ERR ${String((err as Error)?.message ?? err)}`)));
   }
 
-  /** SCRIPT KILL: stop the busy script if it has not written (Redis 7.0's replies). */
-  killScript(): NodeReply {
+  /** FUNCTION STATS' running_script: the function or script running, its command and time so far */
+  get runningScript(): { name: string; argv: Buffer[]; ms: number } | null {
+    const b = this.#running;
+    return b === null ? null : { name: b.name, argv: b.argv, ms: Date.now() - b.startedAt };
+  }
+
+  /** SCRIPT KILL (kind 'eval') or FUNCTION KILL ('function'): stop the busy run if it has not written (Redis 7.0's replies). */
+  killScript(kind: 'eval' | 'function' = 'eval'): NodeReply {
     const b = this.#busy;
     if (b === null) return new ReplyError('NOTBUSY No scripts in execution right now.');
     if (b.wrote) return new ReplyError('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.');
-    this.scripts.kill();
+    if (kind !== b.kind) return b.kind === 'function' ? BUSY_FUNCTION : E.busy;
+    b.engine.kill();
     return 'OK';
   }
 
@@ -291,11 +342,11 @@ export class NodeState implements NodeCore {
   abandonScript(): void {
     if (this.#busy === null) return;
     this.#unitWrites = null;
-    this.scripts.abandon();
+    this.#busy.engine.abandon();
   }
 
   /** One redis.call from a script: redis-server 7.0's checks for script calls, then the command. */
-  #scriptCall(client: ClientState, argv: Buffer[], readOnly: boolean, state: { wrote: boolean }): NodeReply {
+  #scriptCall(client: ClientState, argv: Buffer[], readOnly: boolean, allowOom: boolean, state: { wrote: boolean }): NodeReply {
     const cmd = this.#lookup(argv[0]!);
     this.stats.commands++;
     if (cmd === undefined) return new ReplyError('ERR Unknown Redis command called from script');
@@ -306,7 +357,7 @@ export class NodeState implements NodeCore {
       if (readOnly) return new ReplyError('ERR Write commands are not allowed from read-only scripts.');
       if (this.readOnly && !client.internal) return E.readonly;
       // like Redis: a script over maxmemory may not start writing with a denyoom command
-      if (!state.wrote && cmd.denyoom && !client.internal && this.options.maxmemory > 0 && ks.used > this.options.maxmemory) return E.oom;
+      if (!state.wrote && !allowOom && cmd.denyoom && !client.internal && this.options.maxmemory > 0 && ks.used > this.options.maxmemory) return E.oom;
       state.wrote = true;
     }
     const call: Call = { argv, ks, node: this, client, prop: null };
@@ -372,9 +423,9 @@ export class NodeState implements NodeCore {
     if (cmd.write && this.readOnly && !client.internal) { this.txn.flagFailed(client); return E.readonly; }
     if (this.#busy !== null && client !== this.#busy.client && !allowedBusy(name, argv)) {
       // as any refusal of EXEC in Redis: the transaction (and its WATCHes) is dropped
-      if (name === 'exec') { this.txn.dropClient(client); return new ReplyError(`EXECABORT Transaction discarded because of: ${E.busy.message}`); }
+      if (name === 'exec') { this.txn.dropClient(client); return new ReplyError(`EXECABORT Transaction discarded because of: ${(this.#busy.kind === 'function' ? BUSY_FUNCTION : E.busy).message}`); }
       this.txn.flagFailed(client);
-      return E.busy;
+      return this.#busy.kind === 'function' ? BUSY_FUNCTION : E.busy;
     }
     const ks = this.keyspace;
     if (this.options.maxmemory > 0 && !this.readOnly && this.#busy === null && ks.used > this.options.maxmemory) {
@@ -492,9 +543,9 @@ export class NodeState implements NodeCore {
 
 function allowedBusy(name: string, argv: Buffer[]): boolean {
   if (ALLOWED_BUSY.has(name)) return true;
-  if (name !== 'script') return false;
+  if (name !== 'script' && name !== 'function') return false;
   const sub = argv[1]!.toString('latin1').toLowerCase();
-  return sub === 'kill' || !SCRIPT_SUBS.has(sub);
+  return name === 'script' ? sub === 'kill' || !SCRIPT_SUBS.has(sub) : !FUNCTION_SUBS.has(sub);
 }
 
 function globMatchCached(p: string, s: string): boolean { return globMatch(p, s); }

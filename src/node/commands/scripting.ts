@@ -1,5 +1,5 @@
 // EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (LOAD, EXISTS, FLUSH, KILL,
-// HELP) of the node, with redis-server 7.0's replies. Argument checks live
+// HELP) of the node (and, from ./functions.ts, FUNCTION / FCALL), with redis-server 7.0's replies. Argument checks live
 // here; the interpreter is ../scripting/engine.ts and running a script
 // (atomic, writes propagated as the commands it ran, BUSY for others past
 // busy-reply-threshold, SCRIPT KILL) is NodeState.runScript / killScript.
@@ -7,6 +7,7 @@ import { ReplyError } from '../contracts.js';
 import type { NodeReply } from '../reply.js';
 import { def, type Call, type Cmd } from './types.js';
 import { E, buf, lower, parseInt64, str } from './util.js';
+import { functionCommands } from './functions.js';
 
 const NOSCRIPT = new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
 
@@ -86,5 +87,6 @@ export function scriptingCommands(): Cmd[] {
     def('eval_ro', -3, ['noscript', 'stale', 'readonly'], none, (c) => evalCommand(c, false, true)),
     def('evalsha_ro', -3, ['noscript', 'stale', 'readonly'], none, (c) => evalCommand(c, true, true)),
     def('script', -2, ['noscript'], none, script),
+    ...functionCommands(),
   ];
 }

@@ -258,8 +258,8 @@ export class ScriptEngine {
     this.#keysName = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_pushstring(L, to_luastring('ARGV'));
     this.#argvName = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    this.#setGlobalRaw(this.#keysName, []);
-    this.#setGlobalRaw(this.#argvName, []);
+    // functions get their keys and args as arguments: no KEYS / ARGV globals (as in Redis)
+    if (!this.forFunctions) { this.#setGlobalRaw(this.#keysName, []); this.#setGlobalRaw(this.#argvName, []); }
     // a JS exception inside the interpreter becomes a Lua error; noted, so #end starts a fresh state
     lua.lua_atnativeerror(L, (T) => {
       const e = lua.lua_touserdata(T, 1) as { message?: unknown } | null;

@@ -103,6 +103,8 @@ export interface NodeCore {
   /** replicas reject writes from normal clients with -READONLY */
   setReadOnly(readonly: boolean): void;
   readonly options: NodeOptions;
+  /** (optional) metadata the core keeps in snapshots besides keys (its FUNCTION libraries: 'functions', see applySnapshotAux) */
+  snapshotAux?(): Record<string, string>;
   /** (optional) a MIGRATE holds the node or a script is busy: background saves must not start now */
   readonly held?: boolean;
 }

@@ -322,6 +322,12 @@ export class NodeState implements NodeCore {
     return r.then(settle, (err: unknown) => settle(new ReplyError(`ERR ${String((err as Error)?.message ?? err)}`)));
   }
 
+  /** the libraries in a snapshot: FUNCTION DUMP's payload in base64 (none: no aux record, so older snapshots look the same) */
+  snapshotAux(): Record<string, string> {
+    const f = this.#functions;
+    return f === null || f.libraries.size === 0 ? {} : { functions: f.dump().toString('base64') };
+  }
+
   /** FUNCTION STATS' running_script: the function or script running, its command and time so far */
   get runningScript(): { name: string; argv: Buffer[]; ms: number } | null {
     const b = this.#running;

@@ -25,6 +25,7 @@ function builtin(n: NodeState, name: string): Record<string, string | number> | 
         maxmemory: n.options.maxmemory, maxmemory_human: human(n.options.maxmemory), maxmemory_policy: n.options.maxmemoryPolicy,
         mem_allocator: 'v8',
         number_of_cached_scripts: n.cachedScripts.count, used_memory_scripts_eval: n.cachedScripts.bytes,
+        number_of_functions: n.functionCounts.functions, number_of_libraries: n.functionCounts.libraries,
       };
     }
     case 'persistence': return { loading: 0, rdb_changes_since_last_save: ks.dirty, aof_enabled: 0 };

@@ -27,6 +27,16 @@ export interface LoadReport {
   aux: Map<string, string>;
 }
 
+/**
+ * The FUNCTION libraries a snapshot carries (aux 'functions', FUNCTION DUMP's payload) are loaded
+ * by FUNCTION RESTORE; replace (a full sync) first drops the libraries the node had.
+ */
+export function applySnapshotAux(core: NodeCore, aux: Map<string, string>, replace: boolean): void {
+  const fns = aux.get('functions');
+  if (replace) void core.execute([Buffer.from('FUNCTION'), Buffer.from('FLUSH')]);
+  if (fns !== undefined) void core.execute([Buffer.from('FUNCTION'), Buffer.from('RESTORE'), Buffer.from(fns, 'base64'), Buffer.from('REPLACE')]);
+}
+
 /** Restore snapshot entries from buf[offset..]; returns the decode result. Expired keys are skipped. */
 export function loadSnapshotBytes(core: NodeCore, buf: Buffer, file: string, offset = 0): { end: number; keys: number; expired: number; aux: Map<string, string> } {
   const now = Date.now();
@@ -38,6 +48,7 @@ export function loadSnapshotBytes(core: NodeCore, buf: Buffer, file: string, off
       core.keyspace.restore(key, Buffer.from(payload), exp);
       keys++;
     }, offset);
+    applySnapshotAux(core, r.aux, false);
     return { end: r.end, keys, expired, aux: r.aux };
   } catch (err) {
     if (err instanceof SnapshotFormatError) {

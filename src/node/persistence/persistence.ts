@@ -102,7 +102,7 @@ export class Persistence {
   }
 
   #aux(): Record<string, string> {
-    return { 'sg-ver': '1', ctime: String(Date.now()) };
+    return { 'sg-ver': '1', ctime: String(Date.now()), ...this.core.snapshotAux?.() };
   }
 
   /** SAVE: blocking snapshot. */

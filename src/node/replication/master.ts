@@ -122,7 +122,7 @@ export class MasterSide {
     if (replid !== null) conn.write(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
     const chunks: Buffer[] = [];
     const job = new SnapshotJob(this.core.keyspace, hubFor(this.core.keyspace), (c) => { chunks.push(c); },
-      { aux: { 'repl-id': this.replid, 'repl-offset': String(this.offset) } });
+      { aux: { 'repl-id': this.replid, 'repl-offset': String(this.offset), ...this.core.snapshotAux?.() } });
     r.job = job;
     r.ackOffset = this.offset;
     job.run().then((res) => {

@@ -15,6 +15,7 @@ import { RequestScanner } from '../../resp/request-scanner.js';
 import type { NodeCore } from '../contracts.js';
 import { notifyDatasetReplaced } from '../persistence/persistence.js';
 import { decodeSnapshot } from '../persistence/snapshot-format.js';
+import { applySnapshotAux } from '../persistence/load.js';
 import type { MasterSide } from './master.js';
 import { ownArguments } from '../request-args.js';
 
@@ -170,11 +171,12 @@ export class ReplicaLink {
     ks.flushAll();
     const now = Date.now();
     let keys = 0;
-    decodeSnapshot(buf, (k, p, e) => {
+    const { aux } = decodeSnapshot(buf, (k, p, e) => {
       if (e !== 0 && e <= now) return;
       ks.restore(k, Buffer.from(p), e);
       keys++;
     });
+    applySnapshotAux(this.core, aux, true);
     this.master.adopt(this.#syncId, this.#syncOffset);
     this.fullSyncs++;
     notifyDatasetReplaced(this.core);

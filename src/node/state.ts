@@ -272,7 +272,8 @@ export class NodeState implements NodeCore {
     const noWrites = fn.flags.includes('no-writes');
     const allowOom = fn.flags.includes('allow-oom');
     if (!noWrites) {
-      if (this.readOnly && !client.internal) return new ReplyError('READONLY Can not run script with write flag on readonly replica');
+      // Redis counts FCALL of a function without no-writes as a write command: the usual refusals
+      if (this.readOnly && !client.internal) return E.readonly;
       if (ro) return new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
       if (!allowOom && !client.internal && this.options.maxmemory > 0 && this.keyspace.used > this.options.maxmemory) return E.oom;
     }

@@ -73,7 +73,7 @@ function fn(c: Call): NodeReply {
   const a = ARITY[sub];
   if (a === undefined) return new ReplyError(`ERR unknown subcommand '${str(argv[1]!).slice(0, 128)}'. Try FUNCTION HELP.`);
   if ((a > 0 && argv.length !== a) || argv.length < -a) return new ReplyError(`ERR wrong number of arguments for 'function|${sub}' command`);
-  const syntax = new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try FUNCTION HELP.`);
+  const syntax = new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${str(argv[1]!)}'. Try FUNCTION HELP.`);
   const libs = c.node.functions;
   const writes = sub === 'load' || sub === 'delete' || sub === 'flush' || sub === 'restore';
   if (writes && c.node.readOnly && !c.client.internal) return E.readonly;
@@ -82,7 +82,7 @@ function fn(c: Call): NodeReply {
     return r;
   };
   switch (sub) {
-    case 'help': return HELP.map(buf);
+    case 'help': return [...HELP];
     case 'load': {
       let replace = false;
       let i = 2;
@@ -136,7 +136,7 @@ function list(c: Call): NodeReply {
   for (const lib of c.node.functions.libraries.values()) {
     if (pattern !== null && !globMatch(pattern, lib.name)) continue;
     const fns: Reply[] = [...lib.functions.values()].map((f) => ({ map: [
-      [buf('name'), buf(f.name)], [buf('description'), f.description], [buf('flags'), { set: f.flags.map(buf) }],
+      [buf('name'), buf(f.name)], [buf('description'), f.description], [buf('flags'), { set: [...f.flags] }],
     ] as [Reply, Reply][] }));
     const m: [Reply, Reply][] = [[buf('library_name'), buf(lib.name)], [buf('engine'), buf('LUA')], [buf('functions'), fns]];
     if (withCode) m.push([buf('library_code'), lib.code]);

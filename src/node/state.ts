@@ -329,10 +329,10 @@ export class NodeState implements NodeCore {
     return f === null || f.libraries.size === 0 ? {} : { functions: f.dump().toString('base64') };
   }
 
-  /** FUNCTION STATS' running_script: the function or script running, its command and time so far */
+  /** FUNCTION STATS' running_script: the function (not an EVAL script: as Redis) running, its command and time so far */
   get runningScript(): { name: string; argv: Buffer[]; ms: number } | null {
     const b = this.#running;
-    return b === null ? null : { name: b.name, argv: b.argv, ms: Date.now() - b.startedAt };
+    return b === null || b.kind !== 'function' ? null : { name: b.name, argv: b.argv, ms: Date.now() - b.startedAt };
   }
 
   /** SCRIPT KILL (kind 'eval') or FUNCTION KILL ('function'): stop the busy run if it has not written (Redis 7.0's replies). */

@@ -77,6 +77,9 @@ function fn(c: Call): NodeReply {
   const libs = c.node.functions;
   const writes = sub === 'load' || sub === 'delete' || sub === 'flush' || sub === 'restore';
   if (writes && c.node.readOnly && !c.client.internal) return E.readonly;
+  // LOAD and RESTORE are denyoom in Redis: refused over maxmemory (the node evicts first, in dispatch)
+  const max = c.node.options.maxmemory;
+  if ((sub === 'load' || sub === 'restore') && max > 0 && !c.client.internal && c.ks.used > max) return E.oom;
   const changed = (r: NodeReply): NodeReply => {
     if (!(r instanceof ReplyError)) { c.ks.dirty++; c.node.emit(argv); }
     return r;

@@ -98,6 +98,18 @@ const CASES: Record<string, (string | Buffer)[][]> = {
     ['FUNCTION', 'STATS'], ['SCRIPT', 'FLUSH'], ['FCALL', 'kv', '0'], ['FUNCTION', 'FLUSH', 'x'], ['FUNCTION', 'FLUSH', 'ASYNC', 'SYNC'],
     ['FUNCTION', 'FLUSH', 'SYNC'], ['FCALL', 'kv', '0'], ['FUNCTION', 'STATS'],
   ],
+  'over maxmemory (noeviction)': [
+    lib('mm', [
+      "redis.register_function('w', function(k) return redis.call('set', k[1], 'x') end)",
+      "redis.register_function{function_name='woom', callback=function(k) return redis.call('set', k[1], 'y') end, flags={'allow-oom'}}",
+      "redis.register_function{function_name='r', callback=function(k) return redis.call('get', k[1]) end, flags={'no-writes'}}",
+      "redis.register_function('d', function(k) return redis.call('del', k[1]) end)",
+    ].join('\n')),
+    ['SET', 'big', 'x'.repeat(1000)], ['CONFIG', 'SET', 'maxmemory', '1'],
+    ['FCALL', 'w', '1', 'k'], ['FCALL', 'woom', '1', 'k'], ['FCALL', 'r', '1', 'k'], ['FCALL_RO', 'r', '1', 'k'], ['FCALL', 'd', '1', 'k'],
+    lib('mm2', "redis.register_function('z', function() return 1 end)"), ['FUNCTION', 'DELETE', 'mm'],
+    ['CONFIG', 'SET', 'maxmemory', '0'],
+  ],
   'FUNCTION subcommands': [
     ['FUNCTION'], ['FUNCTION', 'BOGUS'], ['FUNCTION', 'HELP'], ['FUNCTION', 'HELP', 'x'], ['FUNCTION', 'KILL'], ['SCRIPT', 'KILL'],
     ['FUNCTION', 'STATS', 'x'], ['FUNCTION', 'RESTORE', 'abc'], ['FUNCTION', 'RESTORE', 'abc', 'bogus'], ['FUNCTION', 'RESTORE', 'abc', 'FLUSH', 'x'],

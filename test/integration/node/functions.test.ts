@@ -262,6 +262,14 @@ describe('functions on replicas, on disk and through the proxy', () => {
     expect(aof.indexOf('EXEC', multi)).toBeGreaterThan(aof.indexOf('INCR', multi));
     const again = await env.extraNode({ dir, appendonly: true });
     expect((await pipeline(again.port, [['FCALL', 'incrby2', '1', 'c'], ['FCALL', 'later', '0']])).map(String)).toEqual(['4', 'ReplyError: ERR Function not found']);
+    // an AOF rewrite keeps the libraries in the new base (no FUNCTION LOAD left in the file)
+    await pipeline(again.port, [['BGREWRITEAOF']]);
+    await until('rewrite done', async () => /aof_rewrite_in_progress:0/.test(String((await pipeline(again.port, [['INFO', 'persistence']]))[0]))
+      && /aof_rewrites:1/.test(String((await pipeline(again.port, [['INFO', 'persistence']]))[0])), 15_000);
+    await again.close();
+    expect(fs.readFileSync(path.join(dir, 'appendonly.aof')).toString('latin1').toUpperCase()).not.toContain('$4\r\nLOAD\r\n');
+    const third = await env.extraNode({ dir, appendonly: true });
+    expect((await pipeline(third.port, [['FCALL', 'incrby2', '1', 'c']])).map(String)).toEqual(['6']);
   });
 
   it('libraries survive a restart from a snapshot (SAVE), and a snapshot without functions still loads', async () => {

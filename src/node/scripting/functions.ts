@@ -2,23 +2,18 @@
 // metadata, loading a library into the functions interpreter (an engine in
 // function mode, apart from EVAL's, so SCRIPT FLUSH leaves functions alone),
 // the library and function registries with Redis's errors, and FUNCTION
-// DUMP/RESTORE's payload. Running a function (atomic, BUSY, propagation) is
+// DUMP/RESTORE (payload: function-dump.ts). Running a function (atomic, BUSY, propagation) is
 // NodeState.runFunction; the commands are ../commands/functions.ts. Must not
 // touch the keyspace or sockets.
 import { ReplyError } from '../contracts.js';
 import { LOAD_TIMEOUT_MS, ScriptEngine, type RegisteredFunction } from './engine.js';
+import { FunctionPayloadError, decodeFunctionDump, encodeFunctionDump } from './function-dump.js';
 
 export interface LibFunction { name: string; description: Buffer | null; flags: string[]; ref: number; lib: Library }
 export interface Library { name: string; code: Buffer; functions: Map<string, LibFunction> }
 
 const NAME_RE = /^[A-Za-z0-9_]+$/;
 const BAD_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
-/** FUNCTION DUMP payloads of shardgate node: magic, version byte, then u32 count and u32-length codes (big endian) */
-const DUMP_MAGIC = Buffer.from('SGFN', 'latin1');
-const DUMP_VERSION = 1;
-/** Redis's payload: RDB_OPCODE_FUNCTION (246, 7.0.0) or RDB_OPCODE_FUNCTION2 (245) records, RDB version, CRC64 */
-const RDB_FUNCTION_OPCODES = new Set([245, 246]);
-
 export type RestorePolicy = 'append' | 'replace' | 'flush';
 
 export class FunctionLibraries {
@@ -82,17 +77,17 @@ export class FunctionLibraries {
     this.#engine?.flush();
   }
 
-  /** FUNCTION DUMP: every library's code in shardgate node's payload. */
-  dump(): Buffer {
-    const parts: Buffer[] = [DUMP_MAGIC, Buffer.from([DUMP_VERSION]), u32(this.libraries.size)];
-    for (const lib of this.libraries.values()) parts.push(u32(lib.code.length), lib.code);
-    return Buffer.concat(parts);
-  }
+  /** FUNCTION DUMP: every library's code in redis-server 7.0's payload (function-dump.ts). */
+  dump(): Buffer { return encodeFunctionDump([...this.libraries.values()].map((l) => l.code)); }
 
   /** FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]: all libraries or none, with Redis's errors. */
   restore(payload: Buffer, policy: RestorePolicy): 'OK' | ReplyError {
-    const codes = decodeDump(payload);
-    if (codes instanceof ReplyError) return codes;
+    let codes: Buffer[] | null;
+    try { codes = decodeFunctionDump(payload); } catch (err) {
+      if (err instanceof FunctionPayloadError) return new ReplyError(`ERR ${err.message}`);
+      throw err;
+    }
+    if (codes === null) return new ReplyError('ERR DUMP payload version or checksum are wrong');
     // load into a scratch registry first, so a bad payload leaves this one as it was
     const scratch = new FunctionLibraries();
     for (const code of codes) {
@@ -141,24 +136,3 @@ function parseMetadata(code: Buffer): { name: string; body: Buffer } | ReplyErro
   return { name, body: code.subarray(nl) };
 }
 
-function decodeDump(p: Buffer): Buffer[] | ReplyError {
-  if (p.length > 0 && RDB_FUNCTION_OPCODES.has(p[0]!)) {
-    return new ReplyError('ERR payload is a redis-server FUNCTION DUMP (RDB format): shardgate node restores only FUNCTION DUMP payloads of shardgate node (load the libraries with FUNCTION LOAD instead)');
-  }
-  const bad = new ReplyError('ERR DUMP payload version or checksum are wrong');
-  if (p.length < 9 || !p.subarray(0, 4).equals(DUMP_MAGIC) || p[4] !== DUMP_VERSION) return bad;
-  const n = p.readUInt32BE(5);
-  const out: Buffer[] = [];
-  let o = 9;
-  for (let i = 0; i < n; i++) {
-    if (o + 4 > p.length) return bad;
-    const len = p.readUInt32BE(o);
-    o += 4;
-    if (o + len > p.length) return bad;
-    out.push(Buffer.from(p.subarray(o, o + len)));
-    o += len;
-  }
-  return o === p.length ? out : bad;
-}
-
-function u32(n: number): Buffer { const b = Buffer.allocUnsafe(4); b.writeUInt32BE(n); return b; }

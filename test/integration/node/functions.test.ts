@@ -98,6 +98,15 @@ const CASES: Record<string, (string | Buffer)[][]> = {
     ['FUNCTION', 'STATS'], ['SCRIPT', 'FLUSH'], ['FCALL', 'kv', '0'], ['FUNCTION', 'FLUSH', 'x'], ['FUNCTION', 'FLUSH', 'ASYNC', 'SYNC'],
     ['FUNCTION', 'FLUSH', 'SYNC'], ['FCALL', 'kv', '0'], ['FUNCTION', 'STATS'],
   ],
+  'in MULTI, helpers and upvalues': [
+    ['MULTI'], lib('t', [
+      'local calls = 0',
+      "local function bump(k) calls = calls + 1 return redis.call('incrby', k, calls) end",
+      "redis.register_function('t1', function(k) return bump(k[1]) end)",
+      "redis.register_function('t2', function() return type(_G) .. ',' .. type(redis.call) .. ',' .. tostring(redis.register_function) end)",
+    ].join('\n')), ['FCALL', 't1', '1', 'tk'], ['FCALL', 't1', '1', 'tk'], ['EXEC'],
+    ['FCALL', 't1', '1', 'tk'], ['FCALL', 't2', '0'], ['MULTI'], ['FCALL', 'nosuch', '0'], ['FUNCTION', 'DELETE', 't'], ['EXEC'], ['FCALL', 't1', '1', 'tk'],
+  ],
   'over maxmemory (noeviction)': [
     lib('mm', [
       "redis.register_function('w', function(k) return redis.call('set', k[1], 'x') end)",

@@ -85,6 +85,8 @@ export class ScriptEngine {
   #globalsRef = 0;
   /** a library is loading (FUNCTION LOAD): where redis.register_function puts what it is given */
   #loading: { deadline: number; add: (fn: RegisteredFunction) => string | null } | null = null;
+  /** called after a JS exception made the engine start a fresh state (function mode: libraries load again) */
+  onReset: (() => void) | null = null;
   /** bytes of all cached bodies (INFO memory's used_memory_scripts_eval) */
   cachedBytes = 0;
 
@@ -195,6 +197,7 @@ export class ScriptEngine {
       // start a fresh one (the cache goes too; clients fall back from EVALSHA to EVAL)
       reply = new ReplyError(`ERR Error running script (call to f_${sha}): ${this.#nativeError.replace(/[\r\n]+/g, ' ')}`);
       this.#fresh();
+      this.onReset?.();
     } else if (rc === lua.LUA_OK) {
       reply = lua.lua_gettop(co) >= 1 ? toReply(this.#f, co, 1, 0) : null;
       lua.lua_settop(co, 0);

@@ -23,7 +23,27 @@ export class FunctionLibraries {
   /** bytes of all libraries' code (INFO memory) */
   codeBytes = 0;
 
-  get engine(): ScriptEngine { return (this.#engine ??= new ScriptEngine(true)); }
+  get engine(): ScriptEngine {
+    if (this.#engine === null) {
+      this.#engine = new ScriptEngine(true);
+      this.#engine.onReset = () => this.#reload();
+    }
+    return this.#engine;
+  }
+
+  /** The interpreter was replaced (a JS exception in it): every library loads again, its callbacks get new references. */
+  #reload(): void {
+    const engine = this.engine;
+    for (const lib of this.libraries.values()) {
+      const byName = lib.functions;
+      engine.loadLibrary(lib.code.subarray(lib.code.indexOf(0x0a)), 0, (fn) => {
+        const f = byName.get(fn.name.toString('latin1'));
+        if (f === undefined) { engine.unref(fn.ref); return null; }
+        f.ref = fn.ref;
+        return null;
+      });
+    }
+  }
 
   /** FUNCTION LOAD [REPLACE]: the library's name, or Redis 7.0's error (nothing changes then). */
   load(code: Buffer, replace: boolean, timeoutMs = LOAD_TIMEOUT_MS): string | ReplyError {

@@ -17,6 +17,7 @@ import { formatDouble, type NodeReply } from '../reply.js';
 import { fengari, type Fengari, type LuaState } from './lua-api.js';
 import { installCjson } from './cjson.js';
 import { installCompat } from './compat.js';
+import { readRegisterArgs, type RegisteredFunction } from './register-args.js';
 import { PRELUDE } from './prelude.js';
 import { errorReply, lua51Message, pushErrorTable, pushReply, str, toReply } from './conversions.js';
 
@@ -47,10 +48,7 @@ const KILLED = 'Script killed by user with SCRIPT KILL...';
 const UNYIELDABLE_STOP_MS = 5000;
 const UNYIELDABLE = `Script could not let other clients in for ${UNYIELDABLE_STOP_MS} ms past the busy threshold (it ran inside a coroutine or a function called by a library function) and was stopped`;
 
-/** What redis.register_function was given (callback: a registry reference, for callFunction). */
-export interface RegisteredFunction { name: Buffer; ref: number; flags: string[]; description: Buffer | null }
-/** Redis 7.0's script flags, by the names register_function takes (case-insensitive) and FUNCTION LIST shows */
-export const SCRIPT_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'];
+export type { RegisteredFunction } from './register-args.js';
 /** FUNCTION LOAD's time limit for the library's own code (Redis: 500 ms) */
 export const LOAD_TIMEOUT_MS = 500;
 
@@ -402,69 +400,19 @@ export class ScriptEngine {
   /** Forget a registered callback (its library was deleted or replaced). */
   unref(ref: number): void { this.#f.lauxlib.luaL_unref(this.#L, this.#f.lua.LUA_REGISTRYINDEX, ref); }
 
-  /** redis.register_function(name, callback) or ({function_name=…, callback=…, flags={…}, description=…}). */
+  /** redis.register_function (load-time API): its arguments read by register-args.ts, handed to the loading library. */
   #register(T: LuaState): number {
     const { lua, lauxlib } = this.#f;
-    const R = lua.LUA_REGISTRYINDEX;
-    let ref = 0;
     const fail = (msg: string): never => {
-      if (ref !== 0) lauxlib.luaL_unref(T, R, ref);
       pushErrorTable(this.#f, T, Buffer.from(`-ERR ${msg}`, 'latin1'));
       return lua.lua_error(T);
     };
     const ld = this.#loading;
     if (ld === null) return fail('redis.register_function can only be called on FUNCTION LOAD command');
-    const n = lua.lua_gettop(T);
-    if (n < 1 || n > 2) return fail('wrong number of arguments to redis.register_function');
-    const bytes = (i: number): Buffer => { const b = lua.lua_tolstring(T, i)!; return Buffer.from(b.buffer, b.byteOffset, b.byteLength); };
-    const isStr = (i: number): boolean => { const t = lua.lua_type(T, i); return t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER; };
-    let name: Buffer | null = null;
-    let description: Buffer | null = null;
-    const flags: string[] = [];
-    if (n === 1) {
-      if (lua.lua_type(T, 1) !== lua.LUA_TTABLE) return fail('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).');
-      lua.lua_pushnil(T);
-      while (lua.lua_next(T, 1)) {
-        if (!isStr(-2)) return fail('named argument key given to redis.register_function is not a string');
-        lua.lua_pushvalue(T, -2);
-        const key = bytes(-1).toString('latin1').toLowerCase();
-        lua.lua_pop(T, 1);
-        if (key === 'function_name') {
-          if (!isStr(-1)) return fail('function_name argument given to redis.register_function must be a string');
-          name = Buffer.from(bytes(-1));
-        } else if (key === 'description') {
-          if (!isStr(-1)) return fail('description argument given to redis.register_function must be a string');
-          description = Buffer.from(bytes(-1));
-        } else if (key === 'callback') {
-          if (lua.lua_type(T, -1) !== lua.LUA_TFUNCTION) return fail('callback argument given to redis.register_function must be a function');
-          if (ref !== 0) lauxlib.luaL_unref(T, R, ref);
-          lua.lua_pushvalue(T, -1);
-          ref = lauxlib.luaL_ref(T, R);
-        } else if (key === 'flags') {
-          if (lua.lua_type(T, -1) !== lua.LUA_TTABLE) return fail('flags argument to redis.register_function must be a table representing function flags');
-          for (let j = 1; ; j++) {
-            const t = lua.lua_geti(T, -1, j);
-            if (t === lua.LUA_TNIL) { lua.lua_pop(T, 1); break; }
-            const flag = isStr(-1) ? bytes(-1).toString('latin1').toLowerCase() : null;
-            lua.lua_pop(T, 1);
-            if (flag === null || !SCRIPT_FLAGS.includes(flag)) return fail('unknown flag given');
-            if (!flags.includes(flag)) flags.push(flag);
-          }
-        } else return fail('unknown argument given to redis.register_function');
-        lua.lua_pop(T, 1);
-      }
-      if (name === null) return fail('redis.register_function must get a function name argument');
-      if (ref === 0) return fail('redis.register_function must get a callback argument');
-    } else {
-      if (!isStr(1)) return fail('first argument to redis.register_function must be a string');
-      if (lua.lua_type(T, 2) !== lua.LUA_TFUNCTION) return fail('second argument to redis.register_function must be a function');
-      name = Buffer.from(bytes(1));
-      lua.lua_pushvalue(T, 2);
-      ref = lauxlib.luaL_ref(T, R);
-    }
-    flags.sort((a, b) => SCRIPT_FLAGS.indexOf(a) - SCRIPT_FLAGS.indexOf(b));
-    const err = ld.add({ name, ref, flags, description });
-    if (err !== null) return fail(err);
+    const fn = readRegisterArgs(this.#f, T);
+    if (typeof fn === 'string') return fail(fn);
+    const err = ld.add(fn);
+    if (err !== null) { lauxlib.luaL_unref(T, lua.LUA_REGISTRYINDEX, fn.ref); return fail(err); }
     return 0;
   }
 

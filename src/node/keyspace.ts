@@ -10,6 +10,13 @@ export class Entry {
   idx = -1;
   vidx = -1;
   freq = 0;
+  /**
+   * A string value the node allocated for this key alone (see types/owned-string.ts): e.v is a
+   * view at offset 0 of its own ArrayBuffer, whose spare bytes past e.v.length are capacity, and
+   * nothing else (argument slab, write stream, reply) holds it, so it may be written in place.
+   * False for every value stored as it arrived (a request argument): copy before mutating.
+   */
+  own = false;
   constructor(public t: T, public v: Value, public exp: number, public lru: number, public size: number) {}
 }
 
@@ -87,7 +94,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
     if (old !== undefined) {
       if (this.#hook !== null) this.#hook(key, dumpValue(old.t, old.v), old.exp);
       this.used += size - old.size;
-      old.t = t; old.v = v; old.size = size; old.lru = now;
+      old.t = t; old.v = v; old.size = size; old.lru = now; old.own = false;
       this.setExpire(key, old, exp);
       return old;
     }
@@ -99,6 +106,12 @@ export class Keyspace implements KeyspaceSnapshotSource {
     this.used += size;
     if (exp !== 0) this.setExpire(key, e, exp);
     return e;
+  }
+
+  /** Replace a string value by one that is not the node's own (the write stream may hold it). */
+  replaceString(e: Entry, v: Buffer): void {
+    this.grow(e, v.length - (e.own ? (e.v as Buffer).buffer.byteLength : (e.v as Buffer).length));
+    e.v = v; e.own = false;
   }
 
   /** Size change of a mutated collection or string (bytes, may be negative). */
@@ -132,6 +145,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
     this.delete(from);
     const n = this.set(to, e.t, e.v, e.exp);
     n.lru = e.lru;
+    if (e.own) { const v = e.v as Buffer; n.own = true; this.grow(n, v.buffer.byteLength - v.length); }
   }
 
   #swapRemove(arr: string[], i: number, field: 'idx' | 'vidx'): void {

@@ -51,6 +51,23 @@ export function writable(ks: Keyspace, e: Entry, len: number): Buffer {
   return v;
 }
 
+/** Make e's value a node-owned copy of src (reusing its own buffer when it has room). */
+export function assign(ks: Keyspace, e: Entry, src: Uint8Array): Buffer {
+  const cur = e.v as Buffer;
+  if (e.own && capacity(cur) >= src.length) {
+    const v = Buffer.from(cur.buffer, 0, src.length);
+    v.set(src);
+    e.v = v;
+    return v;
+  }
+  const v = Buffer.alloc(src.length);
+  v.set(src);
+  ks.grow(e, v.length - (e.own ? capacity(cur) : cur.length));
+  e.v = v;
+  e.own = true;
+  return v;
+}
+
 /** Shorten an owned value in place (HyperLogLog sparse edits); the capacity stays. */
 export function truncate(e: Entry, len: number): void {
   const cur = e.v as Buffer;

@@ -231,7 +231,7 @@ function getField(p: Uint8Array, off: number, bits: number, signed: boolean, lim
   let v = 0n;
   for (let j = 0; j < bits; j++) {
     const o = off + j;
-    const byte = o >>> 3;
+    const byte = Math.floor(o / 8);
     const b = byte < limit ? (p[byte]! >> (7 - (o & 7))) & 1 : 0;
     v = (v << 1n) | BigInt(b);
   }
@@ -242,7 +242,7 @@ function setField(p: Uint8Array, off: number, bits: number, value: bigint): void
   const u = BigInt.asUintN(64, value);
   for (let j = 0; j < bits; j++) {
     const o = off + j;
-    const byte = o >>> 3;
+    const byte = Math.floor(o / 8);
     const mask = 1 << (7 - (o & 7));
     if ((u >> BigInt(bits - 1 - j)) & 1n) p[byte] = p[byte]! | mask; else p[byte] = p[byte]! & ~mask;
   }

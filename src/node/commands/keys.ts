@@ -177,7 +177,8 @@ function copy(c: Call): NodeReply {
     if (o === 'replace') replace = true;
     else if (o === 'db' && j + 1 < c.argv.length) {
       const n = parseInt64(c.argv[++j]!);
-      if (n === null || n > 2147483647n || n < -2147483648n) return E.notInt;
+      if (n === null) return E.notInt;
+      if (n > 2147483647n || n < -2147483648n) return new ReplyError('ERR value is out of range, value must between -2147483648 and 2147483647');
       if (n !== 0n) return new ReplyError('ERR DB index is out of range');
     } else return E.syntax;
   }

@@ -15,7 +15,7 @@
 export const HDR = 16;
 export const P = 14;
 export const REGISTERS = 1 << P;
-export const DENSE_SIZE = HDR + (REGISTERS * 6 + 7) / 8;
+export const DENSE_SIZE = HDR + ((REGISTERS * 6 + 7) >> 3);
 export const SPARSE_MAX_BYTES = 3000;
 export const DENSE = 0;
 export const SPARSE = 1;

@@ -58,6 +58,29 @@ describe('HyperLogLog side by side with redis-server', () => {
   });
 });
 
+describe('from scripts', () => {
+  it('redis.call runs the bitmap, HLL and COPY commands with the replies redis-server gives', async () => {
+    const script = `
+      redis.call('DEL', 'sb', 'sh', 'sc')
+      local out = {}
+      out[#out+1] = redis.call('SETBIT', 'sb', 9, 1)
+      out[#out+1] = redis.call('BITCOUNT', 'sb')
+      out[#out+1] = redis.call('BITPOS', 'sb', 1)
+      out[#out+1] = redis.call('BITFIELD', 'sb', 'INCRBY', 'u4', 0, 3, 'GET', 'u8', 0)
+      out[#out+1] = redis.call('BITFIELD_RO', 'sb', 'GET', 'i8', 8)
+      out[#out+1] = redis.call('PFADD', 'sh', 'a', 'b')
+      out[#out+1] = redis.call('PFCOUNT', 'sh')
+      out[#out+1] = redis.call('COPY', 'sh', 'sc')
+      out[#out+1] = redis.call('GET', 'sc')
+      out[#out+1] = redis.pcall('SETBIT', 'sb', -1, 1)
+      out[#out+1] = redis.call('APPEND', 'sb', 'xy')
+      out[#out+1] = redis.call('GET', 'sb')
+      return out`;
+    const [want, got] = await onBoth([['EVAL', script, '0'], ['EVAL_RO', "return redis.call('BITFIELD', KEYS[1], 'GET', 'u8', 0)", '1', 'sb'], ['EVAL_RO', "return redis.call('BITFIELD_RO', KEYS[1], 'GET', 'u8', 0)", '1', 'sb']]);
+    expect(got).toEqual(want);
+  });
+});
+
 describe('in-place writes and ownership', () => {
   it('SETBIT, APPEND, SETRANGE, BITFIELD, PFADD on a key set by the same pipelined request leave the other keys alone', async () => {
     const cmds = [

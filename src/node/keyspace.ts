@@ -28,6 +28,12 @@ export class Keyspace implements KeyspaceSnapshotSource {
   readonly #all: string[] = [];
   readonly #vol: string[] = [];
   #hook: Hook | null = null;
+  /**
+   * Keys already announced to the hook since it was (re)installed: it wants each key's old state
+   * once (CowHub's contract), so a key written again — SETBIT on a 1 MB bitmap while a snapshot
+   * runs — is not serialized again on every write.
+   */
+  readonly #announced = new Set<string>();
   #pool: { key: string; score: number }[] = [];
   used = 0;
   dirty = 0;
@@ -74,7 +80,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
       if (!this.passiveExpiry) { this.expire(key); return undefined; }
       return undefined;
     }
-    if (this.#hook !== null) this.#hook(key, dumpValue(e.t, e.v), e.exp);
+    if (this.#hook !== null) this.#announce(key, e);
     e.lru = now;
     return e;
   }
@@ -92,13 +98,13 @@ export class Keyspace implements KeyspaceSnapshotSource {
     const old = this.map.get(key);
     const size = ENTRY_OVERHEAD + key.length + valueSize(t, v);
     if (old !== undefined) {
-      if (this.#hook !== null) this.#hook(key, dumpValue(old.t, old.v), old.exp);
+      if (this.#hook !== null) this.#announce(key, old);
       this.used += size - old.size;
       old.t = t; old.v = v; old.size = size; old.lru = now; old.own = false;
       this.setExpire(key, old, exp);
       return old;
     }
-    if (this.#hook !== null) this.#hook(key, null, 0);
+    if (this.#hook !== null) this.#announce(key, null);
     const e = new Entry(t, v, 0, now, size);
     this.map.set(key, e);
     e.idx = this.#all.length;
@@ -131,7 +137,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
   delete(key: string): boolean {
     const e = this.map.get(key);
     if (e === undefined) return false;
-    if (this.#hook !== null) this.#hook(key, dumpValue(e.t, e.v), e.exp);
+    if (this.#hook !== null) this.#announce(key, e);
     this.map.delete(key);
     this.#swapRemove(this.#all, e.idx, 'idx');
     if (e.vidx >= 0) this.#swapRemove(this.#vol, e.vidx, 'vidx');
@@ -243,7 +249,13 @@ export class Keyspace implements KeyspaceSnapshotSource {
     }
   }
 
-  setBeforeWriteHook(hook: Hook | null): void { this.#hook = hook; }
+  setBeforeWriteHook(hook: Hook | null): void { this.#hook = hook; this.#announced.clear(); }
+
+  #announce(key: string, e: Entry | null): void {
+    if (this.#announced.has(key)) return;
+    this.#announced.add(key);
+    this.#hook!(key, e === null ? null : dumpValue(e.t, e.v), e === null ? 0 : e.exp);
+  }
 
   restore(key: string, payload: Buffer, expiresAtMs: number): void {
     const d = loadValue(payload);
@@ -253,7 +265,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
   }
 
   flushAll(): void {
-    if (this.#hook !== null) for (const [k, e] of this.map) this.#hook(k, dumpValue(e.t, e.v), e.exp);
+    if (this.#hook !== null) for (const [k, e] of this.map) this.#announce(k, e);
     this.map.clear();
     this.#all.length = 0;
     this.#vol.length = 0;

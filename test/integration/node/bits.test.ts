@@ -196,6 +196,16 @@ describe('rates', () => {
     }
   }, 120_000);
 
+  it('over maxmemory (noeviction) the growing commands answer OOM and the reads still answer', async () => {
+    const n = await env.extraNode({ maxmemory: 200_000, maxmemoryPolicy: 'noeviction' });
+    await pipeline(n.port, [['SETBIT', 'bm', '7', '1'], ['PFADD', 'h', 'a'], ['SET', 'fill', 'x'.repeat(300_000)]]);
+    const r = await pipeline(n.port, [['SETBIT', 'bm', '8', '1'], ['APPEND', 'bm', 'x'], ['SETRANGE', 'bm', '1', 'x'], ['BITFIELD', 'bm', 'SET', 'u8', '0', '1'], ['BITOP', 'NOT', 'x', 'bm'], ['PFADD', 'h', 'b'], ['PFMERGE', 'h', 'h'], ['COPY', 'bm', 'c'],
+      ['GETBIT', 'bm', '7'], ['BITCOUNT', 'bm'], ['BITFIELD_RO', 'bm', 'GET', 'u8', '0'], ['PFCOUNT', 'h']]);
+    const oom = "OOM command not allowed when used memory > 'maxmemory'.";
+    expect(r.slice(0, 8).map((x) => (x instanceof Error ? x.message : x))).toEqual(Array(8).fill(oom));
+    expect(r.slice(8).map((x) => (Array.isArray(x) ? x.map(Number) : Number(x)))).toEqual([1, 1, [1], 1]);
+  });
+
   it('memory accounting follows in-place growth and is returned on DEL', async () => {
     const n = await env.extraNode();
     const used = (): number => n.core.keyspace.used;

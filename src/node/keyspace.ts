@@ -10,6 +10,13 @@ export class Entry {
   idx = -1;
   vidx = -1;
   freq = 0;
+  /**
+   * A string value the node allocated for this key alone (see types/owned-string.ts): e.v is a
+   * view at offset 0 of its own ArrayBuffer, whose spare bytes past e.v.length are capacity, and
+   * nothing else (argument slab, write stream, reply) holds it, so it may be written in place.
+   * False for every value stored as it arrived (a request argument): copy before mutating.
+   */
+  own = false;
   constructor(public t: T, public v: Value, public exp: number, public lru: number, public size: number) {}
 }
 
@@ -21,6 +28,12 @@ export class Keyspace implements KeyspaceSnapshotSource {
   readonly #all: string[] = [];
   readonly #vol: string[] = [];
   #hook: Hook | null = null;
+  /**
+   * Keys already announced to the hook since it was (re)installed: it wants each key's old state
+   * once (CowHub's contract), so a key written again — SETBIT on a 1 MB bitmap while a snapshot
+   * runs — is not serialized again on every write.
+   */
+  readonly #announced = new Set<string>();
   #pool: { key: string; score: number }[] = [];
   used = 0;
   dirty = 0;
@@ -67,7 +80,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
       if (!this.passiveExpiry) { this.expire(key); return undefined; }
       return undefined;
     }
-    if (this.#hook !== null) this.#hook(key, dumpValue(e.t, e.v), e.exp);
+    if (this.#hook !== null) this.#announce(key, e);
     e.lru = now;
     return e;
   }
@@ -85,13 +98,13 @@ export class Keyspace implements KeyspaceSnapshotSource {
     const old = this.map.get(key);
     const size = ENTRY_OVERHEAD + key.length + valueSize(t, v);
     if (old !== undefined) {
-      if (this.#hook !== null) this.#hook(key, dumpValue(old.t, old.v), old.exp);
+      if (this.#hook !== null) this.#announce(key, old);
       this.used += size - old.size;
-      old.t = t; old.v = v; old.size = size; old.lru = now;
+      old.t = t; old.v = v; old.size = size; old.lru = now; old.own = false;
       this.setExpire(key, old, exp);
       return old;
     }
-    if (this.#hook !== null) this.#hook(key, null, 0);
+    if (this.#hook !== null) this.#announce(key, null);
     const e = new Entry(t, v, 0, now, size);
     this.map.set(key, e);
     e.idx = this.#all.length;
@@ -99,6 +112,12 @@ export class Keyspace implements KeyspaceSnapshotSource {
     this.used += size;
     if (exp !== 0) this.setExpire(key, e, exp);
     return e;
+  }
+
+  /** Replace a string value by one that is not the node's own (the write stream may hold it). */
+  replaceString(e: Entry, v: Buffer): void {
+    this.grow(e, v.length - (e.own ? (e.v as Buffer).buffer.byteLength : (e.v as Buffer).length));
+    e.v = v; e.own = false;
   }
 
   /** Size change of a mutated collection or string (bytes, may be negative). */
@@ -118,7 +137,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
   delete(key: string): boolean {
     const e = this.map.get(key);
     if (e === undefined) return false;
-    if (this.#hook !== null) this.#hook(key, dumpValue(e.t, e.v), e.exp);
+    if (this.#hook !== null) this.#announce(key, e);
     this.map.delete(key);
     this.#swapRemove(this.#all, e.idx, 'idx');
     if (e.vidx >= 0) this.#swapRemove(this.#vol, e.vidx, 'vidx');
@@ -132,6 +151,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
     this.delete(from);
     const n = this.set(to, e.t, e.v, e.exp);
     n.lru = e.lru;
+    if (e.own) { const v = e.v as Buffer; n.own = true; this.grow(n, v.buffer.byteLength - v.length); }
   }
 
   #swapRemove(arr: string[], i: number, field: 'idx' | 'vidx'): void {
@@ -229,7 +249,13 @@ export class Keyspace implements KeyspaceSnapshotSource {
     }
   }
 
-  setBeforeWriteHook(hook: Hook | null): void { this.#hook = hook; }
+  setBeforeWriteHook(hook: Hook | null): void { this.#hook = hook; this.#announced.clear(); }
+
+  #announce(key: string, e: Entry | null): void {
+    if (this.#announced.has(key)) return;
+    this.#announced.add(key);
+    this.#hook!(key, e === null ? null : dumpValue(e.t, e.v), e === null ? 0 : e.exp);
+  }
 
   restore(key: string, payload: Buffer, expiresAtMs: number): void {
     const d = loadValue(payload);
@@ -239,7 +265,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
   }
 
   flushAll(): void {
-    if (this.#hook !== null) for (const [k, e] of this.map) this.#hook(k, dumpValue(e.t, e.v), e.exp);
+    if (this.#hook !== null) for (const [k, e] of this.map) this.#announce(k, e);
     this.map.clear();
     this.#all.length = 0;
     this.#vol.length = 0;

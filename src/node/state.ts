@@ -372,7 +372,8 @@ export class NodeState implements NodeCore {
     const r = cmd.run(call);
     if (r === NO_REPLY) return null;
     if (r instanceof Promise) return new ReplyError('ERR This Redis command is not allowed from script');
-    if (ks.dirty !== dirty && cmd.write && (this.#listeners.size > 0 || this.txn.watching)) {
+    // a read command that wrote (PFCOUNT's cached cardinality) says so with call.prop
+    if (ks.dirty !== dirty && (cmd.write || call.prop !== null) && (this.#listeners.size > 0 || this.txn.watching)) {
       if (call.prop === null) this.emit(argv);
       else for (const a of call.prop) this.emit(a);
     }
@@ -447,7 +448,8 @@ export class NodeState implements NodeCore {
     const r = cmd.run(call);
     const us = (performance.now() - t0) * 1000;
     if (us > this.slowlogThresholdUs) this.#slow(client, argv, us);
-    if (ks.dirty !== dirty && cmd.write && (this.#listeners.size > 0 || this.txn.watching)) {
+    // a read command that wrote (PFCOUNT's cached cardinality) says so with call.prop
+    if (ks.dirty !== dirty && (cmd.write || call.prop !== null) && (this.#listeners.size > 0 || this.txn.watching)) {
       if (call.prop === null) this.emit(argv);
       else for (const a of call.prop) this.emit(a);
     }

@@ -13,7 +13,9 @@ import { listMoveCommands } from './list-moves.js';
 import { transactionCommands } from './transactions.js';
 import { zsetSetCommands } from './zset-sets.js';
 import { scriptingCommands } from './scripting.js';
+import { bitmapCommands } from './bitmaps.js';
+import { hyperloglogCommands } from './hyperloglog.js';
 
 export function allCommands(): Cmd[] {
-  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...listMoveCommands(), ...hashCommands(), ...zsetCommands(), ...zsetSetCommands(), ...setCommands(), ...pubsubCommands(), ...serverCommands(), ...migrateCommands(), ...transactionCommands(), ...scriptingCommands()];
+  return [...stringCommands(), ...keyCommands(), ...listCommands(), ...listMoveCommands(), ...hashCommands(), ...zsetCommands(), ...zsetSetCommands(), ...setCommands(), ...pubsubCommands(), ...serverCommands(), ...migrateCommands(), ...transactionCommands(), ...scriptingCommands(), ...bitmapCommands(), ...hyperloglogCommands()];
 }

@@ -169,6 +169,30 @@ function encodingOf(e: Entry): Buffer {
   return buf('skiplist');
 }
 
+/** COPY source destination [DB 0] [REPLACE]: a deep copy (through the DUMP format) with the source's TTL; one database only. */
+function copy(c: Call): NodeReply {
+  let replace = false;
+  for (let j = 3; j < c.argv.length; j++) {
+    const o = lower(c.argv[j]!);
+    if (o === 'replace') replace = true;
+    else if (o === 'db' && j + 1 < c.argv.length) {
+      const n = parseInt64(c.argv[++j]!);
+      if (n === null) return E.notInt;
+      if (n > 2147483647n || n < -2147483648n) return new ReplyError('ERR value is out of range, value must between -2147483648 and 2147483647');
+      if (n !== 0n) return new ReplyError('ERR DB index is out of range');
+    } else return E.syntax;
+  }
+  const from = str(c.argv[1]!); const to = str(c.argv[2]!);
+  if (from === to) return new ReplyError('ERR source and destination objects are the same');
+  const e = c.ks.read(from);
+  if (e === undefined) return 0;
+  if (c.ks.write(to) !== undefined && !replace) return 0;
+  const d = loadValue(dumpValue(e.t, e.v))!;
+  c.ks.set(to, d.t, d.v, e.exp);
+  c.ks.dirty++;
+  return 1;
+}
+
 export function keyCommands(): Cmd[] {
   const k1: [number, number, number] = [1, 1, 1];
   const none: [number, number, number] = [0, 0, 0];
@@ -227,5 +251,6 @@ export function keyCommands(): Cmd[] {
     def('dump', 2, ['readonly'], k1, (c) => { const e = c.ks.read(str(c.argv[1]!)); return e === undefined ? null : dumpValue(e.t, e.v); }),
     def('restore', -4, ['write', 'denyoom'], k1, restore),
     def('object', -2, ['readonly'], [2, 2, 1], object),
+    def('copy', -3, ['write', 'denyoom'], [1, 2, 1], copy),
   ];
 }

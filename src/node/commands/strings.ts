@@ -6,6 +6,7 @@ import { T } from '../dump.js';
 import type { Entry } from '../keyspace.js';
 import type { NodeReply } from '../reply.js';
 import { def, type Call, type Cmd } from './types.js';
+import { outValue, ownedBuffer, setOwned, writable } from '../types/owned-string.js';
 import { E, arity, buf, lower, parseFloatArg, parseInt64, str } from './util.js';
 
 const MAX_STR = 512 * 1024 * 1024;
@@ -60,7 +61,7 @@ function set(c: Call): NodeReply {
   let oldVal: NodeReply = null;
   if (get) {
     if (old instanceof ReplyError) return old;
-    if (old !== undefined) oldVal = old.v as Buffer;
+    if (old !== undefined) oldVal = outValue(old);
   }
   const exists = old !== undefined;
   if ((nx && exists) || (xx && !exists)) return get ? oldVal : null;
@@ -86,7 +87,7 @@ function incrBy(c: Call, key: string, by: bigint): NodeReply {
   const r = cur + by;
   if (r > 9223372036854775807n || r < -9223372036854775808n) return E.overflow;
   const v = buf(r.toString());
-  if (e !== undefined) { c.ks.grow(e, v.length - (e.v as Buffer).length); e.v = v; }
+  if (e !== undefined) c.ks.replaceString(e, v);
   else c.ks.set(key, T.String, v);
   c.ks.dirty++;
   return r >= -9007199254740991n && r <= 9007199254740991n ? Number(r) : r;
@@ -120,7 +121,7 @@ function incrByFloat(c: Call): NodeReply {
   const r = cur + by;
   if (!Number.isFinite(r)) return new ReplyError('ERR increment would produce NaN or Infinity');
   const v = buf(formatLongDouble(r));
-  if (e !== undefined) { c.ks.grow(e, v.length - (e.v as Buffer).length); e.v = v; }
+  if (e !== undefined) c.ks.replaceString(e, v);
   else c.ks.set(key, T.String, v);
   c.ks.dirty++;
   c.prop = [[buf('SET'), c.argv[1]!, v, buf('KEEPTTL')]];
@@ -154,15 +155,15 @@ function setrange(c: Call): NodeReply {
   const val = c.argv[3]!;
   const e = getStr(c, key, true);
   if (e instanceof ReplyError) return e;
-  const cur = (e?.v as Buffer | undefined) ?? Buffer.alloc(0);
-  if (val.length === 0) return cur.length;
+  if (val.length === 0) return e === undefined ? 0 : (e.v as Buffer).length;
   if (Number(off) + val.length > MAX_STR) return new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
   const o = Number(off);
-  const n = Buffer.alloc(Math.max(cur.length, o + val.length));
-  cur.copy(n); val.copy(n, o);
-  if (e !== undefined) { c.ks.grow(e, n.length - cur.length); e.v = n; } else c.ks.set(key, T.String, n);
+  // in place, with spare capacity (types/owned-string.ts): amortized O(len(value)) per call
+  if (e === undefined) { const n = ownedBuffer(o + val.length); val.copy(n, o); setOwned(c.ks, key, n); c.ks.dirty++; return n.length; }
+  const v = writable(c.ks, e, o + val.length);
+  val.copy(v, o);
   c.ks.dirty++;
-  return n.length;
+  return v.length;
 }
 
 function getex(c: Call): NodeReply {
@@ -185,7 +186,7 @@ function getex(c: Call): NodeReply {
   if (e instanceof ReplyError) return e;
   if (e === undefined) return null;
   if (valueErr !== null) return valueErr;
-  const v = e.v as Buffer;
+  const v = outValue(e);
   if (exp !== null && 'at' in exp) {
     if (exp.at <= now && !c.client.internal) { c.ks.delete(key); c.prop = [[buf('DEL'), argv[1]!]]; }
     else { c.ks.setExpire(key, e, exp.at); c.prop = [[buf('PEXPIREAT'), argv[1]!, buf(String(exp.at))]]; }
@@ -202,7 +203,7 @@ export function stringCommands(): Cmd[] {
   const W = ['write', 'denyoom'] as const;
   const k1: [number, number, number] = [1, 1, 1];
   return [
-    def('get', 2, ['readonly', 'fast'], k1, (c) => { const e = getStr(c, str(c.argv[1]!)); return e === undefined ? null : e instanceof ReplyError ? e : e.v as Buffer; }),
+    def('get', 2, ['readonly', 'fast'], k1, (c) => { const e = getStr(c, str(c.argv[1]!)); return e === undefined ? null : e instanceof ReplyError ? e : outValue(e); }),
     def('set', -3, W, k1, set),
     def('setnx', 3, [...W, 'fast'], k1, (c) => { const r = set({ ...c, argv: [c.argv[0]!, c.argv[1]!, c.argv[2]!, buf('NX')] } as Call); if (r === 'OK') c.ks.dirty++; return r === 'OK' ? 1 : 0; }),
     def('getdel', 2, ['write', 'fast'], k1, (c) => {
@@ -215,7 +216,7 @@ export function stringCommands(): Cmd[] {
     }),
     def('getex', -2, ['write', 'fast'], k1, getex),
     def('getset', 3, [...W, 'fast'], k1, (c) => set({ ...c, argv: [c.argv[0]!, c.argv[1]!, c.argv[2]!, buf('GET')] } as Call)),
-    def('mget', -2, ['readonly', 'fast'], [1, -1, 1], (c) => c.argv.slice(1).map((k) => { const e = c.ks.read(str(k)); return e !== undefined && e.t === T.String ? e.v as Buffer : null; })),
+    def('mget', -2, ['readonly', 'fast'], [1, -1, 1], (c) => c.argv.slice(1).map((k) => { const e = c.ks.read(str(k)); return e !== undefined && e.t === T.String ? outValue(e) : null; })),
     def('mset', -3, W, [1, -1, 2], (c) => {
       if (c.argv.length % 2 === 0) return arity('mset');
       const now = Date.now();
@@ -243,14 +244,17 @@ export function stringCommands(): Cmd[] {
     def('incrbyfloat', 3, [...W, 'fast'], k1, incrByFloat),
     def('append', 3, W, k1, (c) => {
       const key = str(c.argv[1]!);
+      const add = c.argv[2]!;
       const e = getStr(c, key, true);
       if (e instanceof ReplyError) return e;
-      if (e === undefined) { c.ks.set(key, T.String, c.argv[2]!); c.ks.dirty++; return c.argv[2]!.length; }
-      const cur = e.v as Buffer;
-      if (cur.length + c.argv[2]!.length > MAX_STR) return new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
-      e.v = Buffer.concat([cur, c.argv[2]!]);
-      c.ks.grow(e, c.argv[2]!.length); c.ks.dirty++;
-      return (e.v as Buffer).length;
+      // a new key keeps the argument as it is (as SET does); growing copies it once into a buffer with room
+      if (e === undefined) { c.ks.set(key, T.String, add); c.ks.dirty++; return add.length; }
+      const len = (e.v as Buffer).length;
+      if (len + add.length > MAX_STR) return new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+      const v = writable(c.ks, e, len + add.length);
+      if (add.length < 32) for (let i = 0; i < add.length; i++) v[len + i] = add[i]!; else add.copy(v, len);
+      c.ks.dirty++;
+      return v.length;
     }),
     def('strlen', 2, ['readonly', 'fast'], k1, (c) => { const e = getStr(c, str(c.argv[1]!)); return e instanceof ReplyError ? e : e === undefined ? 0 : (e.v as Buffer).length; }),
     def('getrange', 4, ['readonly'], k1, getrange),

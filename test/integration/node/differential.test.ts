@@ -144,6 +144,13 @@ describe('node vs redis-server: generated sequences (fast-check)', () => {
     fc.tuple(fc.constantFrom('zrandmember', 'hrandfield'), key, fc.constantFrom('100', '0', 'x')), fc.tuple(fc.constantFrom('zscan', 'hscan', 'sscan'), key, fc.constant('0'), fc.constant('count'), fc.constant('1000')),
     fc.constant(['multi']), fc.constant(['exec']), fc.constant(['discard']), fc.tuple(fc.constant('watch'), key), fc.constant(['unwatch']),
     fc.tuple(fc.constant('renamenx'), key, key), fc.tuple(fc.constant('hsetnx'), key, val, val), fc.tuple(fc.constant('msetnx'), key, val, key, val),
+    fc.tuple(fc.constant('setbit'), key, fc.constantFrom('0', '7', '9', '63', '100'), fc.constantFrom('0', '1')), fc.tuple(fc.constant('getbit'), key, fc.constantFrom('0', '7', '9', '100')),
+    fc.tuple(fc.constant('bitcount'), key, int, int, fc.constantFrom('bit', 'byte')), fc.tuple(fc.constant('bitpos'), key, fc.constantFrom('0', '1'), int, int, fc.constantFrom('bit', 'byte')),
+    fc.tuple(fc.constant('bitop'), fc.constantFrom('and', 'or', 'xor', 'not'), key, key), fc.tuple(fc.constant('bitop'), fc.constantFrom('and', 'or', 'xor'), key, key, key),
+    fc.tuple(fc.constant('bitfield'), key, fc.constantFrom('overflow'), fc.constantFrom('wrap', 'sat', 'fail'), fc.constantFrom('incrby', 'set'), fc.constantFrom('u8', 'i8', 'u3', 'i5', 'i64', 'u63'), fc.constantFrom('0', '#1', '5'), fc.constantFrom('1', '-1', '200', '-200', '9223372036854775807')),
+    fc.tuple(fc.constantFrom('bitfield', 'bitfield_ro'), key, fc.constant('get'), fc.constantFrom('u8', 'i16', 'i64'), fc.constantFrom('0', '#1', '3')),
+    fc.tuple(fc.constant('pfadd'), key, val, val), fc.tuple(fc.constant('pfcount'), key), fc.tuple(fc.constant('pfcount'), key, key), fc.tuple(fc.constant('pfmerge'), key, key),
+    fc.tuple(fc.constant('copy'), key, key), fc.tuple(fc.constant('copy'), key, key, fc.constant('replace')),
   );
 
   // Time, count and index arguments at the edges: 64-bit boundaries, overflow by unit
@@ -164,7 +171,7 @@ describe('node vs redis-server: generated sequences (fast-check)', () => {
     fc.tuple(fc.constantFrom('exat'), absSeconds), fc.tuple(fc.constantFrom('pxat'), absMs));
   const setup = fc.constantFrom(
     ['set', 'k1', '10'], ['rpush', 'k1', 'a', 'b', 'c', 'd'], ['sadd', 'k1', 'a', 'b', 'c'], ['zadd', 'k1', '1', 'a', '2', 'b'], ['hset', 'k1', 'f', '5'],
-    ['set', 'k2', '9223372036854775806'], ['rpush', 'k2', 'x', 'y'],
+    ['set', 'k2', '9223372036854775806'], ['rpush', 'k2', 'x', 'y'], ['setbit', 'k3', '17', '1'], ['set', 'k3', '\xff\x00\x0f'], ['pfadd', 'k1', 'a', 'b'],
   );
   const edgeCmd = fc.oneof(
     setup.map((a) => a),
@@ -187,6 +194,16 @@ describe('node vs redis-server: generated sequences (fast-check)', () => {
     fc.tuple(fc.constant('zadd'), key, fc.constantFrom(...BOUND, ...JUNK), val), fc.tuple(fc.constant('zincrby'), key, fc.constantFrom('inf', '-inf', 'nan', '1e308', '-1e308'), fc.constant('a')),
     // (no huge or tiny increments: redis-server adds and prints in 80-bit long double, the node in double)
     fc.tuple(fc.constant('incrbyfloat'), fc.constant('k3'), fc.constantFrom('inf', '-inf', 'nan', '1e3', '-2.5', ...JUNK)),
+    // bitmaps: offsets at 2^32 bits and past, negative, '#' typed offsets, ±inf / junk, BIT/BYTE
+    // ranges, overflow modes. No write offsets far out (both servers would allocate up to 512 MB).
+    fc.tuple(fc.constantFrom('getbit'), key, fc.constantFrom(...BOUND, ...JUNK, ...SMALL, '4294967295', '#1')),
+    fc.tuple(fc.constant('setbit'), key, fc.constantFrom(...JUNK, '-1', '4294967296', '9223372036854775807', '0', '15', '#1'), fc.constantFrom('0', '1', '2', '-1', 'x', '01', ' 1')),
+    fc.tuple(fc.constant('bitcount'), key, anyInt, anyInt, fc.constantFrom('bit', 'byte', 'BIT', 'x')), fc.tuple(fc.constant('bitcount'), key, anyInt, anyInt),
+    fc.tuple(fc.constant('bitpos'), key, fc.constantFrom('0', '1', '2', 'x'), anyInt, anyInt, fc.constantFrom('bit', 'byte')), fc.tuple(fc.constant('bitpos'), key, fc.constantFrom('0', '1'), anyInt),
+    fc.tuple(fc.constantFrom('bitfield', 'bitfield_ro'), key, fc.constant('get'), fc.constantFrom('u1', 'i1', 'u63', 'i64', 'u64', 'i65', 'u0', 'i', 'x8', 'i8 '), fc.constantFrom(...BOUND, ...JUNK, '4294967295', '4294967296', '#536870911', '#536870912', '#-1', '#9223372036854775807')),
+    fc.tuple(fc.constant('bitfield'), key, fc.constant('overflow'), fc.constantFrom('wrap', 'sat', 'fail', 'x'), fc.constantFrom('set', 'incrby'), fc.constantFrom('u1', 'i1', 'u63', 'i64', 'u7', 'i9'), fc.constantFrom('0', '#1', '13'), anyInt),
+    fc.tuple(fc.constant('pfadd'), key, val), fc.tuple(fc.constant('pfcount'), key), // (not DB 1…15: redis-server has them, the node one database)
+    fc.tuple(fc.constant('copy'), key, key, fc.constant('db'), anyInt.filter((x) => x !== '1' && x !== '2')),
     fc.tuple(fc.constant('object'), fc.constant('freq'), key), fc.tuple(fc.constant('get'), key), fc.tuple(fc.constant('type'), key), fc.tuple(fc.constant('exists'), key),
   );
 

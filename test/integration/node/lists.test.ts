@@ -82,10 +82,12 @@ describe('lists', () => {
     }
     c.close();
     await proc.stop('SIGKILL');
-    const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[2]!;
-    console.log(`[list rate] LPUSH on a 100-element list ${median(small).toFixed(0)}/ms, on a 1M list ${median(big).toFixed(0)}/ms, LPOP on it ${median(popBig).toFixed(0)}/ms`);
-    // an O(n) push would be thousands of times slower at 1M elements
-    expect(median(big)).toBeGreaterThan(median(small) * 0.5);
-    expect(median(popBig)).toBeGreaterThan(median(small) * 0.5);
+    // the best round of each: load on a shared machine (other tests, a major GC of the 1M elements) only
+    // ever lowers a rate, so the best is the least disturbed; an O(n) push or pop would be thousands of
+    // times slower at 1M elements in every round
+    const best = (xs: number[]): number => Math.max(...xs);
+    console.log(`[list rate] LPUSH on a 100-element list ${best(small).toFixed(0)}/ms, on a 1M list ${best(big).toFixed(0)}/ms, LPOP on it ${best(popBig).toFixed(0)}/ms (best of 5 rounds each)`);
+    expect(best(big)).toBeGreaterThan(best(small) * 0.5);
+    expect(best(popBig)).toBeGreaterThan(best(small) * 0.5);
   }, 120_000);
 });

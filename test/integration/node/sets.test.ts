@@ -94,14 +94,20 @@ describe('sets', () => {
       }
       return n / (performance.now() - t0);
     };
-    await rate((i) => ['SADD', 'small', `m${i}`], 20_000);
-    const popSmall = await rate(() => ['SPOP', 'small'], 20_000);
-    const first = await rate((i) => ['SADD', 'grow', `m${i}`], 20_000);
-    await rate((i) => ['SADD', 'grow', `n${i}`], 160_000);
-    const last = await rate((i) => ['SADD', 'grow', `o${i}`], 20_000);
-    const popBig = await rate(() => ['SPOP', 'grow'], 20_000);
+    await rate((i) => ['SADD', 'grow', `n${i}`], 200_000);
+    // a small set and the 200k one measured alternately, so a shared machine's load falls on both alike;
+    // the best round of each is compared (load only lowers a rate; O(n) would be ~1000× slower every round)
+    const addSmall: number[] = []; const popSmall: number[] = []; const addBig: number[] = []; const popBig: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      addSmall.push(await rate((i) => ['SADD', 'small', `s${round}:${i}`], 5_000));
+      popSmall.push(await rate(() => ['SPOP', 'small'], 5_000));
+      addBig.push(await rate((i) => ['SADD', 'grow', `o${round}:${i}`], 5_000));
+      popBig.push(await rate(() => ['SPOP', 'grow'], 5_000));
+    }
     c.close();
-    expect(last).toBeGreaterThan(first * 0.5);
-    expect(popBig).toBeGreaterThan(popSmall * 0.5);
+    const best = (xs: number[]): number => Math.max(...xs);
+    console.log(`[set rate] SADD small ${best(addSmall).toFixed(0)}/ms, on 200k ${best(addBig).toFixed(0)}/ms; SPOP small ${best(popSmall).toFixed(0)}/ms, on 200k ${best(popBig).toFixed(0)}/ms (best of 5)`);
+    expect(best(addBig)).toBeGreaterThan(best(addSmall) * 0.5);
+    expect(best(popBig)).toBeGreaterThan(best(popSmall) * 0.5);
   }, 60_000);
 });

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { startShardgate, tmpDir } from '../../fixtures/procs.js';
 import { freePort } from '../../fixtures/ports.js';
+import { commandRate } from '../../fixtures/rate.js';
 import { RespClient, pipeline, type Reply } from '../../fixtures/resp-client.js';
 import { until } from '../../fixtures/until.js';
 import { startNode } from '../../../src/node/index.js';
@@ -161,15 +162,7 @@ describe('rates', () => {
     const port = await freePort();
     const proc = await startShardgate(['node', '--port', String(port), '--dir', tmpDir(), '--loglevel', 'warn'], port);
     const c = await RespClient.connect(port);
-    const rate = async (make: (i: number) => string[], n: number): Promise<number> => {
-      const t0 = performance.now();
-      const batch = 1000;
-      for (let i = 0; i < n; i += batch) {
-        for (let j = 0; j < batch; j++) c.send(make(i + j));
-        for (let j = 0; j < batch; j++) await c.nextRaw();
-      }
-      return n / (performance.now() - t0);
-    };
+    const rate = (make: (i: number) => string[], n: number): Promise<number> => commandRate(c, make, n);
     try {
       // the 1 MB bitmap arrives as a SET argument (a buffer the node does not own): the first SETBIT copies it once
       await c.call(['SET', 'bigmap', Buffer.alloc(1024 * 1024, 0x55)]);

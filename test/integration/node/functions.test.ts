@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
+import { startNode, startRedis, startShardgate, tmpDir, type Proc } from '../../fixtures/procs.js';
 import { startCluster } from '../../fixtures/cluster.js';
 import { freePort } from '../../fixtures/ports.js';
 import { RespClient, pipeline } from '../../fixtures/resp-client.js';
@@ -313,8 +313,7 @@ describe('functions on replicas, on disk and through the proxy', () => {
   });
 
   it('through the proxy in front of two `shardgate node` processes: FUNCTION LOAD reaches both, FCALL runs where its key lives', async () => {
-    const nodes: Proc[] = [];
-    for (let i = 0; i < 2; i++) { const p = await freePort(); nodes.push(await startShardgate(['node', '--port', String(p), '--loglevel', 'warn'], p)); }
+    const nodes: Proc[] = [await startNode(), await startNode()];
     const cluster = await startCluster({ redis: nodes });
     const c = new Redis({ port: cluster.port, lazyConnect: true, maxRetriesPerRequest: 1 });
     try {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { startShardgate, tmpDir } from '../../fixtures/procs.js';
 import { freePort } from '../../fixtures/ports.js';
+import { commandRate } from '../../fixtures/rate.js';
 import { RespClient, pipeline } from '../../fixtures/resp-client.js';
 import { until } from '../../fixtures/until.js';
 import { sideBySide, sleep } from './side-by-side.js';
@@ -60,15 +61,7 @@ describe('lists', () => {
     const port = await freePort();
     const proc = await startShardgate(['node', '--port', String(port), '--dir', tmpDir(), '--loglevel', 'warn'], port);
     const c = await RespClient.connect(port);
-    const rate = async (cmd: string[], n: number): Promise<number> => {
-      const t0 = performance.now();
-      const batch = 1000;
-      for (let i = 0; i < n; i += batch) {
-        for (let j = 0; j < batch; j++) c.send(cmd);
-        for (let j = 0; j < batch; j++) await c.nextRaw();
-      }
-      return n / (performance.now() - t0);
-    };
+    const rate = (cmd: string[], n: number): Promise<number> => commandRate(c, () => cmd, n);
     await rate(['LPUSH', 'warm-up', 'element'], 30_000); // JIT warm
     await rate(['LPUSH', 'big', ...Array.from({ length: 100 }, () => 'e')], 10_000);
     expect(Number(await c.call(['LLEN', 'big']))).toBeGreaterThanOrEqual(1_000_000);

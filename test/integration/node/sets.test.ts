@@ -5,6 +5,7 @@
 // propagated as SREM/DEL, not re-drawn), DUMP/RESTORE carries a set, and SADD/
 // SPOP keep their rate as one set grows (O(1)).
 import { describe, expect, it } from 'vitest';
+import { commandRate } from '../../fixtures/rate.js';
 import { RespClient, pipeline, type Reply } from '../../fixtures/resp-client.js';
 import { until } from '../../fixtures/until.js';
 import { sideBySide } from './side-by-side.js';
@@ -85,15 +86,7 @@ describe('sets', () => {
   it('SADD and SPOP keep their rate as one set grows to 200k members', async () => {
     const own = await env.extraNode();
     const c = await RespClient.connect(own.port);
-    const rate = async (cmd: (i: number) => string[], n: number): Promise<number> => {
-      const t0 = performance.now();
-      const batch = 1000;
-      for (let i = 0; i < n; i += batch) {
-        for (let j = 0; j < batch; j++) c.send(cmd(i + j));
-        for (let j = 0; j < batch; j++) await c.nextRaw();
-      }
-      return n / (performance.now() - t0);
-    };
+    const rate = (make: (i: number) => string[], n: number): Promise<number> => commandRate(c, make, n);
     await rate((i) => ['SADD', 'grow', `n${i}`], 200_000);
     // a small set and the 200k one measured alternately, so a shared machine's load falls on both alike;
     // the best round of each is compared (load only lowers a rate; O(n) would be ~1000× slower every round)

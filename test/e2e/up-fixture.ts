@@ -40,7 +40,23 @@ async function masterPorts(offset: number): Promise<number[]> {
   return masters;
 }
 
+/**
+ * Start `shardgate up`. Its ports are picked free here but are only taken when up starts its
+ * processes, and tests run in parallel (their outgoing connections use the same port range): when
+ * up reports a port already in use — the clean start-up failure up-signals.test.ts checks — the
+ * start is tried again on new ports, up to 3 times.
+ */
 export async function startUp(backend: 'node' | 'redis', how: 'direct' | 'npm start' = 'direct'): Promise<RunningUp> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startUpOnce(backend, how);
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use|EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startUpOnce(backend: 'node' | 'redis', how: 'direct' | 'npm start'): Promise<RunningUp> {
   const dir = tmpDir('shardgate-up-');
   const listen = await freePort();
   const offset = 1000;

@@ -218,6 +218,19 @@ export class NodeState implements NodeCore {
     return finish();
   }
 
+  /**
+   * A command changed the dataset: its write (or the rewrite it put in call.prop) goes to the write
+   * stream and to WATCH. A read command that wrote (PFCOUNT's cached cardinality) says so with call.prop.
+   */
+  #propagate(cmd: Cmd, call: Call): void {
+    if ((!cmd.write && call.prop === null) || (this.#listeners.size === 0 && !this.txn.watching)) return;
+    if (call.prop === null) this.emit(call.argv);
+    else for (const a of call.prop) this.emit(a);
+  }
+
+  /** what others are answered while a script or function is busy */
+  #busyReply(b: Run): ReplyError { return b.kind === 'function' ? BUSY_FUNCTION : E.busy; }
+
   /** Writes from here to #closeUnit reach the write stream as one MULTI … EXEC (EXEC, scripts). */
   #openUnit(): void {
     this.#execOpen = true;
@@ -340,7 +353,7 @@ export class NodeState implements NodeCore {
     const b = this.#busy;
     if (b === null) return new ReplyError('NOTBUSY No scripts in execution right now.');
     if (b.wrote) return new ReplyError('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.');
-    if (kind !== b.kind) return b.kind === 'function' ? BUSY_FUNCTION : E.busy;
+    if (kind !== b.kind) return this.#busyReply(b);
     b.engine.kill();
     return 'OK';
   }
@@ -372,11 +385,7 @@ export class NodeState implements NodeCore {
     const r = cmd.run(call);
     if (r === NO_REPLY) return null;
     if (r instanceof Promise) return new ReplyError('ERR This Redis command is not allowed from script');
-    // a read command that wrote (PFCOUNT's cached cardinality) says so with call.prop
-    if (ks.dirty !== dirty && (cmd.write || call.prop !== null) && (this.#listeners.size > 0 || this.txn.watching)) {
-      if (call.prop === null) this.emit(argv);
-      else for (const a of call.prop) this.emit(a);
-    }
+    if (ks.dirty !== dirty) this.#propagate(cmd, call);
     return r;
   }
 
@@ -431,9 +440,9 @@ export class NodeState implements NodeCore {
     if (cmd.write && this.readOnly && !client.internal) { this.txn.flagFailed(client); return E.readonly; }
     if (this.#busy !== null && client !== this.#busy.client && !allowedBusy(name, argv)) {
       // as any refusal of EXEC in Redis: the transaction (and its WATCHes) is dropped
-      if (name === 'exec') { this.txn.dropClient(client); return new ReplyError(`EXECABORT Transaction discarded because of: ${(this.#busy.kind === 'function' ? BUSY_FUNCTION : E.busy).message}`); }
+      if (name === 'exec') { this.txn.dropClient(client); return new ReplyError(`EXECABORT Transaction discarded because of: ${this.#busyReply(this.#busy).message}`); }
       this.txn.flagFailed(client);
-      return this.#busy.kind === 'function' ? BUSY_FUNCTION : E.busy;
+      return this.#busyReply(this.#busy);
     }
     const ks = this.keyspace;
     if (this.options.maxmemory > 0 && !this.readOnly && this.#busy === null && ks.used > this.options.maxmemory) {
@@ -448,11 +457,7 @@ export class NodeState implements NodeCore {
     const r = cmd.run(call);
     const us = (performance.now() - t0) * 1000;
     if (us > this.slowlogThresholdUs) this.#slow(client, argv, us);
-    // a read command that wrote (PFCOUNT's cached cardinality) says so with call.prop
-    if (ks.dirty !== dirty && (cmd.write || call.prop !== null) && (this.#listeners.size > 0 || this.txn.watching)) {
-      if (call.prop === null) this.emit(argv);
-      else for (const a of call.prop) this.emit(a);
-    }
+    if (ks.dirty !== dirty) this.#propagate(cmd, call);
     if (this.#ready.size > 0 && !this.#execOpen) this.#serveBlocked();
     return r;
   }

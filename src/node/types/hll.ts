@@ -130,25 +130,33 @@ const valValue = (b: number): number => ((b >> 2) & 0x1f) + 1;
 const valLen = (b: number): number => (b & 3) + 1;
 const valByte = (val: number, len: number): number => (((val - 1) << 2) | (len - 1)) | 0x80;
 
+/**
+ * Walk a sparse HLL's runs in register order: visit(first register, run length, value — 0 for the
+ * ZERO and XZERO opcodes). False when corrupt: the runs do not cover exactly REGISTERS registers.
+ */
+function eachSparseRun(s: Uint8Array, visit: (first: number, run: number, val: number) => void): boolean {
+  let idx = 0;
+  for (let p = HDR; p < s.length;) {
+    const b = s[p]!;
+    let run: number;
+    let val = 0;
+    if (isZero(b)) { run = zeroLen(b); p++; }
+    else if (isXZero(b)) { run = xzeroLen(b, s[p + 1]!); p += 2; }
+    else { run = valLen(b); val = valValue(b); p++; }
+    if (idx + run > REGISTERS) return false;
+    visit(idx, run, val);
+    idx += run;
+  }
+  return idx === REGISTERS;
+}
+
 /** The dense form of a sparse HLL (header copied, encoding dense), or null when corrupt. */
 export function sparseToDense(s: Uint8Array): Uint8Array | null {
   const d = new Uint8Array(DENSE_SIZE);
   d.set(s.subarray(0, HDR));
   d[4] = DENSE;
-  let idx = 0;
-  for (let p = HDR; p < s.length;) {
-    const b = s[p]!;
-    if (isZero(b)) { idx += zeroLen(b); p++; }
-    else if (isXZero(b)) { idx += xzeroLen(b, s[p + 1]!); p += 2; }
-    else {
-      let run = valLen(b);
-      const val = valValue(b);
-      if (run + idx > REGISTERS) break;
-      while (run--) denseSetRaw(d, HDR, idx++, val);
-      p++;
-    }
-  }
-  return idx === REGISTERS ? d : null;
+  const ok = eachSparseRun(s, (first, run, val) => { if (val > 0) for (let i = first; i < first + run; i++) denseSetRaw(d, HDR, i, val); });
+  return ok ? d : null;
 }
 
 /**
@@ -260,14 +268,7 @@ export function estimate(histo: number[]): number {
 export function histogram(v: Uint8Array): number[] | null {
   const h = new Array<number>(64).fill(0);
   if (v[4] === DENSE) { for (let i = 0; i < REGISTERS; i++) h[denseGet(v, HDR, i)]!++; return h; }
-  let idx = 0;
-  for (let p = HDR; p < v.length;) {
-    const b = v[p]!;
-    if (isZero(b)) { const r = zeroLen(b); idx += r; h[0]! += r; p++; }
-    else if (isXZero(b)) { const r = xzeroLen(b, v[p + 1]!); idx += r; h[0]! += r; p += 2; }
-    else { const r = valLen(b); idx += r; h[valValue(b)]! += r; p++; }
-  }
-  return idx === REGISTERS ? h : null;
+  return eachSparseRun(v, (_first, run, val) => { h[val]! += run; }) ? h : null;
 }
 
 export function histogramRaw(max: Uint8Array): number[] {
@@ -282,18 +283,5 @@ export function mergeInto(max: Uint8Array, v: Uint8Array): boolean {
     for (let i = 0; i < REGISTERS; i++) { const r = denseGet(v, HDR, i); if (r > max[i]!) max[i] = r; }
     return true;
   }
-  let i = 0;
-  for (let p = HDR; p < v.length;) {
-    const b = v[p]!;
-    if (isZero(b)) { i += zeroLen(b); p++; }
-    else if (isXZero(b)) { i += xzeroLen(b, v[p + 1]!); p += 2; }
-    else {
-      let r = valLen(b);
-      const val = valValue(b);
-      if (r + i > REGISTERS) break;
-      while (r--) { if (val > max[i]!) max[i] = val; i++; }
-      p++;
-    }
-  }
-  return i === REGISTERS;
+  return eachSparseRun(v, (first, run, val) => { if (val > 0) for (let i = first; i < first + run; i++) if (val > max[i]!) max[i] = val; });
 }

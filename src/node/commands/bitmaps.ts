@@ -5,11 +5,11 @@
 // grows with zero bytes. Writes go in place through types/owned-string.ts
 // (copy once, then O(1)); the key is looked up with Keyspace.write() first.
 import { ReplyError } from '../contracts.js';
-import { T } from '../dump.js';
 import type { Entry } from '../keyspace.js';
 import type { NodeReply } from '../reply.js';
 import { def, type Call, type Cmd } from './types.js';
 import { E, lower, parseInt64, str } from './util.js';
+import { getStr } from './strings.js';
 import { ownedBuffer, setOwned, writable } from '../types/owned-string.js';
 
 const MAX_BYTES = 512 * 1024 * 1024;
@@ -28,19 +28,17 @@ function bitOffset(c: Call, b: Buffer, hash = false, bits = 0): number | ReplyEr
   return Number(off);
 }
 
-/** The string at argv[1] for reading: its bytes (empty when missing), or WRONGTYPE. */
+/** The string at key for reading: its bytes (undefined when missing), or WRONGTYPE. */
 function readBytes(c: Call, key: string): Buffer | undefined | ReplyError {
-  const e = c.ks.read(key);
-  if (e === undefined) return undefined;
-  if (e.t !== T.String) return E.wrongType;
-  return e.v as Buffer;
+  const e = getStr(c, key);
+  return e === undefined || e instanceof ReplyError ? e : e.v as Buffer;
 }
 
 /** Redis's lookupStringForBitCommand: the key's value grown (zero bytes) to cover bit `maxBit`, writable in place; grew tells whether it was created or grew. */
 function bitTarget(c: Call, key: string, maxBit: number): { e: Entry; v: Buffer; grew: boolean } | ReplyError {
   const byte = Math.floor(maxBit / 8);
-  const e = c.ks.write(key);
-  if (e !== undefined && e.t !== T.String) return E.wrongType;
+  const e = getStr(c, key, true);
+  if (e instanceof ReplyError) return e;
   if (e === undefined) {
     const v = ownedBuffer(byte + 1);
     return { e: setOwned(c.ks, key, v), v, grew: true };

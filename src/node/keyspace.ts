@@ -4,6 +4,7 @@
 // hook for snapshots. Must not know about commands, clients or sockets.
 import { T, dumpValue, loadValue, type Value } from './dump.js';
 import { ENTRY_OVERHEAD, valueSize } from './memory.js';
+import { heldBytes } from './types/owned-string.js';
 import type { KeyspaceSnapshotSource } from './contracts.js';
 
 export class Entry {
@@ -116,7 +117,7 @@ export class Keyspace implements KeyspaceSnapshotSource {
 
   /** Replace a string value by one that is not the node's own (the write stream may hold it). */
   replaceString(e: Entry, v: Buffer): void {
-    this.grow(e, v.length - (e.own ? (e.v as Buffer).buffer.byteLength : (e.v as Buffer).length));
+    this.grow(e, v.length - heldBytes(e));
     e.v = v; e.own = false;
   }
 

@@ -24,6 +24,9 @@ function roomFor(len: number): number { return len < MB ? len * 2 : len + MB; }
 /** The capacity of a node-owned value (its backing buffer's size). */
 export function capacity(v: Buffer): number { return v.buffer.byteLength; }
 
+/** The bytes e's string value is counted for: its whole buffer when the node owns it, else its length. */
+export function heldBytes(e: Entry): number { const v = e.v as Buffer; return e.own ? capacity(v) : v.length; }
+
 /**
  * Make e's value the node's own with at least `len` bytes (bytes past the old length are zero)
  * and return it: a Buffer of exactly `len` bytes (or the old length when larger) that may be
@@ -45,7 +48,7 @@ export function writable(ks: Keyspace, e: Entry, len: number): Buffer {
   const backing = Buffer.alloc(cap); // zero-filled, an ArrayBuffer of its own at offset 0
   cur.copy(backing);
   const v = cap === n ? backing : Buffer.from(backing.buffer, 0, n);
-  ks.grow(e, cap - (e.own ? capacity(cur) : cur.length));
+  ks.grow(e, cap - heldBytes(e));
   e.v = v;
   e.own = true;
   return v;
@@ -62,7 +65,7 @@ export function assign(ks: Keyspace, e: Entry, src: Uint8Array): Buffer {
   }
   const v = Buffer.alloc(src.length);
   v.set(src);
-  ks.grow(e, v.length - (e.own ? capacity(cur) : cur.length));
+  ks.grow(e, v.length - heldBytes(e));
   e.v = v;
   e.own = true;
   return v;

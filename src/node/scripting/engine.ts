@@ -111,14 +111,10 @@ export class ScriptEngine {
   load(body: Buffer): string | ReplyError {
     const sha = sha1hex(body);
     if (this.#scripts.has(sha)) return sha;
-    const { lua, lauxlib, to_luastring } = this.#f;
-    const L = this.#L;
-    if (lauxlib.luaL_loadbuffer(L, body, body.length, to_luastring('@user_script', true)) !== lua.LUA_OK) {
-      const msg = str(this.#f, L, -1);
-      lua.lua_pop(L, 1);
-      return new ReplyError(`ERR Error compiling script (new function): ${msg}`);
-    }
-    this.#scripts.set(sha, { ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX), bytes: body.length });
+    const { lua, lauxlib } = this.#f;
+    const failed = this.#compile(body, '@user_script');
+    if (failed !== null) return new ReplyError(`ERR Error compiling script (new function): ${failed}`);
+    this.#scripts.set(sha, { ref: lauxlib.luaL_ref(this.#L, lua.LUA_REGISTRYINDEX), bytes: body.length });
     this.cachedBytes += body.length;
     return sha;
   }
@@ -369,13 +365,10 @@ export class ScriptEngine {
    * error string refuses it). Redis 7.0's error when the code does not compile or fails, else null.
    */
   loadLibrary(code: Buffer, timeoutMs: number, add: (fn: RegisteredFunction) => string | null): ReplyError | null {
-    const { lua, lauxlib, to_luastring } = this.#f;
+    const { lua, to_luastring } = this.#f;
     const L = this.#L;
-    if (lauxlib.luaL_loadbuffer(L, code, code.length, to_luastring('@user_function', true)) !== lua.LUA_OK) {
-      const msg = str(this.#f, L, -1);
-      lua.lua_pop(L, 1);
-      return new ReplyError(`ERR Error compiling function: ${msg}`);
-    }
+    const failed = this.#compile(code, '@user_function');
+    if (failed !== null) return new ReplyError(`ERR Error compiling function: ${failed}`);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#envRef);
     lua.lua_setupvalue(L, -2, 1);
     this.#envFallback(this.#libApiRef);
@@ -414,6 +407,16 @@ export class ScriptEngine {
     const err = ld.add(fn);
     if (err !== null) { lauxlib.luaL_unref(T, lua.LUA_REGISTRYINDEX, fn.ref); return fail(err); }
     return 0;
+  }
+
+  /** Compile code as a chunk named `name` onto the stack; null, or the compiler's message (nothing pushed). */
+  #compile(code: Uint8Array, name: string): string | null {
+    const { lua, lauxlib, to_luastring } = this.#f;
+    const L = this.#L;
+    if (lauxlib.luaL_loadbuffer(L, code, code.length, to_luastring(name, true)) === lua.LUA_OK) return null;
+    const msg = str(this.#f, L, -1);
+    lua.lua_pop(L, 1);
+    return msg;
   }
 
   #exec(src: string): void {
